@@ -1,0 +1,92 @@
+// Package cli is MailMover's command line: it parses the arguments and runs one command
+// (window, demo, login, check, run, secret, profiles, version). main.go only calls Main.
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"syscall"
+)
+
+// Version is the program's version, set at build time with -ldflags "-X mailmover/cli.Version=…".
+var Version = "0.1.0"
+
+// Env is what a command reads and writes besides its arguments, so tests can run commands
+// in-process.
+type Env struct {
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+	// Getenv reads an environment variable (os.Getenv in the real program).
+	Getenv func(string) string
+}
+
+// command is one sub-command: run gets the arguments after the command name and returns
+// the exit code (0 ok, 1 failure, 2 usage error).
+type command struct {
+	summary string
+	run     func(ctx context.Context, args []string, env Env) int
+}
+
+// commands is filled by the files of this package, one file per command, in init.
+var commands = map[string]command{}
+
+// register adds a command; called from init functions.
+func register(name, summary string, run func(ctx context.Context, args []string, env Env) int) {
+	commands[name] = command{summary: summary, run: run}
+}
+
+// OpenWindow opens the main window; set by main (it lives in ui/, which cli does not
+// import so that the headless commands build without a display).
+var OpenWindow func(args []string) int
+
+// Main runs the command line and returns the exit code. SIGINT and SIGTERM cancel the
+// command's context.
+func Main(args []string) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	env := Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
+	return Run(ctx, args, env)
+}
+
+// Run runs the command named by args[0] (no arguments: open the window).
+func Run(ctx context.Context, args []string, env Env) int {
+	if len(args) == 0 {
+		if OpenWindow == nil {
+			fmt.Fprintln(env.Stderr, "mailmover: this build has no window; try 'mailmover help'")
+			return 2
+		}
+		return OpenWindow(nil)
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		usage(env.Stdout)
+		return 0
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(env.Stderr, "mailmover: unknown command %q\n\n", name)
+		usage(env.Stderr)
+		return 2
+	}
+	return cmd.run(ctx, args[1:], env)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "MailMover moves mail and attachments out of IMAP mailboxes into folders.")
+	fmt.Fprintln(w, "\nUsage:\n  mailmover                 open the window")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  mailmover %-15s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nFiles live in $MAILMOVER_HOME, else in the user config folder under mailmover/.")
+}

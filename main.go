@@ -1,0 +1,16 @@
+// Command mailmover moves mail and attachments out of IMAP mailboxes (Microsoft 365,
+// Gmail, any IMAP server) into folders, with OAuth2 sign-in. Without arguments it opens
+// the window; see `mailmover help` for the headless commands.
+package main
+
+import (
+	"os"
+
+	"mailmover/cli"
+	"mailmover/ui"
+)
+
+func main() {
+	cli.OpenWindow = ui.Main
+	os.Exit(cli.Main(os.Args[1:]))
+}

@@ -1,0 +1,89 @@
+// Package mover is MailMover's engine: watch → search → filters → parts → safe names →
+// durable write → post-action → checkpoint, reporting each step as a typed Event.
+package mover
+
+import "time"
+
+// Kind says what an Event reports.
+type Kind int
+
+// Event kinds.
+const (
+	KindConnecting Kind = iota // dialing the server
+	KindConnected              // signed in, folder selected
+	KindIdle                   // waiting for new mail (IDLE or poll)
+	KindFound                  // a search found N messages to do (Total)
+	KindMessage                // started on a message (UID, Subject, From)
+	KindFileSaved              // a file is durable on disk (Path, Bytes)
+	KindSkipped                // a part or message was skipped (Text says why)
+	KindPostAction             // the post-action was applied (Text: seen/moved/deleted)
+	KindMessageDone            // a message is done and checkpointed
+	KindError                  // something failed (Text, Advice); the mover goes on
+	KindRetry                  // reconnecting after a failure (Text says when)
+	KindPaused                 // the mover needs the user (e.g. sign in again); Advice says what
+	KindProgress               // Done of Total messages in this pass
+	KindWarning                // something the user should know (Text, Advice)
+	KindStopped                // the run ended
+)
+
+// String names the kind for logs.
+func (k Kind) String() string {
+	switch k {
+	case KindConnecting:
+		return "connecting"
+	case KindConnected:
+		return "connected"
+	case KindIdle:
+		return "idle"
+	case KindFound:
+		return "found"
+	case KindMessage:
+		return "message"
+	case KindFileSaved:
+		return "saved"
+	case KindSkipped:
+		return "skipped"
+	case KindPostAction:
+		return "post-action"
+	case KindMessageDone:
+		return "done"
+	case KindError:
+		return "error"
+	case KindRetry:
+		return "retry"
+	case KindPaused:
+		return "paused"
+	case KindProgress:
+		return "progress"
+	case KindWarning:
+		return "warning"
+	case KindStopped:
+		return "stopped"
+	}
+	return "unknown"
+}
+
+// Counters are the run's running totals, carried on every Event.
+type Counters struct {
+	Messages int   // messages done
+	Files    int   // files saved
+	Bytes    int64 // bytes saved
+	Errors   int   // errors so far
+}
+
+// Event is one step of the mover's work. It never carries a secret.
+type Event struct {
+	Time     time.Time
+	Kind     Kind
+	Profile  string
+	UID      uint32
+	Subject  string
+	From     string
+	Path     string // saved file (KindFileSaved)
+	Bytes    int64  // saved bytes (KindFileSaved) or bytes so far (KindProgress)
+	Done     int    // messages done in this pass (KindProgress)
+	Total    int    // messages to do in this pass (KindFound, KindProgress)
+	Text     string // human-readable, one line
+	Advice   string // what the user should check (errors, pauses, warnings)
+	Counters Counters
+}

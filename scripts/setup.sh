@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Installs what `make test` needs on a fresh Debian machine. Idempotent: a second run
+# only checks and returns within seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PKGS=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev
+  libxinerama-dev libxi-dev libxxf86vm-dev dovecot-imapd gnome-keyring libsecret-tools dbus
+  dbus-x11 xvfb x11-apps imagemagick chromium xdg-utils procps)
+
+missing=()
+for p in "${APT_PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Debian starts no services in this container; make sure the system dovecot stays off.
+  $SUDO systemctl disable --now dovecot >/dev/null 2>&1 || true
+fi
+
+# npm: playwright-core drives Debian's chromium for the browser tests.
+if [ ! -d testenv/node_modules/playwright-core ]; then
+  echo "setup: npm install playwright-core"
+  (cd testenv && npm install --no-audit --no-fund --silent >/dev/null)
+fi
+
+# Go tools.
+GOBIN="$(go env GOPATH)/bin"
+if [ ! -x "$GOBIN/staticcheck" ]; then
+  echo "setup: go install staticcheck"
+  go install honnef.co/go/tools/cmd/staticcheck@latest
+fi
+echo "setup: ok"
