@@ -2,19 +2,21 @@
 // signs in (XOAUTH2, OAUTHBEARER, PLAIN/LOGIN), lists and selects folders, searches,
 // streams messages with BODY.PEEK[], splits MIME parts, and applies post-actions.
 //
-// CONTRACT STUB: the signatures below are the API the mover, the window and the command
-// line code against. The implementation replaces the bodies; keep the names.
+// The types of the API live in this file; the work is split by concern: dial.go and
+// tls.go (connecting), auth.go and xoauth2.go (signing in), errors.go (typed errors with
+// advice), folders.go, search.go, fetch.go, mime.go, actions.go, watch.go and check.go.
 package imapsrc
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"time"
-)
 
-var errNotImplemented = errors.New("imapsrc: not implemented yet")
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
 
 // TokenFunc returns an OAuth2 access token. forceRefresh is true after the server refused
 // the previous token: the func must then get a new one from the provider.
@@ -34,17 +36,30 @@ type Config struct {
 	Folder            string        // selected after sign-in (the post-auth check)
 	Timeout           time.Duration // dial and per-command timeout; 0 means 30s
 	Logger            *slog.Logger  // nil means slog.Default()
+
+	// CreateMoveTarget makes Move create a missing target folder instead of failing.
+	CreateMoveTarget bool
+	// IdleRestart is how long one IDLE runs before WaitForMail returns to search again
+	// (servers drop IDLE after 30 minutes); 0 means 25 minutes.
+	IdleRestart time.Duration
+	// DialContext, when set, opens the TCP connection instead of a net.Dialer (a proxy,
+	// or a test's in-memory pipe).
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Client is one signed-in IMAP connection with a selected folder. Not safe for concurrent
 // use; Close from another goroutine aborts what is in flight.
-type Client struct{}
-
-// Dial connects, signs in and selects cfg.Folder. Failures are typed errors with advice.
-func Dial(ctx context.Context, cfg Config) (*Client, error) { return nil, errNotImplemented }
-
-// Close logs out (best effort) and closes the connection.
-func (c *Client) Close() error { return nil }
+type Client struct {
+	cfg     Config
+	ic      *imapclient.Client
+	wire    *wireConn
+	log     *slog.Logger
+	mech    string        // SASL mechanism (or "LOGIN") used to sign in
+	tlsInfo string        // e.g. "TLS 1.3 (implicit)"; "none" without TLS
+	newMail chan struct{} // signalled on EXISTS/EXPUNGE, buffered 1
+	mailbox Mailbox       // the selected folder
+	caps    imap.CapSet   // capabilities after sign-in
+}
 
 // Folder is one mailbox on the server; Name is decoded UTF-8 (not modified UTF-7).
 type Folder struct {
@@ -53,20 +68,12 @@ type Folder struct {
 	NoSelect bool
 }
 
-// ListFolders lists every folder.
-func (c *Client) ListFolders(ctx context.Context) ([]Folder, error) { return nil, errNotImplemented }
-
 // Mailbox is the state of a selected folder.
 type Mailbox struct {
 	Name        string
 	UIDValidity uint32
 	UIDNext     uint32
 	Messages    uint32
-}
-
-// Select selects a folder (read-write).
-func (c *Client) Select(ctx context.Context, name string) (Mailbox, error) {
-	return Mailbox{}, errNotImplemented
 }
 
 // Criteria is what Search looks for.
@@ -84,11 +91,6 @@ type SearchResult struct {
 	UIDs        []uint32
 }
 
-// Search runs UID SEARCH in the selected folder.
-func (c *Client) Search(ctx context.Context, cr Criteria) (SearchResult, error) {
-	return SearchResult{}, errNotImplemented
-}
-
 // Envelope is the header summary of a message.
 type Envelope struct {
 	Date      time.Time
@@ -101,52 +103,27 @@ type Envelope struct {
 // Message is one fetched message. Body streams the raw RFC 5322 message (BODY.PEEK[]);
 // it is valid only inside the Fetch callback.
 type Message struct {
-	UID      uint32
-	Size     int64
-	Envelope Envelope
-	Body     io.Reader
-}
-
-// Fetch streams one message by UID with BODY.PEEK[] (it never sets \Seen) and calls fn
-// while the body is being read from the wire.
-func (c *Client) Fetch(ctx context.Context, uid uint32, fn func(*Message) error) error {
-	return errNotImplemented
-}
-
-// MarkSeen sets \Seen on uid.
-func (c *Client) MarkSeen(ctx context.Context, uid uint32) error { return errNotImplemented }
-
-// Move moves uid to folder (MOVE, else COPY + \Deleted + UID EXPUNGE).
-func (c *Client) Move(ctx context.Context, uid uint32, folder string) error {
-	return errNotImplemented
-}
-
-// Delete sets \Deleted on uid and removes it with UID EXPUNGE.
-func (c *Client) Delete(ctx context.Context, uid uint32) error { return errNotImplemented }
-
-// WaitForMail blocks until new mail may have arrived: with idle true it uses IDLE
-// (re-issued before 29 minutes) when the server offers it, else it waits poll. It returns
-// nil when it is time to search again, ctx.Err() when cancelled.
-func (c *Client) WaitForMail(ctx context.Context, idle bool, poll time.Duration) error {
-	return errNotImplemented
-}
-
-// Part is one MIME leaf part. Filename is decoded (RFC 2047/2231) but NOT made safe:
-// it is a hint from the mail. Body yields the decoded content (transfer encoding undone).
-type Part struct {
-	Index        int    // 1-based order of the leaf in the message
-	ContentType  string // media type, lower case, e.g. "application/pdf"
-	Filename     string
-	Disposition  string // "attachment", "inline" or ""
-	IsAttachment bool   // has a file name or Content-Disposition: attachment
-	IsText       bool   // a text/plain body part (not an attachment)
-	IsHTML       bool   // a text/html body part (not an attachment)
+	UID          uint32
+	Size         int64
+	Envelope     Envelope
+	Flags        []string  // e.g. "\\Seen"
+	InternalDate time.Time // when the server received the message
 	Body         io.Reader
 }
 
-// WalkParts parses a raw message from r and calls fn for each leaf part, in order,
-// walking nested message/rfc822. A broken part is reported in problems and skipped; the
-// others are still handed out. err is non-nil when fn fails or the message is unreadable.
-func WalkParts(r io.Reader, fn func(*Part) error) (problems []error, err error) {
-	return nil, errNotImplemented
+// Part is one MIME leaf part. Filename is decoded (RFC 2047/2231) but NOT made safe:
+// it is a hint from the mail. Body yields the decoded content: the transfer encoding is
+// undone; text body parts (IsText/IsHTML) are also converted to UTF-8, attachments keep
+// their bytes as sent.
+type Part struct {
+	Index        int    // 1-based order of the leaf in the message
+	ContentType  string // media type, lower case, e.g. "application/pdf"
+	Charset      string // the charset parameter, lower case, or ""
+	Filename     string
+	Disposition  string // "attachment", "inline" or ""
+	IsAttachment bool   // Content-Disposition: attachment, a file name, or a non-text leaf
+	IsText       bool   // a text/plain body part (not an attachment)
+	IsHTML       bool   // a text/html body part (not an attachment)
+	Depth        int    // 0 in the message itself, 1 inside an attached message/rfc822, …
+	Body         io.Reader
 }

@@ -1,5 +1,3 @@
-// Package mover is MailMover's engine: watch → search → filters → parts → safe names →
-// durable write → post-action → checkpoint, reporting each step as a typed Event.
 package mover
 
 import "time"
@@ -9,21 +7,21 @@ type Kind int
 
 // Event kinds.
 const (
-	KindConnecting Kind = iota // dialing the server
-	KindConnected              // signed in, folder selected
-	KindIdle                   // waiting for new mail (IDLE or poll)
-	KindFound                  // a search found N messages to do (Total)
-	KindMessage                // started on a message (UID, Subject, From)
-	KindFileSaved              // a file is durable on disk (Path, Bytes)
-	KindSkipped                // a part or message was skipped (Text says why)
-	KindPostAction             // the post-action was applied (Text: seen/moved/deleted)
-	KindMessageDone            // a message is done and checkpointed
-	KindError                  // something failed (Text, Advice); the mover goes on
-	KindRetry                  // reconnecting after a failure (Text says when)
-	KindPaused                 // the mover needs the user (e.g. sign in again); Advice says what
-	KindProgress               // Done of Total messages in this pass
-	KindWarning                // something the user should know (Text, Advice)
-	KindStopped                // the run ended
+	KindConnecting  Kind = iota // dialing the server
+	KindConnected               // signed in, folder selected
+	KindIdle                    // waiting for new mail (IDLE or poll)
+	KindFound                   // a search found N messages to do (Total)
+	KindMessage                 // started on a message (UID, Subject, From)
+	KindFileSaved               // a file is durable on disk (Path, Bytes)
+	KindSkipped                 // a part or message was skipped (Text says why)
+	KindPostAction              // the post-action was applied (Text: seen/moved/deleted)
+	KindMessageDone             // a message is done and checkpointed
+	KindError                   // something failed (Text, Advice); the mover goes on
+	KindRetry                   // reconnecting after a failure (Text says when)
+	KindPaused                  // the mover needs the user (e.g. sign in again); Advice says what
+	KindProgress                // Done of Total messages in this pass
+	KindWarning                 // something the user should know (Text, Advice)
+	KindStopped                 // the run ended
 )
 
 // String names the kind for logs.

@@ -6,12 +6,16 @@ cd "$(dirname "$0")/.."
 
 APT_PKGS=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev
   libxinerama-dev libxi-dev libxxf86vm-dev dovecot-imapd gnome-keyring libsecret-tools dbus
-  dbus-x11 xvfb x11-apps imagemagick chromium xdg-utils procps)
+  dbus-x11 xvfb x11-apps imagemagick chromium xdg-utils procps openssl curl ca-certificates util-linux)
 
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
+# node and npm may come from elsewhere (e.g. nodesource's nodejs bundles npm, which
+# conflicts with Debian's npm package): only ask apt when the commands are missing.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -27,6 +31,9 @@ if [ ! -d testenv/node_modules/playwright-core ]; then
   echo "setup: npm install playwright-core"
   (cd testenv && npm install --no-audit --no-fund --silent >/dev/null)
 fi
+
+# The browser the end-to-end tests drive.
+[ -x /usr/bin/chromium ] || { echo "setup: /usr/bin/chromium is missing after apt" >&2; exit 1; }
 
 # Go tools.
 GOBIN="$(go env GOPATH)/bin"

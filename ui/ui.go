@@ -1,23 +1,129 @@
 // Package ui is MailMover's window: one file per tab, the actions (GET, Save, Check,
 // Start, Stop) and the live transfer log. It only renders state and calls narrow
-// interfaces; the work happens in auth, store and mover.
+// interfaces (Backend); the work happens in auth, store, imapsrc and mover. Goroutines
+// reach widgets only through bridge.go (fyne.Do).
 package ui
 
 import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
+
+	"mailmover/assets"
 )
 
 // AppID is the application ID, as in FyneApp.toml.
 const AppID = "io.github.mailmover"
 
+// Preference keys of the window.
+const (
+	prefWidth  = "window.width"
+	prefHeight = "window.height"
+)
+
 // Main opens the window and blocks until it is closed; it returns the exit code.
 func Main(args []string) int {
 	a := app.NewWithID(AppID)
+	icon := fyne.NewStaticResource("icon.png", assets.IconPNG())
+	a.SetIcon(icon)
 	w := a.NewWindow("MailMover")
-	w.SetContent(widget.NewLabel("MailMover"))
-	w.Resize(fyne.NewSize(900, 640))
+	v := newView(a, w, NewBackend(), newBridge())
+	w.SetContent(v.content())
+	w.Resize(windowSize(a))
+	w.SetMaster()
+	v.setupDesktop(icon)
+	if shot := screenshotFromEnv(); shot != nil {
+		go shot.run(v)
+	}
 	w.ShowAndRun()
+	v.cancel()
 	return 0
+}
+
+// windowSize is the remembered window size, or a default that fits the form.
+func windowSize(a fyne.App) fyne.Size {
+	p := a.Preferences()
+	w := p.FloatWithFallback(prefWidth, 980)
+	h := p.FloatWithFallback(prefHeight, 720)
+	if w < 640 || h < 480 {
+		w, h = 980, 720
+	}
+	return fyne.NewSize(float32(w), float32(h))
+}
+
+// rememberSize stores the window size for the next start.
+func (v *view) rememberSize() {
+	s := v.win.Canvas().Size()
+	if s.Width >= 640 && s.Height >= 480 {
+		v.app.Preferences().SetFloat(prefWidth, float64(s.Width))
+		v.app.Preferences().SetFloat(prefHeight, float64(s.Height))
+	}
+}
+
+// setupDesktop installs the close question and, on desktops, the system tray menu.
+func (v *view) setupDesktop(icon fyne.Resource) {
+	v.win.SetCloseIntercept(v.onClose)
+	if d, ok := v.app.(desktop.App); ok {
+		v.tray = d
+		d.SetSystemTrayIcon(icon)
+		v.updateTray()
+	}
+}
+
+// onClose asks, while the mover runs, whether to stop it or keep it running in the tray.
+func (v *view) onClose() {
+	v.rememberSize()
+	if !v.running() {
+		v.quit()
+		return
+	}
+	msg := widget.NewLabel("The mover is running for profile \"" + v.act.runName + "\".\n" +
+		"Stop it and quit, or keep it running in the system tray?")
+	var d *dialog.CustomDialog
+	stop := widget.NewButton("Stop and quit", func() {
+		d.Hide()
+		v.stopMover(v.quit)
+	})
+	keep := widget.NewButton("Keep running in the tray", func() {
+		d.Hide()
+		v.win.Hide()
+	})
+	keep.Importance = widget.HighImportance
+	cancel := widget.NewButton("Cancel", func() { d.Hide() })
+	if v.tray == nil {
+		keep.Disable()
+	}
+	d = dialog.NewCustomWithoutButtons("Quit MailMover?", msg, v.win)
+	d.SetButtons([]fyne.CanvasObject{cancel, stop, keep})
+	d.Show()
+}
+
+// quit closes the window and ends the program.
+func (v *view) quit() {
+	v.cancel()
+	v.app.Quit()
+}
+
+// updateTray refreshes the tray menu: Show, Start/Stop, Quit.
+func (v *view) updateTray() {
+	if v.tray == nil {
+		return
+	}
+	label := "Start"
+	action := v.startMover
+	if v.running() {
+		label = "Stop"
+		action = func() { v.stopMover(nil) }
+	}
+	if v.trayLabel == label {
+		return
+	}
+	v.trayLabel = label
+	show := fyne.NewMenuItem("Show MailMover", func() { v.win.Show(); v.win.RequestFocus() })
+	startStop := fyne.NewMenuItem(label, action)
+	quit := fyne.NewMenuItem("Quit", func() { v.stopMover(v.quit) })
+	quit.IsQuit = true
+	v.tray.SetSystemTrayMenu(fyne.NewMenu("MailMover", show, fyne.NewMenuItemSeparator(), startStop, fyne.NewMenuItemSeparator(), quit))
 }

@@ -1,0 +1,62 @@
+# MailMover — see README.md. `make test` is what CI runs (.ci/run).
+GO      ?= go
+BIN     := bin
+FYNE    := $(shell $(GO) env GOPATH)/bin/fyne
+FYNE_VERSION := v1.7.4
+
+.PHONY: all build run demo test setup provider testenv-up testenv-down bench package clean
+
+all: build
+
+## build: the mailmover binary in bin/
+build:
+	$(GO) build -o $(BIN)/mailmover .
+
+## run: build and open the window
+run: build
+	./$(BIN)/mailmover
+
+## demo: build and open the window on the built-in demo servers
+demo: build
+	./$(BIN)/mailmover demo
+
+## setup: install what the tests need (apt, npm, go tools); idempotent
+setup:
+	scripts/setup.sh
+
+## provider: the test OpenID provider
+provider:
+	$(GO) build -o $(BIN)/mm-testprovider ./cmd/mm-testprovider
+
+## test: setup, then inside a private D-Bus session: keyring, Xvfb, Dovecot + provider,
+## gofmt, go vet, staticcheck, go test -race; the servers are always stopped.
+## One run at a time per working tree (flock). PKGS=./internal/... limits vet/staticcheck/test.
+PKGS ?= ./...
+test: export MM_TEST_PKGS = $(PKGS)
+test: setup provider
+	@mkdir -p $(BIN)
+	flock -w 3600 $(BIN)/.test.lock dbus-run-session -- scripts/test-in-session.sh
+
+## testenv-up / testenv-down: the real servers by hand (then: . testenv/run/env.sh)
+testenv-up: provider
+	scripts/testenv-up.sh
+
+testenv-down:
+	scripts/testenv-down.sh
+
+## bench: benchmarks only
+bench:
+	$(GO) test -run NONE -bench . ./...
+
+## package: a Linux desktop package in dist/ (fyne package; FyneApp.toml is left unchanged)
+package: build
+	@[ -x "$(FYNE)" ] || $(GO) install fyne.io/tools/cmd/fyne@$(FYNE_VERSION)
+	@mkdir -p dist
+	cp FyneApp.toml $(BIN)/FyneApp.toml.keep
+	$(FYNE) package -os linux --exe $(BIN)/mailmover; rc=$$?; \
+	  cp $(BIN)/FyneApp.toml.keep FyneApp.toml; exit $$rc
+	mv -f *.tar.xz dist/
+	@ls -l dist/
+
+clean:
+	rm -rf $(BIN) dist testenv/run

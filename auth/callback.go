@@ -1,0 +1,99 @@
+package auth
+
+import (
+	"context"
+	"crypto/subtle"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+
+	"golang.org/x/oauth2"
+)
+
+// callbackResult is what the first valid callback hands to Login.
+type callbackResult struct {
+	tok *oauth2.Token
+	err error
+}
+
+// callbackHandler serves the redirect path of one sign-in. A request with a wrong or
+// missing state gets 400 and the flow goes on; the first request with the right state
+// claims the flow, exchanges the code (so the page can say whether sign-in really
+// worked), answers the browser and hands the result over the buffered channel done.
+type callbackHandler struct {
+	ctx      context.Context // the flow's context, for the exchange
+	path     string
+	state    string
+	exchange func(ctx context.Context, code string) (*oauth2.Token, error)
+	logger   *slog.Logger
+
+	claimed atomic.Bool
+	done    chan callbackResult // capacity 1; written once
+}
+
+func newCallbackHandler(ctx context.Context, path, state string, exchange func(context.Context, string) (*oauth2.Token, error), logger *slog.Logger) *callbackHandler {
+	return &callbackHandler{ctx: ctx, path: path, state: state, exchange: exchange, logger: logger, done: make(chan callbackResult, 1)}
+}
+
+const closeTab = "You can close this tab and return to MailMover."
+
+func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != h.path {
+		http.NotFound(w, r)
+		return
+	}
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", http.MethodGet)
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	q := r.URL.Query()
+	state := q.Get("state")
+	if state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(h.state)) != 1 {
+		h.logger.Warn("sign-in: refused a callback with a wrong or missing state; still waiting", "remote", r.RemoteAddr)
+		writePage(w, http.StatusBadRequest, page{
+			Title:   "This answer does not belong to the sign-in in progress",
+			Message: "The address lacks the state MailMover sent (it may be an old tab or a forged link), so it was ignored. MailMover is still waiting: finish the sign-in in the tab it opened.",
+			Close:   "You can close this tab.",
+		})
+		return
+	}
+	if !h.claimed.CompareAndSwap(false, true) {
+		writePage(w, http.StatusConflict, page{
+			Title:   "This sign-in was already handled",
+			Message: "MailMover has already received the answer to this sign-in.",
+			Close:   closeTab,
+		})
+		return
+	}
+	var res callbackResult
+	switch {
+	case q.Get("error") != "":
+		res.err = &ProviderError{Code: clean(q.Get("error")), Description: clean(q.Get("error_description")), URI: clean(q.Get("error_uri"))}
+	case q.Get("code") == "":
+		res.err = &ProviderError{Code: "invalid_request", Description: "the provider's answer carried neither a code nor an error"}
+	default:
+		res.tok, res.err = h.exchange(h.ctx, q.Get("code"))
+	}
+	if res.err != nil {
+		text, advice := DescribeError(res.err)
+		writePage(w, http.StatusOK, page{
+			Title:   "Sign-in failed",
+			Message: "MailMover did not get a token, so sign-in did not work.",
+			Detail:  text,
+			Advice:  advice,
+			Close:   closeTab,
+		})
+	} else {
+		writePage(w, http.StatusOK, page{
+			OK:      true,
+			Title:   "Signed in",
+			Message: "Sign-in worked: MailMover received its tokens.",
+			Close:   closeTab,
+		})
+	}
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	h.done <- res
+}

@@ -1,0 +1,88 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"mailmover/store"
+)
+
+// DeviceCode is what the user needs to finish a device-code sign-in on another device.
+type DeviceCode struct {
+	// VerificationURI is the page to open (on any device).
+	VerificationURI string
+	// VerificationURIComplete, if the provider sends it, already carries the code.
+	VerificationURIComplete string
+	// UserCode is the code to type there.
+	UserCode string
+	// Expiry is when the code lapses.
+	Expiry time.Time
+}
+
+// DeviceOptions tune LoginDevice.
+type DeviceOptions struct {
+	// OnCode receives the code to show; required.
+	OnCode func(DeviceCode)
+	// Logger; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// ErrDeviceCodeExpired is wrapped when the device code lapsed before the user finished.
+var ErrDeviceCodeExpired = errors.New("the device code expired")
+
+// LoginDevice runs the device-code flow (RFC 8628) with x/oauth2: it asks cfg.DeviceURL
+// for a code, hands it to opts.OnCode, then polls the token URL at the provider's interval
+// (slower when told slow_down) until the user finishes, declines (a *TokenError with
+// access_denied), or the code expires (wrapping ErrDeviceCodeExpired). Cancel ctx to stop.
+func LoginDevice(ctx context.Context, cfg Config, opts DeviceOptions) (*Result, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if opts.OnCode == nil {
+		return nil, errors.New("LoginDevice: DeviceOptions.OnCode is required")
+	}
+	if cfg.ClientID == "" {
+		return nil, &ConfigError{Field: "client_id", Reason: "empty"}
+	}
+	if err := checkEndpoint("device_url", cfg.DeviceURL); err != nil {
+		return nil, err
+	}
+	if err := checkEndpoint("token_url", cfg.TokenURL); err != nil {
+		return nil, err
+	}
+	oc := cfg.oauth2Config("")
+	hctx := cfg.httpContext(ctx)
+	da, err := oc.DeviceAuth(hctx)
+	if err != nil {
+		return nil, tokenError("device code", cfg.DeviceURL, err)
+	}
+	if da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "" {
+		return nil, fmt.Errorf("device code: the provider's answer at %s lacks device_code, user_code or verification_uri; check device_url", cfg.DeviceURL)
+	}
+	opts.OnCode(DeviceCode{VerificationURI: clean(da.VerificationURI), VerificationURIComplete: clean(da.VerificationURIComplete), UserCode: clean(da.UserCode), Expiry: da.Expiry})
+	logger.Info("device sign-in: waiting for the user", "verification_uri", da.VerificationURI, "expiry", da.Expiry)
+	tok, err := oc.DeviceAccessToken(hctx, da)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("device sign-in cancelled: %w", ctx.Err())
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("%w at %s before the sign-in was finished: run the sign-in again and enter the code sooner", ErrDeviceCodeExpired, da.Expiry.Format(time.TimeOnly))
+		}
+		err = tokenError("device sign-in", cfg.TokenURL, err)
+		var te *TokenError
+		if errors.As(err, &te) && te.Code == "expired_token" {
+			return nil, fmt.Errorf("%w: %w", ErrDeviceCodeExpired, err)
+		}
+		return nil, err
+	}
+	res := &Result{Token: tok, Warnings: tokenWarnings(cfg, tok)}
+	if cfg.Preset == store.PresetGoogle {
+		res.Warnings = append(res.Warnings, "Google's device flow does not grant the Gmail scope; if IMAP refuses the token, use the browser sign-in")
+	}
+	return res, nil
+}

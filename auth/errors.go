@@ -1,0 +1,263 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"golang.org/x/oauth2"
+)
+
+// ErrLoginTimeout is wrapped by the error Login returns when no answer came back from the
+// browser in time.
+var ErrLoginTimeout = errors.New("sign-in timed out")
+
+// ErrNotSignedIn is wrapped by a *ReauthError when no refresh token is stored at all.
+var ErrNotSignedIn = errors.New("not signed in")
+
+// ConfigError is a problem with one field of the [oauth2] profile table. Field is the
+// profile key ("redirect_uri", "redirect_port", "client_id", …).
+type ConfigError struct {
+	Field  string
+	Reason string
+}
+
+func (e *ConfigError) Error() string { return e.Field + ": " + e.Reason }
+
+// PortError means the loopback listener could not start on Port (Addr is the address
+// tried). InUse is true when another program holds the port.
+type PortError struct {
+	Port  int
+	Addr  string
+	InUse bool
+	Err   error
+}
+
+func (e *PortError) Error() string {
+	if e.InUse {
+		return fmt.Sprintf("redirect_port %d is already in use on %s (another program, or another sign-in still waiting): %v", e.Port, e.Addr, e.Err)
+	}
+	return fmt.Sprintf("cannot listen on redirect_port %d (%s): %v", e.Port, e.Addr, e.Err)
+}
+
+func (e *PortError) Unwrap() error { return e.Err }
+
+// ProviderError is an error the provider sent back to the redirect URI (RFC 6749
+// section 4.1.2.1): the user declined, the app registration is wrong, and so on.
+type ProviderError struct {
+	Code        string // "access_denied", "invalid_scope", …
+	Description string // the provider's error_description, cleaned of control characters
+	URI         string // error_uri, if any
+}
+
+func (e *ProviderError) Error() string {
+	s := "the provider refused the sign-in: " + e.Code
+	if e.Description != "" {
+		s += ": " + e.Description
+	}
+	return s
+}
+
+// TokenError is a refusal from the token endpoint. Op says which request failed ("code
+// exchange", "refresh", "device code", "client credentials"). Unlike oauth2.RetrieveError
+// its text never includes the response body.
+type TokenError struct {
+	Op          string
+	Status      int // HTTP status, 0 if unknown
+	Code        string
+	Description string
+}
+
+func (e *TokenError) Error() string {
+	s := "the token endpoint refused the " + e.Op
+	if e.Status != 0 {
+		s += fmt.Sprintf(" (HTTP %d)", e.Status)
+	}
+	if e.Code != "" {
+		s += ": " + e.Code
+	}
+	if e.Description != "" {
+		s += ": " + e.Description
+	}
+	return s
+}
+
+// ReauthError means the stored sign-in can no longer be used: the provider answered
+// invalid_grant (the refresh token lapsed, was revoked, or the password changed), or no
+// refresh token is stored. The admin must sign in again: GET in the window, or
+// `mailmover login -profile PROFILE`.
+type ReauthError struct {
+	Profile     string // may be empty
+	Code        string // the provider's error code ("invalid_grant"), empty when not signed in
+	Description string // the provider's description
+	Err         error  // ErrNotSignedIn or the *TokenError
+}
+
+func (e *ReauthError) Error() string {
+	how := "press GET in the window or run 'mailmover login"
+	if e.Profile != "" {
+		how += " -profile " + e.Profile
+	}
+	how += "'"
+	if e.Code == "" {
+		return "not signed in (no refresh token stored): sign in first: " + how
+	}
+	s := "sign in again: the provider no longer accepts the stored refresh token (" + e.Code
+	if e.Description != "" {
+		s += ": " + e.Description
+	}
+	return s + "); " + how
+}
+
+func (e *ReauthError) Unwrap() error { return e.Err }
+
+// tokenError turns an x/oauth2 error into a *TokenError (never carrying the body), or
+// wraps a transport error with the endpoint's address (which carries no secret).
+func tokenError(op, tokenURL string, err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		te := &TokenError{Op: op, Code: clean(re.ErrorCode), Description: clean(re.ErrorDescription)}
+		if re.Response != nil {
+			te.Status = re.Response.StatusCode
+		}
+		return te
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s at %s: %w", op, tokenURL, err)
+	}
+	return fmt.Errorf("%s: cannot reach the provider at %s (check the URL in the profile and the network): %w", op, tokenURL, err)
+}
+
+// clean strips control characters from provider text and caps its length, so a hostile or
+// broken provider cannot forge lines in logs or terminals.
+func clean(s string) string {
+	const max = 500
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.TrimSpace(s)
+	if len(s) > max {
+		cut := max
+		for cut > 0 && !isRuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
+	}
+	return s
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// DescribeError turns an error from this package into one sentence for the user (text)
+// and what to do about it (advice, may be empty). It knows the OAuth2 error codes and the
+// common Microsoft Entra AADSTS codes. Neither string contains a token or a secret.
+func DescribeError(err error) (text, advice string) {
+	if err == nil {
+		return "", ""
+	}
+	text = err.Error()
+	var (
+		ce *ConfigError
+		pe *PortError
+		pr *ProviderError
+		te *TokenError
+		ra *ReauthError
+	)
+	switch {
+	case errors.As(err, &ra):
+		if ra.Code == "" {
+			return text, "Sign in first: press GET in the window, or run 'mailmover login -profile PROFILE' (add -device on a machine without a browser)."
+		}
+		adv := "Sign in again: press GET in the window, or run 'mailmover login -profile PROFILE'."
+		if a := adviceFor(ra.Code, ra.Description); a != "" {
+			adv = a + " " + adv
+		}
+		return text, adv
+	case errors.As(err, &ce):
+		return text, "Fix " + ce.Field + " in the profile's [oauth2] settings."
+	case errors.As(err, &pe):
+		if pe.InUse {
+			return text, fmt.Sprintf("Close the program using port %d (or the other sign-in window), or pick another redirect port and register the matching redirect URI with the provider.", pe.Port)
+		}
+		return text, "Check that loopback networking works on this machine, or pick another redirect port."
+	case errors.As(err, &pr):
+		return text, adviceFor(pr.Code, pr.Description)
+	case errors.As(err, &te):
+		return text, adviceFor(te.Code, te.Description)
+	case errors.Is(err, ErrLoginTimeout):
+		return text, "Start the sign-in again and finish it in the browser within the time limit; if no browser opened, copy the printed address into one on this machine."
+	case errors.Is(err, ErrDeviceCodeExpired):
+		return text, codeAdvice["expired_token"]
+	case errors.Is(err, context.Canceled):
+		return text, ""
+	}
+	// Errors of other packages that carry their own advice (store.KeyringUnavailableError).
+	var adv interface{ Advice() string }
+	if errors.As(err, &adv) {
+		return text, adv.Advice()
+	}
+	return text, ""
+}
+
+// aadAdvice maps Microsoft Entra error numbers (found inside error_description) to advice.
+var aadAdvice = []struct{ code, advice string }{
+	{"AADSTS700025", "The app registration is a public client, so it must not get a client secret: remove the client secret stored for this profile (or set an empty one), or make the app confidential in Entra."},
+	{"AADSTS7000218", "The app registration is a confidential client and needs its client secret: store it with 'mailmover secret set -profile PROFILE client-secret', or in Entra set Authentication → 'Allow public client flows' to Yes and register the redirect URI under 'Mobile and desktop applications'."},
+	{"AADSTS7000215", "The client secret is wrong or expired: create a new one in Entra (Certificates & secrets) and store its value (not its ID) with 'mailmover secret set -profile PROFILE client-secret'."},
+	{"AADSTS7000222", "The client secret has expired: create a new one in Entra (Certificates & secrets) and store it with 'mailmover secret set -profile PROFILE client-secret'."},
+	{"AADSTS65001", "Consent is missing: an admin must grant consent for the app's permissions (Entra → App registrations → API permissions → Grant admin consent, including IMAP.AccessAsUser.All), or the user must accept the consent prompt."},
+	{"AADSTS700082", "The refresh token lapsed because it was not used for 90 days. Sign in again, and run the mover at least every few weeks."},
+	{"AADSTS50011", "The redirect URI sent does not match the app registration: register exactly the profile's redirect_uri in Entra under 'Mobile and desktop applications', or change redirect_uri to the registered one."},
+	{"AADSTS500113", "The app registration has no redirect URI: register the profile's redirect_uri in Entra under 'Mobile and desktop applications'."},
+	{"AADSTS700016", "The client_id was not found in this tenant: check client_id and tenant (use the tenant ID when the app is single-tenant)."},
+	{"AADSTS50194", "The app is single-tenant: set tenant to your tenant ID (not 'common' or 'organizations')."},
+	{"AADSTS90002", "The tenant was not found: check the tenant ID or domain."},
+	{"AADSTS70011", "The scope is not valid: for IMAP use 'https://outlook.office.com/IMAP.AccessAsUser.All offline_access' (or 'https://outlook.office365.com/.default' for client credentials)."},
+	{"AADSTS50020", "The account signed in belongs to another tenant: sign in with an account of the app's tenant, or use tenant 'organizations'."},
+	{"AADSTS50173", "The refresh token was revoked because the password changed or sessions were revoked. Sign in again."},
+	{"AADSTS70043", "The refresh token expired because of a Conditional Access sign-in frequency policy. Sign in again."},
+	{"AADSTS50076", "Multi-factor authentication is required: sign in again interactively."},
+	{"AADSTS53003", "A Conditional Access policy blocked the sign-in: ask the tenant admin."},
+	{"AADSTS700084", "The refresh token of a single-page application lapsed after 24 hours: register the redirect URI under 'Mobile and desktop applications', not 'Single-page application'."},
+	{"AADSTS9002327", "The redirect URI is registered as a single-page application: register it under 'Mobile and desktop applications' instead."},
+}
+
+// codeAdvice maps OAuth2 error codes (RFC 6749, RFC 8628 and common provider codes).
+var codeAdvice = map[string]string{
+	"access_denied":             "The sign-in was declined (by the user, or the app is not allowed for this account). Sign in again and accept, or ask the admin to allow the app.",
+	"invalid_scope":             "The scope is not accepted by the provider: check the scope field (Microsoft IMAP: 'https://outlook.office.com/IMAP.AccessAsUser.All offline_access'; Google: 'https://mail.google.com/').",
+	"invalid_client":            "The provider does not accept the client: check client_id, and the client secret (public clients send none).",
+	"unauthorized_client":       "The client may not use this flow: enable it in the app registration (for device code on Microsoft: 'Allow public client flows').",
+	"invalid_grant":             "The code or refresh token is no longer valid. Sign in again.",
+	"consent_required":          "Consent is missing: accept the consent prompt, or ask an admin to grant consent for the app.",
+	"interaction_required":      "The provider needs you at the browser (MFA, consent or terms): sign in again interactively.",
+	"login_required":            "The provider needs you to sign in: sign in again interactively.",
+	"server_error":              "The provider had an internal error: try again later.",
+	"temporarily_unavailable":   "The provider is busy: try again in a few minutes.",
+	"redirect_uri_mismatch":     "The redirect URI is not registered for this client: register exactly the profile's redirect_uri with the provider.",
+	"invalid_request":           "The provider refused the request: check client_id, redirect_uri and scope.",
+	"unsupported_response_type": "The client is not allowed the authorization-code flow: check the app registration's platform.",
+	"unsupported_grant_type":    "The provider does not support this flow for the client: check the flow setting and the app registration.",
+	"expired_token":             "The device code expired before the sign-in was finished: run the sign-in again and enter the code sooner.",
+	"slow_down":                 "The provider asked to poll more slowly: wait and try again.",
+	"authorization_pending":     "The sign-in on the other device is not finished yet.",
+}
+
+// adviceFor returns advice for an OAuth2 code and a provider description (which may carry
+// an AADSTS number).
+func adviceFor(code, description string) string {
+	for _, a := range aadAdvice {
+		if strings.Contains(description, a.code+":") || strings.Contains(description, a.code+" ") || strings.HasSuffix(description, a.code) {
+			return a.advice
+		}
+	}
+	if code == "invalid_grant" && strings.Contains(strings.ToLower(description), "expired or revoked") {
+		return "Google refused the refresh token (expired or revoked). If the Google Cloud app is in 'Testing' status its refresh tokens lapse after 7 days: publish it (In production) and sign in again."
+	}
+	return codeAdvice[code]
+}

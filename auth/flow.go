@@ -1,0 +1,263 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"syscall"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"mailmover/store"
+)
+
+// DefaultLoginTimeout is how long Login waits for the browser when LoginOptions.Timeout
+// is 0.
+const DefaultLoginTimeout = 5 * time.Minute
+
+// LoginOptions tune Login.
+type LoginOptions struct {
+	// OpenBrowser opens the sign-in address: fyne's OpenURL in the window,
+	// SystemBrowser(os.Getenv) on the command line. nil opens nothing. A failure is
+	// reported as a warning; the flow keeps waiting (the address was also given to OnURL).
+	OpenBrowser func(url string) error
+	// OnURL, if set, receives the sign-in address before the browser opens, to show or
+	// print it.
+	OnURL func(url string)
+	// Timeout bounds the wait for the browser; 0 means DefaultLoginTimeout.
+	Timeout time.Duration
+	// Logger receives progress and refusals (never a code, state or token); nil means
+	// slog.Default().
+	Logger *slog.Logger
+}
+
+// Result is the outcome of a successful sign-in.
+type Result struct {
+	// Token holds the access token, its expiry and (usually) the refresh token.
+	Token *oauth2.Token
+	// Warnings are things the admin should fix although sign-in worked (no refresh token,
+	// the browser did not open, …).
+	Warnings []string
+	// RedirectURI is the redirect URI actually sent (differs from the profile's only when
+	// its port was 0).
+	RedirectURI string
+}
+
+// Login runs the loopback authorization-code flow (RFC 8252) with PKCE S256 (RFC 7636)
+// and a random 256-bit state. It validates the redirect before anything starts, listens
+// on the loopback address of cfg.RedirectURI only (for localhost both 127.0.0.1 and, where
+// available, ::1), serves only the redirect path (others get 404), opens the browser, and
+// waits for the first callback carrying the right state. Callbacks with a wrong or missing
+// state get 400 and the wait goes on. The code is exchanged with the same redirect_uri
+// string before the browser's last page is written, so that page says whether sign-in
+// worked. The listener is closed before Login returns, whatever the outcome; cancel ctx
+// to stop early. A provider error ends the flow as a *ProviderError; a timeout wraps
+// ErrLoginTimeout.
+func Login(ctx context.Context, cfg Config, opts LoginOptions) (*Result, error) {
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if cfg.Flow != "" && cfg.Flow != store.FlowAuthCode {
+		return nil, &ConfigError{Field: "flow", Reason: fmt.Sprintf("the browser sign-in needs flow = %q, not %q", store.FlowAuthCode, cfg.Flow)}
+	}
+	red, err := parseRedirect(cfg.RedirectURI, cfg.RedirectPort)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ClientID == "" {
+		return nil, &ConfigError{Field: "client_id", Reason: "empty"}
+	}
+	if err := checkEndpoint("authorization_url", cfg.AuthURL); err != nil {
+		return nil, err
+	}
+	if err := checkEndpoint("token_url", cfg.TokenURL); err != nil {
+		return nil, err
+	}
+	timeout := opts.Timeout
+	if timeout <= 0 {
+		timeout = DefaultLoginTimeout
+	}
+	flowCtx, cancel := context.WithTimeoutCause(ctx, timeout, ErrLoginTimeout)
+	defer cancel()
+
+	listeners, port, err := listenLoopback(flowCtx, red.host, red.port)
+	if err != nil {
+		return nil, err
+	}
+	redirectURI := red.uri
+	if red.port == 0 {
+		redirectURI = red.withPort(port)
+	}
+
+	state, err := randomState()
+	if err != nil {
+		closeAll(listeners)
+		return nil, err
+	}
+	verifier := oauth2.GenerateVerifier()
+	oc := cfg.oauth2Config(redirectURI)
+	authOpts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(verifier)}
+	if cfg.LoginHint != "" {
+		authOpts = append(authOpts, oauth2.SetAuthURLParam("login_hint", cfg.LoginHint))
+	}
+	for k, vs := range cfg.AuthParams {
+		for _, v := range vs {
+			authOpts = append(authOpts, oauth2.SetAuthURLParam(k, v))
+		}
+	}
+	authURL := oc.AuthCodeURL(state, authOpts...)
+
+	exchange := func(ctx context.Context, code string) (*oauth2.Token, error) {
+		tok, err := oc.Exchange(cfg.httpContext(ctx), code, oauth2.VerifierOption(verifier))
+		if err != nil {
+			return nil, tokenError("code exchange", cfg.TokenURL, err)
+		}
+		return tok, nil
+	}
+	h := newCallbackHandler(flowCtx, red.path, state, exchange, logger)
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+		BaseContext:       func(net.Listener) context.Context { return flowCtx },
+	}
+	served := make(chan struct{}, len(listeners))
+	for _, l := range listeners {
+		go func(l net.Listener) {
+			_ = srv.Serve(l)
+			served <- struct{}{}
+		}(l)
+	}
+	defer func() {
+		sctx, scancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer scancel()
+		if srv.Shutdown(sctx) != nil {
+			_ = srv.Close()
+		}
+		for range listeners {
+			<-served
+		}
+	}()
+	logger.Info("sign-in: waiting for the browser", "redirect_uri", redirectURI, "timeout", timeout.String())
+
+	res := &Result{RedirectURI: redirectURI}
+	if opts.OnURL != nil {
+		opts.OnURL(authURL)
+	}
+	if opts.OpenBrowser != nil {
+		if err := opts.OpenBrowser(authURL); err != nil {
+			w := fmt.Sprintf("could not open a browser (%v): open the sign-in address yourself in a browser on this machine", err)
+			logger.Warn("sign-in: " + w)
+			res.Warnings = append(res.Warnings, w)
+		}
+	}
+
+	var cr callbackResult
+	select {
+	case cr = <-h.done:
+	case <-flowCtx.Done():
+		select {
+		case cr = <-h.done: // a result that raced the deadline wins
+		default:
+			if errors.Is(context.Cause(flowCtx), ErrLoginTimeout) && ctx.Err() == nil {
+				return nil, fmt.Errorf("%w: no answer reached %s within %v; the listener is closed", ErrLoginTimeout, redirectURI, timeout)
+			}
+			return nil, fmt.Errorf("sign-in cancelled: %w", ctx.Err())
+		}
+	}
+	if cr.err != nil {
+		return nil, cr.err
+	}
+	res.Token = cr.tok
+	res.Warnings = append(res.Warnings, tokenWarnings(cfg, cr.tok)...)
+	logger.Info("sign-in: tokens received", "refresh_token", cr.tok.RefreshToken != "", "expiry", cr.tok.Expiry)
+	return res, nil
+}
+
+// tokenWarnings returns warnings about a fresh token.
+func tokenWarnings(cfg Config, tok *oauth2.Token) []string {
+	if tok.RefreshToken != "" {
+		return nil
+	}
+	w := "the provider sent no refresh token, so MailMover must sign in again when the access token expires: add offline_access to the scope"
+	if cfg.Preset == store.PresetGoogle {
+		w = "Google sent no refresh token (it sends one only at the first consent): remove MailMover's access at myaccount.google.com → Security → Third-party access, then sign in again"
+	}
+	return []string{w}
+}
+
+// randomState returns 256 bits from crypto/rand, base64url-encoded.
+func randomState() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("sign-in: cannot get random bytes for the state: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// listenLoopback listens on host:port (port 0: a free one). For "localhost" it binds
+// 127.0.0.1 and also ::1 when this machine has IPv6 loopback, on the same port, so the
+// browser reaches us whichever address it resolves localhost to; ::1 being held by
+// another program is an error (the code could go there).
+func listenLoopback(ctx context.Context, host string, port int) ([]net.Listener, int, error) {
+	var lc net.ListenConfig
+	listen := func(network, ip string, p int) (net.Listener, error) {
+		addr := net.JoinHostPort(ip, strconv.Itoa(p))
+		l, err := lc.Listen(ctx, network, addr)
+		if err != nil {
+			return nil, &PortError{Port: port, Addr: addr, InUse: errors.Is(err, syscall.EADDRINUSE), Err: err}
+		}
+		return l, nil
+	}
+	switch host {
+	case "127.0.0.1":
+		l, err := listen("tcp4", "127.0.0.1", port)
+		if err != nil {
+			return nil, 0, err
+		}
+		return []net.Listener{l}, l.Addr().(*net.TCPAddr).Port, nil
+	case "::1":
+		l, err := listen("tcp6", "::1", port)
+		if err != nil {
+			return nil, 0, err
+		}
+		return []net.Listener{l}, l.Addr().(*net.TCPAddr).Port, nil
+	}
+	// localhost
+	for attempt := 0; ; attempt++ {
+		l4, err := listen("tcp4", "127.0.0.1", port)
+		if err != nil {
+			return nil, 0, err
+		}
+		p := l4.Addr().(*net.TCPAddr).Port
+		l6, err := listen("tcp6", "::1", p)
+		if err == nil {
+			return []net.Listener{l4, l6}, p, nil
+		}
+		var pe *PortError
+		if errors.As(err, &pe) && pe.InUse {
+			l4.Close()
+			if port == 0 && attempt < 5 {
+				continue // another free port
+			}
+			pe.Port = p
+			return nil, 0, pe
+		}
+		// No IPv6 loopback here: 127.0.0.1 alone serves localhost.
+		return []net.Listener{l4}, p, nil
+	}
+}
+
+func closeAll(ls []net.Listener) {
+	for _, l := range ls {
+		l.Close()
+	}
+}

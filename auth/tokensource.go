@@ -1,0 +1,218 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/oauth2"
+)
+
+// DefaultEarlyRefresh is how long before expiry a token source gets a new access token.
+const DefaultEarlyRefresh = 2 * time.Minute
+
+// forceWindow: a forced refresh asked for within this long after a refresh returns the
+// fresh token instead of refreshing again (several connections refused the same old
+// token at once).
+const forceWindow = 5 * time.Second
+
+// Source hands out access tokens; its AccessToken method fits imapsrc.TokenFunc.
+// *TokenSource and *ClientCredentialsSource implement it.
+type Source interface {
+	// AccessToken returns a valid access token. forceRefresh means the server refused the
+	// previous one: get a new one from the provider now.
+	AccessToken(ctx context.Context, forceRefresh bool) (string, error)
+}
+
+// TokenSource hands out access tokens for a signed-in profile, refreshing them with the
+// stored refresh token, like rclone's oauthutil but with PKCE sign-in elsewhere. It is
+// safe for concurrent use: one refresh runs at a time, and callers waiting meanwhile get
+// its result. Before refreshing it re-reads the store (another process may have refreshed
+// and rotated the refresh token already); after refreshing it saves at once, and only
+// what changed.
+type TokenSource struct {
+	// Profile names the profile in "sign in again" messages. Set before first use.
+	Profile string
+	// Logger receives progress (never a token); nil means slog.Default(). Set before
+	// first use.
+	Logger *slog.Logger
+	// EarlyRefresh is how long before expiry to refresh; 0 means DefaultEarlyRefresh.
+	EarlyRefresh time.Duration
+
+	cfg   Config
+	store TokenStore
+	now   func() time.Time
+
+	mu          sync.Mutex
+	cur         Stored
+	loaded      bool
+	refreshedAt time.Time
+}
+
+// NewTokenSource returns a TokenSource for cfg whose tokens live in st.
+func NewTokenSource(cfg Config, st TokenStore) *TokenSource {
+	return &TokenSource{cfg: cfg, store: st, now: time.Now}
+}
+
+func (s *TokenSource) logger() *slog.Logger {
+	if s.Logger != nil {
+		return s.Logger
+	}
+	return slog.Default()
+}
+
+func (s *TokenSource) valid(t *oauth2.Token) bool {
+	if t == nil || t.AccessToken == "" {
+		return false
+	}
+	if t.Expiry.IsZero() {
+		return true
+	}
+	early := s.EarlyRefresh
+	if early <= 0 {
+		early = DefaultEarlyRefresh
+	}
+	return s.now().Add(early).Before(t.Expiry)
+}
+
+// AccessToken returns a valid access token, refreshing when the current one expires
+// within EarlyRefresh or when forceRefresh is true (the server refused it). A refusal of
+// the refresh token (invalid_grant) or no stored refresh token is a *ReauthError; other
+// refusals are *TokenError. No error text contains a token.
+func (s *TokenSource) AccessToken(ctx context.Context, forceRefresh bool) (string, error) {
+	tok, err := s.Token(ctx, forceRefresh)
+	if err != nil {
+		return "", err
+	}
+	return tok.AccessToken, nil
+}
+
+// Token is AccessToken returning the whole token (a copy).
+func (s *TokenSource) Token(ctx context.Context, forceRefresh bool) (*oauth2.Token, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.loaded {
+		st, err := s.store.Load()
+		if err != nil {
+			return nil, fmt.Errorf("reading the stored sign-in: %w", err)
+		}
+		s.cur, s.loaded = st, true
+	}
+	if !forceRefresh && s.valid(s.cur.Token) {
+		return copyToken(s.cur.Token), nil
+	}
+	// Another process may have refreshed (and rotated the refresh token) meanwhile.
+	if st, err := s.store.Load(); err != nil {
+		s.logger().Warn("could not re-read the stored sign-in; using the one in memory", "profile", s.Profile, "error", err.Error())
+	} else if st.Token != nil {
+		old := s.cur.Token
+		if old == nil || st.Token.RefreshToken != old.RefreshToken {
+			if old != nil && st.Token.RefreshToken != "" {
+				s.logger().Info("using the refresh token saved by another process", "profile", s.Profile)
+			}
+			s.cur = st
+		} else if st.Token.AccessToken != old.AccessToken && s.valid(st.Token) {
+			s.cur = st
+		}
+		if s.cur.Token != old && s.valid(s.cur.Token) && (old == nil || s.cur.Token.AccessToken != old.AccessToken) {
+			return copyToken(s.cur.Token), nil
+		}
+	}
+	if forceRefresh && !s.refreshedAt.IsZero() && s.now().Sub(s.refreshedAt) < forceWindow && s.valid(s.cur.Token) {
+		return copyToken(s.cur.Token), nil
+	}
+	if s.cur.Token == nil || s.cur.Token.RefreshToken == "" {
+		if !forceRefresh && s.valid(s.cur.Token) {
+			return copyToken(s.cur.Token), nil
+		}
+		return nil, &ReauthError{Profile: s.Profile, Err: ErrNotSignedIn}
+	}
+	return s.refresh(ctx)
+}
+
+// refresh runs the refresh-token grant; s.mu is held.
+func (s *TokenSource) refresh(ctx context.Context) (*oauth2.Token, error) {
+	rt := s.cur.Token.RefreshToken
+	oc := s.cfg.oauth2Config("")
+	tok, err := oc.TokenSource(s.cfg.httpContext(ctx), &oauth2.Token{RefreshToken: rt}).Token()
+	if err != nil {
+		err = tokenError("refresh", s.cfg.TokenURL, err)
+		var te *TokenError
+		if errors.As(err, &te) && te.Code == "invalid_grant" {
+			s.logger().Warn("the provider refused the refresh token: sign in again", "profile", s.Profile, "description", te.Description)
+			return nil, &ReauthError{Profile: s.Profile, Code: te.Code, Description: te.Description, Err: te}
+		}
+		return nil, err
+	}
+	if tok.RefreshToken == "" {
+		tok.RefreshToken = rt
+	}
+	now := s.now()
+	rotated := tok.RefreshToken != rt
+	s.cur = Stored{Token: tok, Issued: s.cur.Issued, LastRefresh: now}
+	s.refreshedAt = now
+	if err := s.store.Save(s.cur); err != nil {
+		if rotated {
+			s.logger().Error("the provider rotated the refresh token but it could not be saved: this process goes on, but the next start will need a new sign-in", "profile", s.Profile, "error", err.Error())
+		} else {
+			s.logger().Warn("could not save the refreshed access token", "profile", s.Profile, "error", err.Error())
+		}
+	}
+	s.logger().Debug("access token refreshed", "profile", s.Profile, "rotated", rotated, "expiry", tok.Expiry)
+	return copyToken(tok), nil
+}
+
+// LastRefresh returns when the refresh token was last used successfully (or issued);
+// zero when unknown. It reads the store if nothing is loaded yet.
+func (s *TokenSource) LastRefresh() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loadLocked()
+	return s.cur.LastRefresh
+}
+
+// Issued returns when the stored sign-in happened; zero when unknown.
+func (s *TokenSource) Issued() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loadLocked()
+	return s.cur.Issued
+}
+
+// LapseWarning returns a warning when the stored refresh token is near or past the
+// provider's known lapse (see the package function LapseWarning and SignInAgeWarning),
+// or "".
+func (s *TokenSource) LapseWarning(now time.Time) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.loadLocked()
+	if w := LapseWarning(s.cfg.Preset, s.cur.LastRefresh, now); w != "" {
+		return w
+	}
+	return SignInAgeWarning(s.cfg.Preset, s.cur.Issued, now)
+}
+
+func (s *TokenSource) loadLocked() {
+	if s.loaded {
+		return
+	}
+	if st, err := s.store.Load(); err == nil {
+		s.cur, s.loaded = st, true
+	}
+}
+
+func copyToken(t *oauth2.Token) *oauth2.Token {
+	return &oauth2.Token{AccessToken: t.AccessToken, TokenType: t.TokenType, RefreshToken: t.RefreshToken, Expiry: t.Expiry}
+}
+
+// SaveLogin stores the token of a fresh sign-in (Login or LoginDevice) in st, with now as
+// both the sign-in and the last-refresh time.
+func SaveLogin(st TokenStore, tok *oauth2.Token, now time.Time) error {
+	if tok == nil {
+		return errors.New("no token to save")
+	}
+	return st.Save(Stored{Token: tok, Issued: now, LastRefresh: now})
+}

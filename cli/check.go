@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"mailmover/auth"
+	"mailmover/imapsrc"
+	"mailmover/mover"
+	"mailmover/store"
+)
+
+func init() {
+	register("check", "sign in, list folders, count matching mail: -profile P", runCheck)
+}
+
+const checkUsage = `usage: mailmover check -profile P [-timeout 60s] [-v]
+
+Signs in to the profile's mailbox, lists its folders and counts the mail that matches the
+profile's [common] settings. Prints "OK" with the folder list and the count; on failure it
+prints the cause and what to change. Exit status: 0 when all is well, 1 when something
+must be fixed, 2 for a usage error.
+  -timeout   give up after this long (default 60s)
+  -v         also print diagnostic logs (connection, sign-in) to standard error`
+
+func runCheck(ctx context.Context, args []string, env Env) int {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() { fmt.Fprintln(env.Stderr, checkUsage) }
+	profile := fs.String("profile", "", "profile name")
+	timeout := fs.Duration("timeout", 60*time.Second, "give up after this long")
+	verbose := fs.Bool("v", false, "print diagnostic logs to standard error")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *profile == "" || fs.NArg() != 0 || *timeout <= 0 {
+		fmt.Fprintf(env.Stderr, "mailmover check: give -profile (and a positive -timeout) and nothing else\n%s\n", checkUsage)
+		return 2
+	}
+	if err := store.ValidProfileName(*profile); err != nil {
+		fmt.Fprintf(env.Stderr, "mailmover check: %v\n", err)
+		return 2
+	}
+	out := env.Stdout
+	failed := func(what string, err error, advice string) int {
+		fmt.Fprintf(out, "FAILED: %s\n  cause: %v\n", what, err)
+		if advice != "" {
+			fmt.Fprintf(out, "  fix:   %s\n", advice)
+		}
+		return 1
+	}
+	home, err := store.HomeFrom(env.Getenv)
+	if err != nil {
+		return failed("no folder for MailMover's files", err, "Set MAILMOVER_HOME to a folder.")
+	}
+	p, err := store.LoadProfile(home, *profile)
+	if err != nil {
+		return failed("cannot load profile "+*profile, err, "Fix the named key in "+store.ProfilePath(home, *profile)+
+			" (or see 'mailmover profiles').")
+	}
+	level := slog.LevelWarn
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	cfg, err := mover.SourceConfig(p, openSecrets(), logger)
+	if err != nil {
+		_, advice := auth.DescribeError(err)
+		return failed("cannot prepare the sign-in of profile "+p.Name, err, strings.ReplaceAll(advice, "PROFILE", p.Name))
+	}
+	cfg.Timeout = min(*timeout/2, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	crit := checkCriteria(p)
+	rep, err := imapsrc.Check(ctx, cfg, crit)
+	if err != nil {
+		what, advice := describeCheckError(err, p.Name)
+		if errors.Is(err, context.DeadlineExceeded) {
+			what, advice = fmt.Sprintf("no answer within %s", *timeout), "Check host, port and the network; or give a longer -timeout."
+		}
+		return failed(what, err, advice)
+	}
+	printReport(out, p, cfg, rep, crit)
+	if p.Common.After == store.AfterMove && !hasFolder(rep.Folders, p.Common.MoveTo) {
+		return failed(fmt.Sprintf("the move target folder %q does not exist", p.Common.MoveTo),
+			errors.New("[common] move_to names no folder on the server"),
+			"Create the folder on the server, or set [common] move_to to one of the folders listed above.")
+	}
+	return 0
+}
+
+// checkCriteria is the profile's [common] search (the same mapping the mover uses).
+func checkCriteria(p *store.Profile) imapsrc.Criteria {
+	c := &p.Common
+	cr := imapsrc.Criteria{UnseenOnly: c.Search != store.SearchAll, From: c.From, Subject: c.Subject}
+	if t, err := time.Parse("2006-01-02", strings.TrimSpace(c.Since)); err == nil {
+		cr.Since = t
+	}
+	return cr
+}
+
+// describeCheckError gives a one-line "what" and the advice for an error of Check.
+func describeCheckError(err error, profile string) (what, advice string) {
+	var ie *imapsrc.Error
+	if errors.As(err, &ie) {
+		what = ie.Reason
+		advice = ie.Advice
+		if ie.Kind == imapsrc.KindToken {
+			if _, a := auth.DescribeError(ie.Err); a != "" {
+				advice = a
+			}
+		}
+		if what == "" {
+			what = ie.Op + " failed"
+		}
+		return what, strings.ReplaceAll(strings.ReplaceAll(advice, "-profile P ", "-profile "+profile+" "), "PROFILE", profile)
+	}
+	_, advice = auth.DescribeError(err)
+	return "the check failed", strings.ReplaceAll(advice, "PROFILE", profile)
+}
+
+func printReport(w io.Writer, p *store.Profile, cfg imapsrc.Config, rep *imapsrc.CheckReport, crit imapsrc.Criteria) {
+	fmt.Fprintf(w, "OK: signed in to %s as %s (%s, %s) in %s\n", rep.Server, cfg.Username, rep.Mechanism, rep.Security,
+		rep.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "Folder %q: %d messages (UIDVALIDITY %d)\n", rep.Mailbox.Name, rep.Mailbox.Messages, rep.Mailbox.UIDValidity)
+	fmt.Fprintf(w, "Matching mail (%s): %d\n", describeCriteria(crit), rep.Matching)
+	fmt.Fprintf(w, "Folders (%d):\n", len(rep.Folders))
+	for _, f := range rep.Folders {
+		note := ""
+		if f.NoSelect {
+			note = "  (not selectable)"
+		}
+		fmt.Fprintf(w, "  %s%s\n", f.Name, note)
+	}
+	for _, warn := range rep.Warnings {
+		fmt.Fprintf(w, "Warning: %s\n", warn)
+	}
+}
+
+func describeCriteria(cr imapsrc.Criteria) string {
+	parts := []string{"all"}
+	if cr.UnseenOnly {
+		parts[0] = "unseen"
+	}
+	if !cr.Since.IsZero() {
+		parts = append(parts, "since "+cr.Since.Format("2006-01-02"))
+	}
+	if cr.From != "" {
+		parts = append(parts, fmt.Sprintf("from contains %q", cr.From))
+	}
+	if cr.Subject != "" {
+		parts = append(parts, fmt.Sprintf("subject contains %q", cr.Subject))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func hasFolder(fs []imapsrc.Folder, name string) bool {
+	for _, f := range fs {
+		if f.Name == name || (strings.EqualFold(name, "INBOX") && strings.EqualFold(f.Name, "INBOX")) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"mailmover/auth"
+	"mailmover/demo"
+	"mailmover/store"
+)
+
+// DemoWindowArgs are the arguments `mailmover demo` passes to OpenWindow: open the window
+// on the demo profile and say that it is a demo.
+var DemoWindowArgs = []string{"-profile", demo.ProfileName, "-demo"}
+
+func init() {
+	register("demo", "try it: built-in IMAP and sign-in servers with sample mail [-headless]", runDemo)
+}
+
+func runDemo(ctx context.Context, args []string, env Env) int {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	headless := fs.Bool("headless", false, "no window: sign in through the browser, then run the mover until SIGINT/SIGTERM")
+	user := fs.String("user", demo.DefaultUser, "the demo sign-in user (also the IMAP user)")
+	password := fs.String("password", demo.DefaultPassword, "the demo sign-in password")
+	interval := fs.Duration("interval", demo.DefaultInterval, "how often a new message arrives (0 turns it off)")
+	dest := fs.String("dest", "./"+demo.DefaultDestFolder, "where the files go (relative to the working directory)")
+	noBrowser := fs.Bool("no-browser", false, "with -headless: only print the sign-in address, do not open a browser")
+	loginTimeout := fs.Duration("login-timeout", auth.DefaultLoginTimeout, "with -headless: how long to wait for the sign-in")
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stderr, "usage: mailmover demo [-headless] [flags]")
+		fmt.Fprintln(env.Stderr, "\nStarts an IMAP server and an OAuth2 sign-in server inside this process, on loopback")
+		fmt.Fprintln(env.Stderr, "only, with sample mail, writes the profile \"demo\" and opens the window on it.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "mailmover demo: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return 2
+	}
+	if !*headless && OpenWindow == nil {
+		fmt.Fprintln(env.Stderr, "mailmover demo: this build has no window; use 'mailmover demo -headless'")
+		return 2
+	}
+	if *interval == 0 {
+		*interval = -1 // Options: negative = no new mail
+	}
+
+	// The sign-in server logs every request through slog's default logger; keep the
+	// terminal for the demo's own lines.
+	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	defer slog.SetDefault(slog.Default())
+	slog.SetDefault(logger)
+
+	home, err := store.HomeFrom(env.Getenv)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "mailmover demo: %v\n", err)
+		return 1
+	}
+	sec, memOnly := demoSecrets()
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	d, err := demo.Start(ctx, demo.Options{
+		Home: home, Dest: *dest, User: *user, Password: *password,
+		Interval: *interval, Logger: logger,
+	}, sec)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "mailmover demo: %v\n", err)
+		return 1
+	}
+	defer d.Close()
+	d.PrintSummary(env.Stdout)
+
+	if !*headless {
+		fmt.Fprintln(env.Stdout, "Opening the window on the profile \"demo\": GET (sign in), Save, Start — and watch the files arrive.")
+		code := OpenWindow(DemoWindowArgs)
+		cancel()
+		_ = d.Close()
+		return code
+	}
+
+	if memOnly {
+		fmt.Fprintln(env.Stdout, "No keyring (Secret Service) here: the demo keeps its tokens in memory.")
+	}
+	var opener func(string) error
+	if !*noBrowser {
+		opener = auth.SystemBrowser(env.Getenv)
+	}
+	runErr := d.RunHeadless(ctx, demo.HeadlessOptions{
+		Secrets: sec, Out: env.Stdout, OpenBrowser: opener,
+		LoginTimeout: *loginTimeout, Logger: logger,
+	})
+	cancel()
+	closeErr := d.Close()
+	if runErr != nil {
+		fmt.Fprintf(env.Stderr, "mailmover demo: %v\n", runErr)
+		return 1
+	}
+	if closeErr != nil {
+		fmt.Fprintf(env.Stderr, "mailmover demo: stopping the servers: %v\n", closeErr)
+		return 1
+	}
+	fmt.Fprintln(env.Stdout, "Demo stopped; the servers are closed.")
+	return 0
+}
+
+// demoSecrets returns the OS keyring when it answers within a few seconds, else an
+// in-memory store (memOnly true): the headless demo signs in and moves mail in one
+// process, so memory is enough there.
+func demoSecrets() (sec store.Secrets, memOnly bool) {
+	k := store.KeyringWithTimeout(3 * time.Second)
+	if _, err := k.Get(demo.ProfileName, store.SecretRefreshToken); err == nil || errors.Is(err, store.ErrNoSecret) {
+		return k, false
+	}
+	return store.NewMemorySecrets(), true
+}

@@ -1,0 +1,60 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"mailmover/store"
+)
+
+func init() {
+	register("forget", "forget what was moved for a profile, so its mail is processed again: -profile P", runForget)
+}
+
+const forgetUsage = `usage: mailmover forget -profile P
+
+Forgets which messages were moved for the profile (deletes state/P.json), so that all
+matching mail is processed — and its files saved — again. Files already saved stay.
+Refused while the profile is running.`
+
+func runForget(ctx context.Context, args []string, env Env) int {
+	fs := flag.NewFlagSet("forget", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() { fmt.Fprintln(env.Stderr, forgetUsage) }
+	profile := fs.String("profile", "", "profile name")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *profile == "" || fs.NArg() != 0 {
+		fmt.Fprintf(env.Stderr, "mailmover forget: give -profile and nothing else\n%s\n", forgetUsage)
+		return 2
+	}
+	if err := store.ValidProfileName(*profile); err != nil {
+		fmt.Fprintf(env.Stderr, "mailmover forget: %v\n", err)
+		return 2
+	}
+	home, err := store.HomeFrom(env.Getenv)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "mailmover forget: %v\n", err)
+		return 1
+	}
+	if !store.ProfileExists(home, *profile) {
+		fmt.Fprintf(env.Stderr, "mailmover forget: no profile %q (see 'mailmover profiles')\n", *profile)
+		return 1
+	}
+	if err := store.ForgetState(home, *profile); err != nil {
+		if errors.Is(err, store.ErrStateLocked) {
+			fmt.Fprintf(env.Stderr, "mailmover forget: profile %s is running; stop it first\n", *profile)
+			return 1
+		}
+		fmt.Fprintf(env.Stderr, "mailmover forget: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(env.Stdout, "Forgot what was moved for profile %s; its matching mail is processed again on the next run.\n", *profile)
+	return 0
+}

@@ -1,0 +1,173 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"mailmover/auth"
+	"mailmover/store"
+)
+
+// loginBrowser makes the browser opener of `mailmover login`; tests replace it.
+var loginBrowser = auth.SystemBrowser
+
+func init() {
+	register("login", "sign in with the profile's OAuth2 flow and store the tokens in the keyring [-device]", runLogin)
+}
+
+const loginUsage = `usage: mailmover login -profile P [-device] [-no-browser] [-timeout 5m]
+
+Runs the profile's OAuth2 sign-in and stores the tokens in the OS keyring.
+  authcode (default): opens the browser ($BROWSER first, else the desktop's opener) and
+                      prints the address too; the answer comes back to redirect_uri
+  -device:            device-code flow: prints an address and a code to enter on any device
+  client_credentials: no sign-in needed; fetches one app-only token to check the setup`
+
+func runLogin(ctx context.Context, args []string, env Env) int {
+	fs := flag.NewFlagSet("login", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() { fmt.Fprintln(env.Stderr, loginUsage) }
+	profile := fs.String("profile", "", "profile name")
+	device := fs.Bool("device", false, "use the device-code flow (no browser on this machine)")
+	noBrowser := fs.Bool("no-browser", false, "do not open a browser; only print the address")
+	timeout := fs.Duration("timeout", auth.DefaultLoginTimeout, "how long to wait for the browser")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *profile == "" || fs.NArg() != 0 {
+		fmt.Fprintf(env.Stderr, "mailmover login: give -profile and nothing else\n%s\n", loginUsage)
+		return 2
+	}
+	if *timeout <= 0 {
+		fmt.Fprintf(env.Stderr, "mailmover login: -timeout must be positive\n%s\n", loginUsage)
+		return 2
+	}
+	if err := store.ValidProfileName(*profile); err != nil {
+		fmt.Fprintf(env.Stderr, "mailmover login: %v\n", err)
+		return 2
+	}
+	fail := func(err error) int {
+		text, advice := auth.DescribeError(err)
+		fmt.Fprintf(env.Stderr, "mailmover login: %s\n", text)
+		if advice != "" {
+			fmt.Fprintf(env.Stderr, "  %s\n", strings.ReplaceAll(advice, "PROFILE", *profile))
+		}
+		return 1
+	}
+	home, err := store.HomeFrom(env.Getenv)
+	if err != nil {
+		return fail(err)
+	}
+	p, err := store.LoadProfile(home, *profile)
+	if err != nil {
+		return fail(err)
+	}
+	if p.Security.Auth == store.AuthPassword {
+		fmt.Fprintf(env.Stderr, "mailmover login: profile %s signs in with a password (security.auth = \"password\"); there is nothing to log in.\n"+
+			"  Store the password with 'mailmover secret set -profile %s password', or set auth = \"xoauth2\".\n", *profile, *profile)
+		return 1
+	}
+	o := p.OAuth2
+	if *device {
+		o.Flow = store.FlowDevice
+	}
+	sec := openSecrets()
+	secret, err := sec.Get(*profile, store.SecretClientSecret)
+	if errors.Is(err, store.ErrNoSecret) {
+		secret, err = "", nil
+	}
+	if err != nil {
+		return fail(err)
+	}
+	cfg, err := auth.ConfigFromProfile(o, secret)
+	if err != nil {
+		return fail(err)
+	}
+	if w := auth.ScopeWarning(o); w != "" {
+		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+	}
+	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	var res *auth.Result
+	switch cfg.Flow {
+	case store.FlowClientCredentials:
+		return loginClientCredentials(ctx, cfg, *profile, env, logger, fail)
+	case store.FlowDevice:
+		res, err = auth.LoginDevice(ctx, cfg, auth.DeviceOptions{Logger: logger, OnCode: func(c auth.DeviceCode) {
+			fmt.Fprintf(env.Stdout, "On any device, open\n  %s\nand enter the code\n  %s\n", c.VerificationURI, c.UserCode)
+			if c.VerificationURIComplete != "" {
+				fmt.Fprintf(env.Stdout, "(or open %s, which carries the code)\n", c.VerificationURIComplete)
+			}
+			if !c.Expiry.IsZero() {
+				fmt.Fprintf(env.Stdout, "The code expires at %s. Waiting…\n", c.Expiry.Local().Format("15:04:05"))
+			}
+		}})
+	default:
+		opts := auth.LoginOptions{Timeout: *timeout, Logger: logger, OnURL: func(u string) {
+			fmt.Fprintf(env.Stdout, "Sign in with this address in a browser on this machine (it should open by itself):\n  %s\nWaiting for the answer at %s (up to %s)…\n", u, cfg.RedirectURI, *timeout)
+		}}
+		if !*noBrowser {
+			opts.OpenBrowser = loginBrowser(env.Getenv)
+		}
+		res, err = auth.Login(ctx, cfg, opts)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	ts := auth.NewSecretsTokenStore(sec, *profile)
+	ts.Logger = logger
+	if err := auth.SaveLogin(ts, res.Token, time.Now()); err != nil {
+		return fail(fmt.Errorf("signed in, but the tokens could not be stored: %w", err))
+	}
+	for _, w := range res.Warnings {
+		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+	}
+	fmt.Fprintf(env.Stdout, "Signed in; tokens stored in the keyring for profile %s.\n", *profile)
+	printToken(env.Stdout, res.Token.RefreshToken != "", res.Token.AccessToken, res.Token.Expiry)
+	return 0
+}
+
+// loginClientCredentials fetches one app-only token to prove the setup works.
+func loginClientCredentials(ctx context.Context, cfg auth.Config, profile string, env Env, logger *slog.Logger, fail func(error) int) int {
+	src := auth.NewClientCredentialsSource(cfg)
+	src.Logger = logger
+	at, err := src.AccessToken(ctx, false)
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Fprintf(env.Stdout, "Profile %s uses client credentials (app-only): no sign-in is needed, the mover fetches tokens itself.\n", profile)
+	fmt.Fprintln(env.Stdout, "The token endpoint accepted the client ID and secret.")
+	fmt.Fprintf(env.Stdout, "Access token: %s\n", mask(at))
+	return 0
+}
+
+// printToken shows what was stored, masked.
+func printToken(w io.Writer, refresh bool, access string, expiry time.Time) {
+	if refresh {
+		fmt.Fprintln(w, "Refresh token: held")
+	} else {
+		fmt.Fprintln(w, "Refresh token: none (sign in again when the access token expires)")
+	}
+	exp := "no expiry given"
+	if !expiry.IsZero() {
+		exp = fmt.Sprintf("expires %s (in %s)", expiry.Local().Format("2006-01-02 15:04:05"), time.Until(expiry).Round(time.Minute))
+	}
+	fmt.Fprintf(w, "Access token: %s, %s\n", mask(access), exp)
+}
+
+// mask shows only the length of a token.
+func mask(tok string) string {
+	if tok == "" {
+		return "none"
+	}
+	return fmt.Sprintf("•••••••• (%d characters)", len(tok))
+}

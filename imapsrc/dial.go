@@ -1,0 +1,343 @@
+package imapsrc
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+	"github.com/emersion/go-message/charset"
+)
+
+// Defaults applied by Dial.
+const (
+	DefaultTimeout     = 30 * time.Second
+	DefaultIdleRestart = 25 * time.Minute
+	DefaultFolder      = "INBOX"
+)
+
+func (cfg *Config) addr() string { return net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port)) }
+func (cfg *Config) oauth() bool  { return cfg.Auth == authXOAuth2 || cfg.Auth == authOAuthBearer }
+func (cfg *Config) folder() string {
+	if cfg.Folder == "" {
+		return DefaultFolder
+	}
+	return cfg.Folder
+}
+
+func (cfg *Config) timeout() time.Duration {
+	if cfg.Timeout <= 0 {
+		return DefaultTimeout
+	}
+	return cfg.Timeout
+}
+
+func (cfg *Config) logger() *slog.Logger {
+	if cfg.Logger == nil {
+		return slog.Default()
+	}
+	return cfg.Logger
+}
+
+// Values of Config.TLS and Config.Auth (the same strings as store's constants; imapsrc
+// does not import store).
+const (
+	tlsImplicit     = "implicit"
+	tlsStartTLS     = "starttls"
+	tlsNone         = "none"
+	authXOAuth2     = "xoauth2"
+	authOAuthBearer = "oauthbearer"
+	authPassword    = "password"
+)
+
+// normalize fills defaults and rejects an unusable Config.
+func (cfg *Config) normalize() error {
+	cfg.TLS = strings.ToLower(strings.TrimSpace(cfg.TLS))
+	cfg.Auth = strings.ToLower(strings.TrimSpace(cfg.Auth))
+	if cfg.TLS == "" {
+		cfg.TLS = tlsImplicit
+	}
+	if cfg.Port == 0 {
+		cfg.Port = 143
+		if cfg.TLS == tlsImplicit {
+			cfg.Port = 993
+		}
+	}
+	bad := func(reason, advice string) error {
+		return &Error{Kind: KindConfig, Host: cfg.addr(), Op: "config", Reason: reason, Advice: advice}
+	}
+	switch {
+	case strings.TrimSpace(cfg.Host) == "":
+		return bad("no host", "Set [setup] host, e.g. outlook.office365.com or imap.gmail.com.")
+	case cfg.Port < 1 || cfg.Port > 65535:
+		return bad(fmt.Sprintf("port %d is out of range", cfg.Port), "Set [setup] port: 993 for implicit TLS, 143 for STARTTLS.")
+	case cfg.TLS != tlsImplicit && cfg.TLS != tlsStartTLS && cfg.TLS != tlsNone:
+		return bad(fmt.Sprintf("unknown tls mode %q", cfg.TLS), `Set [security] tls to "implicit", "starttls" or "none".`)
+	case cfg.Username == "":
+		return bad("no username", "Set [setup] username (the mailbox address).")
+	}
+	switch cfg.Auth {
+	case authXOAuth2, authOAuthBearer:
+		if cfg.Token == nil {
+			return bad("no token source for OAuth2", "Sign in with 'mailmover login' first.")
+		}
+	case authPassword:
+		if cfg.Password == "" {
+			return bad("no password", "Store it with 'mailmover secret set -profile P password'.")
+		}
+	default:
+		return bad(fmt.Sprintf("unknown auth method %q", cfg.Auth), `Set [security] auth to "xoauth2", "oauthbearer" or "password".`)
+	}
+	return nil
+}
+
+// Dial connects, signs in and selects cfg.Folder. Failures are typed errors (*Error)
+// with advice. When the server refuses the OAuth2 token, Dial asks cfg.Token for a fresh
+// one (forceRefresh) and signs in once more.
+func Dial(ctx context.Context, cfg Config) (*Client, error) {
+	if err := cfg.normalize(); err != nil {
+		return nil, err
+	}
+	c, err := dialOnce(ctx, cfg, false)
+	if err != nil && cfg.oauth() && KindOf(err) == KindAuth && ctx.Err() == nil {
+		cfg.logger().Info("the server refused the access token; refreshing it and signing in again",
+			"host", cfg.addr(), "reason", err.Error())
+		c, err = dialOnce(ctx, cfg, true)
+	}
+	return c, err
+}
+
+func dialOnce(ctx context.Context, cfg Config, forceRefresh bool) (*Client, error) {
+	c, err := connect(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.signIn(ctx, forceRefresh); err != nil {
+		c.closeNow()
+		return nil, err
+	}
+	if _, err := c.Select(ctx, cfg.folder()); err != nil {
+		if KindOf(err) == KindFolder {
+			if fs, lerr := c.ListFolders(ctx); lerr == nil {
+				var e *Error
+				errors.As(err, &e)
+				e.Advice += " Folders on the server: " + folderNames(fs, 20) + "."
+			}
+		}
+		c.closeNow()
+		return nil, err
+	}
+	c.caps = c.ic.Caps()
+	return c, nil
+}
+
+// connect dials TCP, sets up TLS as configured and waits for the greeting.
+func connect(ctx context.Context, cfg Config) (*Client, error) {
+	log := cfg.logger()
+	dialFn := cfg.DialContext
+	if dialFn == nil {
+		d := &net.Dialer{Timeout: cfg.timeout(), KeepAlive: 30 * time.Second}
+		dialFn = d.DialContext
+	}
+	dctx, cancel := context.WithTimeout(ctx, cfg.timeout())
+	raw, err := dialFn(dctx, "tcp", cfg.addr())
+	cancel()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, &Error{Kind: KindConnect, Host: cfg.addr(), Op: "connect",
+			Reason: "cannot reach the server",
+			Advice: "Check [setup] host and port, the network connection and any firewall or proxy.", Err: err}
+	}
+	conn := net.Conn(raw)
+	greeting := ""
+	tlsInfo := "none"
+	switch cfg.TLS {
+	case tlsImplicit, tlsStartTLS:
+		tc, err := tlsConfig(&cfg)
+		if err != nil {
+			raw.Close()
+			return nil, err
+		}
+		var t *tls.Conn
+		if cfg.TLS == tlsImplicit {
+			tc.NextProtos = []string{"imap"}
+			t, err = handshake(ctx, &cfg, raw, tc)
+		} else {
+			t, greeting, err = startTLS(ctx, &cfg, raw, tc)
+		}
+		if err != nil {
+			raw.Close()
+			return nil, err
+		}
+		mode := "implicit"
+		if cfg.TLS == tlsStartTLS {
+			mode = "STARTTLS"
+		}
+		tlsInfo = tlsVersion(t.ConnectionState().Version) + " (" + mode + ")"
+		conn = t
+	default:
+		if isLoopback(raw) {
+			log.Debug("IMAP without TLS to a server on this machine", "host", cfg.addr())
+		} else {
+			log.Warn("IMAP without TLS: everything, including mail, crosses the network unencrypted", "host", cfg.addr())
+		}
+	}
+	c := &Client{cfg: cfg, log: log, tlsInfo: tlsInfo, newMail: make(chan struct{}, 1)}
+	c.wire = newWireConn(conn, greeting)
+	c.ic = imapclient.New(c.wire, &imapclient.Options{
+		WordDecoder: &mime.WordDecoder{CharsetReader: charset.Reader},
+		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+				if d.NumMessages != nil {
+					c.signalNewMail()
+				}
+			},
+		},
+	})
+	if err := c.run(ctx, func() error { return c.ic.WaitGreeting() }); err != nil {
+		c.closeNow()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		var ie *imap.Error
+		if errors.As(err, &ie) {
+			return nil, &Error{Kind: KindServer, Host: cfg.addr(), Op: "connect",
+				Reason: "the server turned us away: " + serverText(ie), Err: err}
+		}
+		return nil, &Error{Kind: KindConnect, Host: cfg.addr(), Op: "connect", Reason: "no IMAP greeting",
+			Advice: "Check that [setup] port is the server's IMAP port and that the tls mode fits it " +
+				"(implicit for 993, starttls for 143).", Err: err}
+	}
+	return c, nil
+}
+
+func tlsVersion(v uint16) string {
+	switch v {
+	case 0x0304:
+		return "TLS 1.3"
+	case 0x0303:
+		return "TLS 1.2"
+	}
+	return fmt.Sprintf("TLS 0x%04x", v)
+}
+
+func (c *Client) signalNewMail() {
+	select {
+	case c.newMail <- struct{}{}:
+	default:
+	}
+}
+
+// Close logs out (best effort, at most two seconds) and closes the connection.
+func (c *Client) Close() error {
+	if c == nil || c.ic == nil {
+		return nil
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = c.ic.Logout().Wait()
+		close(done)
+	}()
+	t := time.NewTimer(2 * time.Second)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	}
+	c.closeNow()
+	return nil
+}
+
+func (c *Client) closeNow() {
+	if c.ic != nil {
+		_ = c.ic.Close()
+	}
+}
+
+// Capabilities returns the server's capabilities after sign-in, sorted.
+func (c *Client) Capabilities() []string {
+	return capList(c.caps)
+}
+
+// Mechanism returns the sign-in mechanism used: "XOAUTH2", "OAUTHBEARER", "PLAIN" or
+// "LOGIN" (or "PREAUTH").
+func (c *Client) Mechanism() string { return c.mech }
+
+// Security describes the transport, e.g. "TLS 1.3 (implicit)" or "none".
+func (c *Client) Security() string { return c.tlsInfo }
+
+// Selected returns the state of the selected folder.
+func (c *Client) Selected() Mailbox { return c.mailbox }
+
+// guard ties one operation to ctx and to a timeout: when either fires, the connection is
+// closed (go-imap has no contexts), which aborts what is in flight. Between arm and
+// disarm the timeout runs; while the caller's own code runs (disarmed) it does not.
+type guard struct {
+	c       *Client
+	ctx     context.Context
+	timeout time.Duration
+	why     atomic.Int32 // 1: ctx done, 2: timeout
+	timer   *time.Timer
+	stop    func() bool
+}
+
+func (c *Client) newGuard(ctx context.Context, timeout time.Duration) *guard {
+	g := &guard{c: c, ctx: ctx, timeout: timeout}
+	g.stop = context.AfterFunc(ctx, func() {
+		g.why.CompareAndSwap(0, 1)
+		c.closeNow()
+	})
+	g.timer = time.AfterFunc(timeout, func() {
+		if g.why.CompareAndSwap(0, 2) {
+			c.log.Warn("IMAP server stopped answering; closing the connection", "host", c.cfg.addr(), "after", timeout)
+			c.closeNow()
+		}
+	})
+	return g
+}
+
+func (g *guard) arm()    { g.timer.Reset(g.timeout) }
+func (g *guard) disarm() { g.timer.Stop() }
+
+// done releases the guard and replaces err by ctx.Err() or a timeout error when the guard
+// closed the connection.
+func (g *guard) done(err error) error {
+	g.stop()
+	g.timer.Stop()
+	switch g.why.Load() {
+	case 1:
+		return g.ctx.Err()
+	case 2:
+		return &Error{Kind: KindNetwork, Host: g.c.cfg.addr(), Op: "wait",
+			Reason: fmt.Sprintf("the server did not answer within %s", g.timeout),
+			Advice: "Check the network; MailMover connects again on its own.", Err: err}
+	}
+	return err
+}
+
+// run runs f under a guard with the configured timeout.
+func (c *Client) run(ctx context.Context, f func() error) error {
+	g := c.newGuard(ctx, c.cfg.timeout())
+	return g.done(f())
+}
+
+// capList renders a capability set, sorted.
+func capList(caps imap.CapSet) []string {
+	out := make([]string, 0, len(caps))
+	for k := range caps {
+		out = append(out, string(k))
+	}
+	sortStrings(out)
+	return out
+}

@@ -1,0 +1,182 @@
+package imapsrc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+)
+
+// Kind classifies an *Error so that callers can decide what to do (retry later, ask the
+// user to sign in again, change a setting).
+type Kind int
+
+// Kinds of errors returned by this package.
+const (
+	KindOther        Kind = iota // anything not covered below
+	KindConfig                   // the Config is incomplete or contradictory
+	KindConnect                  // the server could not be reached (DNS, refused, timeout)
+	KindTLS                      // the TLS handshake or certificate check failed
+	KindInsecure                 // a secret would have gone over an unencrypted link
+	KindMechanism                // the server does not offer the chosen sign-in method
+	KindAuth                     // the server refused the password or token
+	KindToken                    // no access token could be obtained from the provider
+	KindNotConnected             // signed in, but the identity may not open the mailbox (O365)
+	KindFolder                   // a folder does not exist or cannot be selected
+	KindGone                     // the message no longer exists on the server
+	KindNetwork                  // the connection broke or the server stopped answering
+	KindServer                   // the server refused a command (NO/BAD)
+)
+
+var kindNames = map[Kind]string{
+	KindOther: "error", KindConfig: "configuration", KindConnect: "connect",
+	KindTLS: "tls", KindInsecure: "insecure", KindMechanism: "mechanism", KindAuth: "auth",
+	KindToken: "token", KindNotConnected: "not-connected", KindFolder: "folder",
+	KindGone: "gone", KindNetwork: "network", KindServer: "server",
+}
+
+// String names the kind in lower case ("auth", "tls", …).
+func (k Kind) String() string {
+	if s, ok := kindNames[k]; ok {
+		return s
+	}
+	return fmt.Sprintf("kind(%d)", int(k))
+}
+
+// Error is the error type of this package. Reason says what went wrong in words, Advice
+// what the user should change; neither ever holds a secret.
+type Error struct {
+	Kind   Kind
+	Host   string // the server, "host:port"
+	Op     string // what was being done: "connect", "tls", "sign-in", "select", "fetch", …
+	Reason string // the cause in words
+	Advice string // what to do about it; may be empty
+	Err    error  // the underlying error, if any
+}
+
+// Error returns "imap HOST: OP: REASON: underlying error".
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("imap")
+	if e.Host != "" {
+		b.WriteString(" " + e.Host)
+	}
+	if e.Op != "" {
+		b.WriteString(": " + e.Op)
+	}
+	if e.Reason != "" {
+		b.WriteString(": " + e.Reason)
+	}
+	if e.Err != nil {
+		msg := e.Err.Error()
+		if !strings.Contains(e.Reason, strings.TrimPrefix(msg, "imap: ")) {
+			b.WriteString(": " + msg)
+		}
+	}
+	return b.String()
+}
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Temporary reports whether trying again later may help without changing a setting
+// (network trouble, a busy server). Sign-in, TLS and configuration errors are not.
+func (e *Error) Temporary() bool {
+	switch e.Kind {
+	case KindConnect, KindNetwork, KindServer:
+		return true
+	}
+	return false
+}
+
+// Advice returns the advice of the first *Error in err's chain, or "".
+func Advice(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Advice
+	}
+	return ""
+}
+
+// KindOf returns the Kind of the first *Error in err's chain, or KindOther.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return KindOther
+}
+
+// Advice texts shared by several places.
+const (
+	adviceTokenRejected = "The server refused the OAuth2 access token. Check that: the token's scope is for IMAP " +
+		"(Microsoft 365: https://outlook.office.com/IMAP.AccessAsUser.All offline_access; Gmail: https://mail.google.com/ — " +
+		"OIDC scopes alone give a token IMAP refuses); IMAP is enabled for the mailbox (Microsoft 365 admin: " +
+		"Set-CASMailbox -ImapEnabled $true) and for the tenant; the tenant in [oauth2] is the mailbox's tenant; " +
+		"the username is the mailbox address. If it keeps failing, sign in again with 'mailmover login'."
+	advicePasswordRejected = "The server refused the username or password. Check both (store the password with " +
+		"'mailmover secret set -profile P password'). Microsoft 365 and Gmail no longer accept passwords for IMAP: " +
+		"use auth = \"xoauth2\" there (Gmail also takes an app password)."
+	adviceNotConnected = "The sign-in worked, but the signed-in account may not open the mailbox named in " +
+		"[setup] username. Either you signed in with another account in the browser (sign in again with " +
+		"'mailmover login' and pick the mailbox's account), or, for a shared mailbox, the signed-in user lacks " +
+		"FullAccess on it (Microsoft 365 admin: Add-MailboxPermission -AccessRights FullAccess)."
+	adviceInsecure = "Use tls = \"implicit\" (port 993) or tls = \"starttls\" (port 143) in [security]; " +
+		"MailMover sends passwords and tokens without encryption only to a server on this machine (loopback)."
+)
+
+// classifyNet turns a transport failure into an *Error of kind KindNetwork (or the
+// context's error when ctx is done).
+func classifyNet(ctx context.Context, host, op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ctx != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return err
+	}
+	var ie *imap.Error
+	if errors.As(err, &ie) {
+		return serverError(host, op, ie)
+	}
+	reason := "the connection broke"
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		reason = "the server stopped answering (timeout)"
+	}
+	return &Error{Kind: KindNetwork, Host: host, Op: op, Reason: reason,
+		Advice: "Check the network; MailMover connects again on its own.", Err: err}
+}
+
+// serverError wraps a NO/BAD answer of the server for op.
+func serverError(host, op string, ie *imap.Error) *Error {
+	if isNotConnected(ie) {
+		return &Error{Kind: KindNotConnected, Host: host, Op: op,
+			Reason: "the server says: " + ie.Text, Advice: adviceNotConnected, Err: ie}
+	}
+	return &Error{Kind: KindServer, Host: host, Op: op,
+		Reason: fmt.Sprintf("the server refused %s: %s", op, serverText(ie)), Err: ie}
+}
+
+// serverText renders an *imap.Error as "NO [CODE] text".
+func serverText(ie *imap.Error) string {
+	s := string(ie.Type)
+	if ie.Code != "" {
+		s += " [" + string(ie.Code) + "]"
+	}
+	if ie.Text != "" {
+		s += " " + ie.Text
+	}
+	return s
+}
+
+// isNotConnected matches Microsoft 365's "User is authenticated but not connected".
+func isNotConnected(ie *imap.Error) bool {
+	return strings.Contains(strings.ToLower(ie.Text), "authenticated but not connected")
+}

@@ -1,0 +1,112 @@
+package imapsrc
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// Fetch streams one message by UID with BODY.PEEK[] (it never sets \Seen) and calls fn
+// while the body is being read from the wire: memory does not grow with the message's
+// size. Envelope, size, flags and internal date are fetched first, in a separate command,
+// so they are known before fn runs whatever order the server sends items in. A UID that
+// no longer exists gives an *Error of KindGone. The configured timeout applies while
+// waiting on the server, not while fn works on what it has read.
+func (c *Client) Fetch(ctx context.Context, uid uint32, fn func(*Message) error) error {
+	host := c.cfg.addr()
+	set := imap.UIDSetNum(imap.UID(uid))
+	var bufs []*imapclient.FetchMessageBuffer
+	err := c.run(ctx, func() (err error) {
+		bufs, err = c.ic.Fetch(set, &imap.FetchOptions{
+			UID: true, RFC822Size: true, Envelope: true, Flags: true, InternalDate: true,
+		}).Collect()
+		return err
+	})
+	if err != nil {
+		return classifyNet(ctx, host, fmt.Sprintf("fetch UID %d", uid), err)
+	}
+	var meta *imapclient.FetchMessageBuffer
+	for _, b := range bufs {
+		if b.UID == imap.UID(uid) {
+			meta = b
+		}
+	}
+	if meta == nil {
+		return &Error{Kind: KindGone, Host: host, Op: fmt.Sprintf("fetch UID %d", uid),
+			Reason: "the message is no longer in the folder (moved or deleted by another client)"}
+	}
+	msg := &Message{UID: uid, Size: meta.RFC822Size, InternalDate: meta.InternalDate, Envelope: envelope(meta.Envelope)}
+	for _, f := range meta.Flags {
+		msg.Flags = append(msg.Flags, string(f))
+	}
+
+	g := c.newGuard(ctx, c.cfg.timeout())
+	cmd := c.ic.Fetch(set, &imap.FetchOptions{
+		UID:         true,
+		BodySection: []*imap.FetchItemBodySection{{Peek: true}},
+	})
+	var fnErr error
+	called := false
+	for m := cmd.Next(); m != nil; m = cmd.Next() {
+		for item := m.Next(); item != nil; item = m.Next() {
+			bs, ok := item.(imapclient.FetchItemDataBodySection)
+			if !ok || called {
+				continue
+			}
+			called = true
+			var body io.Reader = strings.NewReader("")
+			if bs.Literal != nil {
+				body = &guardedReader{r: bs.Literal, g: g}
+			}
+			msg.Body = body
+			g.disarm()
+			fnErr = fn(msg)
+			g.arm()
+			msg.Body = nil
+		}
+	}
+	err = g.done(cmd.Close())
+	if fnErr != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fnErr
+	}
+	if err != nil {
+		return classifyNet(ctx, host, fmt.Sprintf("fetch UID %d", uid), err)
+	}
+	if !called {
+		return &Error{Kind: KindGone, Host: host, Op: fmt.Sprintf("fetch UID %d", uid),
+			Reason: "the server sent no body for the message (deleted meanwhile?)"}
+	}
+	return nil
+}
+
+// guardedReader arms the guard's timeout while a Read waits on the wire.
+type guardedReader struct {
+	r io.Reader
+	g *guard
+}
+
+func (r *guardedReader) Read(p []byte) (int, error) {
+	r.g.arm()
+	n, err := r.r.Read(p)
+	r.g.disarm()
+	return n, err
+}
+
+func envelope(e *imap.Envelope) Envelope {
+	if e == nil {
+		return Envelope{}
+	}
+	out := Envelope{Date: e.Date, Subject: e.Subject, MessageID: e.MessageID}
+	if len(e.From) > 0 {
+		out.From = e.From[0].Addr()
+		out.FromName = e.From[0].Name
+	}
+	return out
+}

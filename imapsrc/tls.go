@@ -1,0 +1,197 @@
+package imapsrc
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+)
+
+// tlsConfig builds the client TLS configuration: system roots plus cfg.CAFile, full
+// verification unless cfg.VerifyCertificate is false (then a warning is logged).
+func tlsConfig(cfg *Config) (*tls.Config, error) {
+	tc := &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}
+	if cfg.CAFile != "" {
+		pem, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, &Error{Kind: KindConfig, Host: cfg.addr(), Op: "tls",
+				Reason: fmt.Sprintf("cannot read ca_file %q", cfg.CAFile),
+				Advice: "Set [security] ca_file to a readable PEM file with the server's CA certificate, or leave it empty.",
+				Err:    err}
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, &Error{Kind: KindConfig, Host: cfg.addr(), Op: "tls",
+				Reason: fmt.Sprintf("ca_file %q holds no PEM certificate", cfg.CAFile),
+				Advice: "ca_file must be a PEM bundle (-----BEGIN CERTIFICATE-----)."}
+		}
+		tc.RootCAs = pool
+	}
+	if !cfg.VerifyCertificate {
+		cfg.logger().Warn("TLS certificate verification is OFF: anyone on the network path can read the password or token",
+			"host", cfg.Host)
+		tc.InsecureSkipVerify = true
+	}
+	return tc, nil
+}
+
+// handshake runs the TLS handshake on raw within the timeout and classifies failures.
+func handshake(ctx context.Context, cfg *Config, raw net.Conn, tc *tls.Config) (*tls.Conn, error) {
+	conn := tls.Client(raw, tc)
+	hctx, cancel := context.WithTimeout(ctx, cfg.timeout())
+	defer cancel()
+	if err := conn.HandshakeContext(hctx); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, tlsError(cfg, err)
+	}
+	return conn, nil
+}
+
+// tlsError names the host, the reason and what to do.
+func tlsError(cfg *Config, err error) error {
+	e := &Error{Kind: KindTLS, Host: cfg.addr(), Op: "tls", Err: err}
+	var unknown x509.UnknownAuthorityError
+	var hostErr x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	var recErr tls.RecordHeaderError
+	var ne net.Error
+	switch {
+	case errors.As(err, &unknown):
+		e.Reason = fmt.Sprintf("the certificate of %s is signed by an unknown authority", cfg.Host)
+		e.Advice = "If the server uses a private or self-signed certificate, set [security] ca_file to its CA's PEM file. " +
+			"If it should have a public certificate, something on the way (a proxy, an antivirus) may be intercepting TLS."
+	case errors.As(err, &hostErr):
+		names := hostErr.Certificate.DNSNames
+		for _, ip := range hostErr.Certificate.IPAddresses {
+			names = append(names, ip.String())
+		}
+		e.Reason = fmt.Sprintf("the certificate is not valid for the name %q (it names: %s)", cfg.Host, strings.Join(names, ", "))
+		e.Advice = "Set [setup] host to a name the certificate names; an IP address only works when the certificate lists it."
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		e.Reason = fmt.Sprintf("the certificate of %s has expired or is not yet valid", cfg.Host)
+		e.Advice = "Check this computer's date and time; if they are right, the server's certificate must be renewed by its admin."
+	case errors.As(err, &invalid):
+		e.Reason = fmt.Sprintf("the certificate of %s is not valid: %v", cfg.Host, invalid)
+		e.Advice = "Ask the server's admin; or set ca_file to the CA that issued it."
+	case errors.As(err, &recErr):
+		e.Reason = fmt.Sprintf("port %d did not answer with TLS", cfg.Port)
+		e.Advice = "For port 143 use tls = \"starttls\"; for port 993 use tls = \"implicit\"."
+	case errors.As(err, &ne) && ne.Timeout():
+		e.Reason = "the TLS handshake timed out"
+		e.Advice = "Check host and port; for port 143 use tls = \"starttls\", for 993 tls = \"implicit\"."
+	default:
+		e.Reason = "the TLS handshake failed"
+		e.Advice = "Check host, port and the [security] tls mode (implicit for 993, starttls for 143)."
+	}
+	return e
+}
+
+// startTLS does the STARTTLS exchange itself on the clear-text connection (so that our
+// wireConn can sit above TLS), then hands back the TLS connection and a synthetic greeting
+// for imapclient. Capabilities seen before TLS are discarded (RFC 9051 §6.2.1), and data
+// the server sent after its OK but before the handshake is refused (response injection).
+func startTLS(ctx context.Context, cfg *Config, raw net.Conn, tc *tls.Config) (*tls.Conn, string, error) {
+	// A server greets at once: wait for the greeting no longer than ten seconds (a
+	// STARTTLS client on an implicit-TLS port would otherwise wait for the full timeout).
+	_ = raw.SetDeadline(time.Now().Add(min(cfg.timeout(), 10*time.Second)))
+	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	br := bufio.NewReaderSize(raw, 4096)
+	fail := func(reason, advice string, err error) (*tls.Conn, string, error) {
+		if ctx.Err() != nil {
+			return nil, "", ctx.Err()
+		}
+		return nil, "", &Error{Kind: KindTLS, Host: cfg.addr(), Op: "starttls", Reason: reason, Advice: advice, Err: err}
+	}
+	greet, err := readLine(br)
+	if err != nil {
+		return fail("no IMAP greeting", "Check the port; port 993 speaks implicit TLS: use tls = \"implicit\" there.", err)
+	}
+	up := strings.ToUpper(greet)
+	switch {
+	case strings.HasPrefix(up, "* PREAUTH"):
+		return fail("the server sent PREAUTH on a clear-text connection; refusing", "Use tls = \"implicit\".", nil)
+	case !strings.HasPrefix(up, "* OK"):
+		return fail("unexpected greeting: "+clip(greet, 120), "Check host and port.", nil)
+	}
+	_ = raw.SetDeadline(time.Now().Add(cfg.timeout()))
+	if _, err := raw.Write([]byte("MM0 STARTTLS\r\n")); err != nil {
+		return fail("cannot send STARTTLS", "", err)
+	}
+	for {
+		line, err := readLine(br)
+		if err != nil {
+			return fail("no answer to STARTTLS", "Check host and port.", err)
+		}
+		if strings.HasPrefix(line, "* ") {
+			continue
+		}
+		if !strings.HasPrefix(strings.ToUpper(line), "MM0 OK") {
+			return fail("the server refused STARTTLS: "+clip(line, 120),
+				"The server does not offer STARTTLS here: use tls = \"implicit\" (port 993).", nil)
+		}
+		break
+	}
+	if br.Buffered() > 0 {
+		return fail("the server sent data after its STARTTLS answer (response injection); refusing", "", nil)
+	}
+	_ = raw.SetDeadline(time.Time{})
+	conn, err := handshake(ctx, cfg, raw, tc)
+	if err != nil {
+		return nil, "", err
+	}
+	return conn, "* OK MailMover: TLS is up\r\n", nil
+}
+
+// readLine reads one CRLF line (at most 64 KiB) without the line end.
+func readLine(br *bufio.Reader) (string, error) {
+	var b []byte
+	for {
+		chunk, isPrefix, err := br.ReadLine()
+		if err != nil {
+			return "", err
+		}
+		b = append(b, chunk...)
+		if len(b) > 64<<10 {
+			return "", errors.New("line too long")
+		}
+		if !isPrefix {
+			return string(b), nil
+		}
+	}
+}
+
+// isLoopback reports whether the connection's peer is on this machine.
+func isLoopback(c net.Conn) bool {
+	if c == nil {
+		return false
+	}
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		return a.IP.IsLoopback()
+	}
+	host, _, err := net.SplitHostPort(c.RemoteAddr().String())
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// clip shortens s to n bytes for messages.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,63 @@
+package mover
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"mailmover/auth"
+	"mailmover/imapsrc"
+	"mailmover/store"
+)
+
+// SourceConfig builds the imapsrc.Config for profile p: server, TLS and sign-in from the
+// profile, the password (auth = "password") from sec, or else a token function backed by
+// the auth package's token source for the profile's flow (auth.NewTokenSourceForProfile),
+// which refreshes and saves rotated tokens in sec. The
+// returned Config holds no secret in any field a log could print: the password is only in
+// Config.Password, which imapsrc never logs.
+func SourceConfig(p *store.Profile, sec store.Secrets, logger *slog.Logger) (imapsrc.Config, error) {
+	if p == nil {
+		return imapsrc.Config{}, errors.New("no profile given")
+	}
+	if logger == nil {
+		logger = slog.Default()
+	}
+	cfg := imapsrc.Config{
+		Host:              p.Setup.Host,
+		Port:              p.Setup.Port,
+		TLS:               p.Security.TLS,
+		Auth:              p.Security.Auth,
+		Username:          p.Setup.Username,
+		VerifyCertificate: p.Security.VerifyCertificate,
+		CAFile:            p.Security.CAFile,
+		Folder:            p.Setup.Folder,
+		Logger:            logger,
+	}
+	if cfg.Folder == "" {
+		cfg.Folder = "INBOX"
+	}
+	if sec == nil {
+		return imapsrc.Config{}, errors.New("no keyring given to read the profile's secrets from")
+	}
+	switch p.Security.Auth {
+	case store.AuthPassword:
+		pw, err := sec.Get(p.Name, store.SecretPassword)
+		if errors.Is(err, store.ErrNoSecret) {
+			return imapsrc.Config{}, fmt.Errorf("profile %s signs in with a password, but none is stored: run 'mailmover secret set -profile %s password': %w", p.Name, p.Name, err)
+		}
+		if err != nil {
+			return imapsrc.Config{}, fmt.Errorf("reading the password of profile %s from the keyring: %w", p.Name, err)
+		}
+		cfg.Password = pw
+	case store.AuthXOAuth2, store.AuthOAuthBearer:
+		ts, err := auth.NewTokenSourceForProfile(p.Name, p.OAuth2, sec, logger)
+		if err != nil {
+			return imapsrc.Config{}, fmt.Errorf("profile %s: OAuth2 settings: %w", p.Name, err)
+		}
+		cfg.Token = ts.AccessToken
+	default:
+		return imapsrc.Config{}, fmt.Errorf("security.auth = %q is not a sign-in method (xoauth2, oauthbearer or password)", p.Security.Auth)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,482 @@
+package mover
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"mailmover/imapsrc"
+	"mailmover/store"
+)
+
+// messageError is a failure of one message (its content, the disk, a refused command for
+// it), as opposed to a failure of the connection. The message is left unmarked and
+// retried on the next pass; the others go on.
+type messageError struct {
+	err    error
+	advice string
+}
+
+func (e *messageError) Error() string { return e.err.Error() }
+func (e *messageError) Unwrap() error { return e.err }
+
+func msgErr(err error, advice string) error {
+	if advice == "" {
+		advice = adviceFor(err)
+	}
+	return &messageError{err: err, advice: advice}
+}
+
+// hooks are test seams: step is called after each step of a message's protocol and may
+// return errSimulatedCrash to stop the mover on the spot, as kill -9 would (no clean-up);
+// wrap wraps every file writer (fault injection).
+type hooks struct {
+	step func(step string, uid uint32) error
+	wrap func(io.Writer) io.Writer
+}
+
+var errSimulatedCrash = errors.New("simulated crash")
+
+// Steps of a message, in order (names for hooks.step and for doc.go).
+const (
+	stepFetched    = "fetched"     // temporary files written and synced
+	stepCommitted  = "committed"   // commit record durable
+	stepPlaced     = "placed"      // files renamed into place, folders synced
+	stepPostAction = "post-action" // post-action applied
+	stepDone       = "done"        // done record written
+)
+
+func (m *Mover) step(name string, uid uint32) error {
+	if m.hooks.step == nil {
+		return nil
+	}
+	return m.hooks.step(name, uid)
+}
+
+// netReader remembers a read error of the wire, so that a broken connection is told
+// apart from a broken message or a full disk.
+type netReader struct {
+	r   io.Reader
+	err error
+}
+
+func (n *netReader) Read(p []byte) (int, error) {
+	k, err := n.r.Read(p)
+	if err != nil && err != io.EOF {
+		n.err = err
+	}
+	return k, err
+}
+
+// fetched is what the streaming pass over one message produced.
+type fetched struct {
+	env      imapsrc.Envelope
+	identity string
+	files    []store.FileRecord
+	filtered string // why the message does not match the filters after all
+}
+
+// fetchMessage streams message uid: it checks the filters on the envelope, saves the
+// wanted parts (and the whole message) to temporary files while the message is read from
+// the wire, and hashes the raw message for its content identity.
+func (m *Mover) fetchMessage(ctx context.Context, s *session, uid uint32) (*fetched, error) {
+	got := &fetched{}
+	var temps []string
+	ok := false
+	defer func() {
+		if !ok {
+			for _, t := range temps {
+				s.dest.removeTemp(t)
+			}
+		}
+	}()
+	c := &m.prof.Common
+	saveAtt, saveMsg, saveBody := saves(c.Save)
+	var textFile, htmlFile *store.FileRecord
+	err := s.src.Fetch(ctx, uid, func(msg *imapsrc.Message) error {
+		got.env = msg.Envelope
+		if why := m.filterOut(msg.Envelope); why != "" {
+			got.filtered = why
+			return nil
+		}
+		m.emit(ctx, Event{Kind: KindMessage, UID: uid, Subject: msg.Envelope.Subject, From: msg.Envelope.From,
+			Bytes: msg.Size, Text: fmt.Sprintf("message UID %d from %s: %s", uid, msg.Envelope.From, msg.Envelope.Subject)})
+		nr := &netReader{r: msg.Body}
+		h := sha256.New()
+		var raw io.Writer = h
+		var eml *tempFile
+		var emlBuf *bufio.Writer
+		if saveMsg {
+			t, err := s.dest.createTemp()
+			if err != nil {
+				return msgErr(err, "")
+			}
+			temps = append(temps, t.name)
+			eml = t
+			var w io.Writer = t.f
+			if s.dest.wrap != nil {
+				w = s.dest.wrap(w)
+			}
+			emlBuf = bufio.NewWriterSize(w, copyBufSize)
+			raw = io.MultiWriter(h, emlBuf)
+		}
+		// A write error of the .eml must not look like a broken message: remember it.
+		tw := &errWriter{w: raw}
+		tee := io.TeeReader(nr, tw)
+		fail := func(err error) error {
+			if nr.err != nil {
+				return nr.err // the connection broke
+			}
+			if tw.err != nil {
+				return msgErr(tw.err, "")
+			}
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return msgErr(err, "")
+		}
+		problems, err := imapsrc.WalkParts(tee, func(p *imapsrc.Part) error {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			var name string
+			var isBody *(*store.FileRecord)
+			switch {
+			case saveAtt && p.IsAttachment:
+				name = nameForPart(p.Filename, p.ContentType, p.Index)
+				if !maskMatches(c.AttachmentMask, name) {
+					m.emit(ctx, Event{Kind: KindSkipped, UID: uid, Subject: msg.Envelope.Subject,
+						Text: fmt.Sprintf("attachment %q does not match attachment_mask %q", name, c.AttachmentMask)})
+					return nil
+				}
+			case saveBody && p.Depth == 0 && p.IsText && textFile == nil:
+				name, isBody = bodyName(msg.Envelope.Subject, uid, ".txt"), &textFile
+			case saveBody && p.Depth == 0 && p.IsHTML && htmlFile == nil:
+				name, isBody = bodyName(msg.Envelope.Subject, uid, ".html"), &htmlFile
+			default:
+				return nil
+			}
+			t, err := s.dest.writeTemp(p.Body)
+			if err != nil {
+				if nr.err != nil {
+					return nr.err
+				}
+				if tw.err != nil {
+					return msgErr(tw.err, "")
+				}
+				return msgErr(fmt.Errorf("saving %q: %w", name, err), "")
+			}
+			temps = append(temps, t.name)
+			got.files = append(got.files, store.FileRecord{Temp: t.name, Path: m.finalName(name, msg.Envelope, uid),
+				SHA256: t.sum(), Bytes: t.bytes})
+			if isBody != nil {
+				*isBody = &got.files[len(got.files)-1]
+			}
+			return nil
+		})
+		if err != nil {
+			var me *messageError
+			if errors.As(err, &me) && nr.err == nil {
+				return err
+			}
+			return fail(fmt.Errorf("the message could not be parsed: %w", err))
+		}
+		// Read the rest (epilogue) so that the hash and the .eml cover the whole message.
+		if _, err := io.CopyBuffer(io.Discard, onlyReader{tee}, make([]byte, 32<<10)); err != nil {
+			return fail(err)
+		}
+		if tw.err != nil {
+			return msgErr(tw.err, "")
+		}
+		if len(problems) > 0 {
+			return msgErr(fmt.Errorf("the message's MIME structure is broken (%d problem(s), first: %w)", len(problems), problems[0]),
+				"The message is left unmarked and tried again on the next pass; save it as .eml from a mail client to look at it.")
+		}
+		got.identity = hex.EncodeToString(h.Sum(nil))
+		if eml != nil {
+			err := emlBuf.Flush()
+			if err == nil {
+				err = eml.f.Sync()
+			}
+			if cerr := eml.f.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return msgErr(fmt.Errorf("saving the message as .eml: %w", err), "")
+			}
+			eml.bytes = msg.Size
+			got.files = append([]store.FileRecord{{Temp: eml.name,
+				Path:   m.finalName(bodyName(msg.Envelope.Subject, uid, ".eml"), msg.Envelope, uid),
+				SHA256: got.identity, Bytes: tw.n}}, got.files...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Body: the text part, else the HTML part.
+	if textFile != nil && htmlFile != nil {
+		tmp := htmlFile.Temp
+		s.dest.removeTemp(tmp)
+		kept := got.files[:0]
+		for _, f := range got.files {
+			if f.Temp != tmp {
+				kept = append(kept, f)
+			}
+		}
+		got.files = kept
+	}
+	ok = true
+	return got, nil
+}
+
+// errWriter remembers the first write error and then swallows writes, so that reading
+// goes on and the error is reported as the disk's, not the message's.
+type errWriter struct {
+	w   io.Writer
+	err error
+	n   int64
+}
+
+func (e *errWriter) Write(p []byte) (int, error) {
+	if e.err == nil {
+		n, err := e.w.Write(p)
+		e.n += int64(n)
+		if err != nil {
+			e.err = err
+		}
+	}
+	return len(p), nil
+}
+
+// saves reads the profile's save list.
+func saves(list []string) (att, msg, body bool) {
+	if len(list) == 0 {
+		return true, false, false
+	}
+	for _, s := range list {
+		switch strings.ToLower(strings.TrimSpace(s)) {
+		case store.SaveAttachments:
+			att = true
+		case store.SaveMessage:
+			msg = true
+		case store.SaveBody:
+			body = true
+		}
+	}
+	return
+}
+
+// bodyName is the file name of a message's body or .eml: its subject, else "message-UID".
+func bodyName(subject string, uid uint32, ext string) string {
+	base := SafeName(subject)
+	if base == "" {
+		base = "message-" + strconv.FormatUint(uint64(uid), 10)
+	}
+	return cutName(base, maxNameBytes-len(ext)) + ext
+}
+
+// finalName expands the profile's file-name template for one file.
+func (m *Mover) finalName(name string, env imapsrc.Envelope, uid uint32) string {
+	return expandTemplate(m.prof.Destination.Filename, nameVars{Filename: name, Date: env.Date,
+		From: env.From, Subject: env.Subject, UID: uid, MessageID: env.MessageID})
+}
+
+// filterOut re-checks the profile's filters on the envelope (servers' SEARCH can be
+// loose); it returns why the message does not match, or "".
+func (m *Mover) filterOut(env imapsrc.Envelope) string {
+	c := &m.prof.Common
+	if f := strings.TrimSpace(c.From); f != "" {
+		who := strings.ToLower(env.From + " " + env.FromName)
+		if !strings.Contains(who, strings.ToLower(f)) {
+			return fmt.Sprintf("sender %q does not contain %q (from filter)", env.From, f)
+		}
+	}
+	if sub := strings.TrimSpace(c.Subject); sub != "" {
+		if !strings.Contains(strings.ToLower(env.Subject), strings.ToLower(sub)) {
+			return fmt.Sprintf("subject does not contain %q (subject filter)", sub)
+		}
+	}
+	if since, err := time.Parse("2006-01-02", strings.TrimSpace(c.Since)); err == nil && !env.Date.IsZero() {
+		// A day of slack: SEARCH SINCE uses the server's received date and time zone.
+		if env.Date.Before(since.Add(-24 * time.Hour)) {
+			return fmt.Sprintf("sent %s, before since = %s", env.Date.Format("2006-01-02"), c.Since)
+		}
+	}
+	return ""
+}
+
+// processMessage does one message from fetch to checkpoint. A *messageError means this
+// message failed; any other error means the connection (or the run) ended.
+func (m *Mover) processMessage(ctx context.Context, s *session, uid uint32) error {
+	if rec := s.pending[uid]; rec != nil {
+		// Files already in place from an earlier try; only the post-action is missing.
+		return m.finishCommitted(ctx, s, rec, uid)
+	}
+	got, err := m.fetchMessage(ctx, s, uid)
+	if err != nil {
+		return err
+	}
+	if got.filtered != "" {
+		s.filtered[uid] = true
+		m.emit(ctx, Event{Kind: KindSkipped, UID: uid, Subject: got.env.Subject, From: got.env.From,
+			Text: "message UID " + strconv.FormatUint(uint64(uid), 10) + " skipped: " + got.filtered})
+		return nil
+	}
+	if err := m.step(stepFetched, uid); err != nil {
+		return err
+	}
+	st := s.state.State()
+	if prev := st.Messages[got.identity]; prev != nil {
+		for _, f := range got.files {
+			s.dest.removeTemp(f.Temp)
+		}
+		if prev.Status == store.StatusCommitted {
+			return m.finishCommitted(ctx, s, prev, uid)
+		}
+		// The same message was saved before (another UID, an earlier UIDVALIDITY).
+		if err := m.postAction(ctx, s, uid); err != nil {
+			return err
+		}
+		if err := s.state.MarkUID(s.folder, s.uidValidity, uid); err != nil {
+			return err
+		}
+		m.emit(ctx, Event{Kind: KindSkipped, UID: uid, Subject: got.env.Subject, From: got.env.From,
+			Text: fmt.Sprintf("message UID %d was saved before (same content as UID %d, %s); not saved again", uid, prev.UID, prev.Time.Local().Format("2006-01-02 15:04"))})
+		return nil
+	}
+	rec := &store.MessageRecord{Identity: got.identity, MessageID: got.env.MessageID, Folder: s.folder,
+		UIDValidity: s.uidValidity, UID: uid, Dest: s.dest.dir, Files: got.files, Time: time.Now().UTC()}
+	s.dest.planNames(rec.Files, m.prof.Destination.OnConflict)
+	if err := s.state.Commit(rec); err != nil {
+		return msgErr(err, "")
+	}
+	s.pending[uid] = rec
+	if err := m.step(stepCommitted, uid); err != nil {
+		return err
+	}
+	return m.finishCommitted(ctx, s, rec, uid)
+}
+
+// finishCommitted puts a committed message's files into place (again: every step copes
+// with having been done before), applies the post-action to uid and records the message
+// done.
+func (m *Mover) finishCommitted(ctx context.Context, s *session, rec *store.MessageRecord, uid uint32) error {
+	if err := m.placeFiles(ctx, s.dest, rec); err != nil {
+		if errors.Is(err, errTempGone) {
+			delete(s.pending, uid)
+			if derr := s.state.Drop(rec.Identity); derr != nil {
+				return msgErr(derr, "")
+			}
+		}
+		return err
+	}
+	if err := m.step(stepPlaced, uid); err != nil {
+		return err
+	}
+	if err := m.postAction(ctx, s, uid); err != nil {
+		return err
+	}
+	if err := m.step(stepPostAction, uid); err != nil {
+		return err
+	}
+	rec.UID, rec.UIDValidity, rec.Folder = uid, s.uidValidity, s.folder
+	if err := s.state.Done(rec); err != nil {
+		return msgErr(err, "")
+	}
+	delete(s.pending, uid)
+	m.cnt.Messages++
+	m.emit(ctx, Event{Kind: KindMessageDone, UID: uid, Text: fmt.Sprintf("message UID %d done", uid)})
+	return m.step(stepDone, uid)
+}
+
+// placeFiles renames a committed message's temporary files to their final names and
+// syncs the folders. Files already placed (an earlier try) are recognised.
+func (m *Mover) placeFiles(ctx context.Context, d *dest, rec *store.MessageRecord) error {
+	dirs := map[string]bool{".": true}
+	for i := range rec.Files {
+		f := &rec.Files[i]
+		if f.Temp == "" {
+			continue // placed in an earlier try
+		}
+		if err := d.place(f, m.prof.Destination.OnConflict); err != nil {
+			return msgErr(fmt.Errorf("putting %s into place: %w", d.abs(f.Path), err), "")
+		}
+		if f.Skipped == "" {
+			dirs[parentDir(f.Path)] = true
+		}
+	}
+	for dir := range dirs {
+		if err := d.syncDir(dir); err != nil {
+			return msgErr(err, "")
+		}
+	}
+	for i := range rec.Files {
+		f := &rec.Files[i]
+		if f.Temp == "" {
+			continue
+		}
+		f.Temp = ""
+		if f.Skipped != "" {
+			m.emit(ctx, Event{Kind: KindSkipped, UID: rec.UID, Path: d.abs(f.Path), Text: "file " + d.abs(f.Path) + " not written: " + f.Skipped})
+			continue
+		}
+		m.cnt.Files++
+		m.cnt.Bytes += f.Bytes
+		m.emit(ctx, Event{Kind: KindFileSaved, UID: rec.UID, Path: d.abs(f.Path), Bytes: f.Bytes,
+			Text: fmt.Sprintf("saved %s (%d bytes)", d.abs(f.Path), f.Bytes)})
+	}
+	return nil
+}
+
+func parentDir(rel string) string {
+	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
+		return rel[:i]
+	}
+	return "."
+}
+
+// postActionTimeout bounds a post-action that runs after a stop was asked for: once the
+// files are in place, the message is finished if the server answers in time.
+const postActionTimeout = 20 * time.Second
+
+// postAction applies the profile's after = … to uid. It runs even when ctx has ended
+// (with its own timeout), so a stop finishes the message in hand.
+func (m *Mover) postAction(ctx context.Context, s *session, uid uint32) error {
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postActionTimeout)
+	defer cancel()
+	var err error
+	var what string
+	switch m.prof.Common.After {
+	case store.AfterNone:
+		return nil
+	case store.AfterMove:
+		what = "moved to " + m.prof.Common.MoveTo
+		err = s.src.Move(pctx, uid, m.prof.Common.MoveTo)
+	case store.AfterDelete:
+		what = "deleted"
+		err = s.src.Delete(pctx, uid)
+	default:
+		what = "marked as read"
+		err = s.src.MarkSeen(pctx, uid)
+	}
+	if err != nil {
+		if imapsrc.KindOf(err) == imapsrc.KindGone {
+			what += " (it was already gone)"
+		} else {
+			if isConnErr(err) {
+				return err
+			}
+			return msgErr(fmt.Errorf("post-action (%s) on UID %d: %w", m.prof.Common.After, uid, err), "")
+		}
+	}
+	m.emit(ctx, Event{Kind: KindPostAction, UID: uid, Text: fmt.Sprintf("message UID %d %s", uid, what)})
+	return nil
+}

@@ -1,0 +1,474 @@
+package mover
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cenkalti/backoff/v5"
+
+	"mailmover/auth"
+	"mailmover/imapsrc"
+	"mailmover/store"
+)
+
+// onceAttempts is how often RunOnce tries to connect before it gives up.
+const onceAttempts = 4
+
+// session is one connection's work on the selected folder.
+type session struct {
+	src         Source
+	state       *store.StateFile
+	dest        *dest
+	folder      string
+	uidValidity uint32
+	pending     map[uint32]*store.MessageRecord // committed, not done, in this folder
+	filtered    map[uint32]bool                 // found by SEARCH, refused by the client-side filters
+}
+
+// runState survives reconnects within one Run.
+type runState struct {
+	uidValidity uint32
+	filtered    map[uint32]bool
+	failed      int  // messages that failed in the last pass
+	progressed  bool // a message was finished since the last connection error
+}
+
+// errLocal marks a failure of the mover's own files (state, destination) that retrying
+// the connection does not cure.
+type errLocal struct{ err error }
+
+func (e *errLocal) Error() string { return e.err.Error() }
+func (e *errLocal) Unwrap() error { return e.err }
+
+func (m *Mover) run(ctx context.Context, once bool) error {
+	m.mu.Lock()
+	if m.running {
+		m.mu.Unlock()
+		return errors.New("mover: this mover is already running")
+	}
+	m.running, m.cnt = true, Counters{}
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		m.running = false
+		m.mu.Unlock()
+	}()
+
+	sf, err := store.OpenState(m.opts.Home, m.prof.Name)
+	if err != nil {
+		advice := "Check that the folder " + store.StateDir(m.opts.Home) + " is writable."
+		if errors.Is(err, store.ErrStateLocked) {
+			advice = "Stop the other mailmover working on this profile first (another 'mailmover run', the window or the demo)."
+		}
+		m.emit(ctx, Event{Kind: KindError, Text: err.Error(), Advice: advice})
+		m.emit(ctx, Event{Kind: KindStopped, Text: "stopped"})
+		return err
+	}
+	crashed := false
+	defer func() {
+		if crashed {
+			sf.Abandon()
+			return
+		}
+		if err := sf.Close(); err != nil {
+			m.logger.Error("closing the state", "err", err)
+		}
+	}()
+	if !m.opts.NoLogFile {
+		l, c, err := OpenLog(m.opts.Home, m.prof.Name)
+		if err != nil {
+			m.emit(ctx, Event{Kind: KindWarning, Text: "no log file: " + err.Error()})
+		} else {
+			m.eventLog = l
+			defer func() { m.eventLog = nil; c.Close() }()
+		}
+	}
+	d, err := openDest(m.prof.Destination.Folder, m.prof.Name)
+	if err != nil {
+		m.emit(ctx, Event{Kind: KindError, Text: err.Error(), Advice: adviceFor(err)})
+		m.emit(ctx, Event{Kind: KindStopped, Text: "stopped"})
+		return err
+	}
+	defer d.Close()
+	d.wrap = m.hooks.wrap
+	if err := m.recoverLocal(ctx, sf, d); err != nil {
+		if errors.Is(err, errSimulatedCrash) {
+			crashed = true
+			return err
+		}
+		m.emit(ctx, Event{Kind: KindError, Text: "recovering after an interruption: " + err.Error(), Advice: adviceFor(err)})
+		m.emit(ctx, Event{Kind: KindStopped, Text: "stopped"})
+		return err
+	}
+
+	rs := &runState{filtered: map[uint32]bool{}}
+	bo := backoff.NewExponentialBackOff()
+	bo.InitialInterval = min(time.Second, m.opts.MaxRetry)
+	bo.MaxInterval = m.opts.MaxRetry
+	bo.Multiplier = 2
+	bo.RandomizationFactor = 0.5
+	bo.Reset()
+	attempts := 0
+	for {
+		m.emit(ctx, Event{Kind: KindConnecting, Text: fmt.Sprintf("connecting to %s", m.serverName())})
+		src, err := m.opts.Dial(ctx)
+		if err == nil {
+			err = m.session(ctx, src, sf, d, rs, once)
+			src.Close()
+			if errors.Is(err, errSimulatedCrash) {
+				crashed = true
+				return err
+			}
+			if ctx.Err() != nil {
+				return m.stopped(ctx, nil)
+			}
+			if err == nil { // RunOnce: the pass is over
+				var ferr error
+				if rs.failed > 0 {
+					ferr = &FailedError{Failed: rs.failed}
+				}
+				return m.stopped(ctx, ferr)
+			}
+			if rs.progressed {
+				bo.Reset()
+				attempts, rs.progressed = 0, false
+			}
+		}
+		if ctx.Err() != nil {
+			return m.stopped(ctx, nil)
+		}
+		var le *errLocal
+		if errors.As(err, &le) {
+			m.cnt.Errors++
+			m.emit(ctx, Event{Kind: KindError, Text: err.Error(), Advice: adviceFor(err)})
+			return m.stopped(ctx, err)
+		}
+		attempts++
+		if advice, ok := needsUser(err); ok {
+			m.cnt.Errors++
+			m.emit(ctx, Event{Kind: KindPaused, Text: "paused: " + err.Error(), Advice: advice})
+			if once {
+				return m.stopped(ctx, err)
+			}
+			if !sleepCtx(ctx, m.opts.PauseRetry) {
+				return m.stopped(ctx, nil)
+			}
+			continue
+		}
+		if once && attempts >= onceAttempts {
+			m.cnt.Errors++
+			m.emit(ctx, Event{Kind: KindError, Text: err.Error(), Advice: adviceFor(err)})
+			return m.stopped(ctx, err)
+		}
+		wait := bo.NextBackOff()
+		m.emit(ctx, Event{Kind: KindRetry, Text: fmt.Sprintf("connection lost or refused (%v); trying again in %s (attempt %d)", err, wait.Round(100*time.Millisecond), attempts),
+			Advice: adviceFor(err)})
+		if !sleepCtx(ctx, wait) {
+			return m.stopped(ctx, nil)
+		}
+	}
+}
+
+func (m *Mover) stopped(ctx context.Context, err error) error {
+	c := m.cnt
+	text := fmt.Sprintf("stopped: %d message(s), %d file(s), %d bytes, %d error(s)", c.Messages, c.Files, c.Bytes, c.Errors)
+	m.emit(ctx, Event{Kind: KindStopped, Text: text})
+	return err
+}
+
+func (m *Mover) serverName() string {
+	if m.opts.Config.Host != "" {
+		return fmt.Sprintf("%s:%d", m.opts.Config.Host, m.opts.Config.Port)
+	}
+	return fmt.Sprintf("%s:%d", m.prof.Setup.Host, m.prof.Setup.Port)
+}
+
+func (m *Mover) folder() string {
+	if f := m.prof.Setup.Folder; f != "" {
+		return f
+	}
+	return "INBOX"
+}
+
+// filterFingerprint identifies the search settings a mark was reached under.
+func (m *Mover) filterFingerprint() string {
+	c := &m.prof.Common
+	h := sha256.Sum256([]byte(strings.Join([]string{c.Search, c.Since, c.From, c.Subject}, "\x00")))
+	return hex.EncodeToString(h[:8])
+}
+
+func (m *Mover) criteria(minUID uint32) imapsrc.Criteria {
+	c := &m.prof.Common
+	cr := imapsrc.Criteria{UnseenOnly: c.Search != store.SearchAll, From: c.From, Subject: c.Subject, MinUID: minUID}
+	if t, err := time.Parse("2006-01-02", strings.TrimSpace(c.Since)); err == nil {
+		cr.Since = t
+	}
+	return cr
+}
+
+func (m *Mover) pollInterval() time.Duration {
+	if d := m.prof.Common.PollInterval.Duration; d > 0 {
+		return d
+	}
+	return time.Minute
+}
+
+// session works on one connection: passes over the matching mail, then waiting for new
+// mail. It returns nil after one pass when once is set; otherwise only with an error
+// (connection lost, stop).
+func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d *dest, rs *runState, once bool) error {
+	folder := m.folder()
+	mb, err := src.Select(ctx, folder)
+	if err != nil {
+		return err
+	}
+	uv := mb.UIDValidity
+	box, err := sf.UseMailbox(folder, uv, m.filterFingerprint())
+	if err != nil {
+		return &errLocal{err}
+	}
+	s := &session{src: src, state: sf, dest: d, folder: folder, uidValidity: uv,
+		pending: map[uint32]*store.MessageRecord{}}
+	for _, rec := range sf.State().Pending() {
+		if rec.Folder == folder && rec.UIDValidity == uv {
+			s.pending[rec.UID] = rec
+		}
+	}
+	if rs.uidValidity != uv {
+		rs.uidValidity, rs.filtered = uv, map[uint32]bool{}
+	}
+	s.filtered = rs.filtered
+	m.emit(ctx, Event{Kind: KindConnected, Text: fmt.Sprintf("connected; folder %s selected (%d messages)", folder, mb.Messages)})
+	for {
+		failed := map[uint32]bool{}
+		var cycleMax uint32
+		for first := true; ; first = false {
+			res, err := src.Search(ctx, m.criteria(box.Mark+1))
+			if err != nil {
+				return err
+			}
+			if res.UIDValidity != 0 && res.UIDValidity != uv {
+				return fmt.Errorf("the folder's UIDVALIDITY changed from %d to %d (the server renumbered its messages); reconnecting", uv, res.UIDValidity)
+			}
+			var todo []uint32
+			for _, uid := range res.UIDs {
+				cycleMax = max(cycleMax, uid)
+				if box.IsDone(uid) || failed[uid] || s.filtered[uid] {
+					continue
+				}
+				todo = append(todo, uid)
+			}
+			if first {
+				// Committed messages whose post-action or done record is missing, even when
+				// the search no longer finds them (the post-action was applied).
+				for uid := range s.pending {
+					if !slices.Contains(todo, uid) {
+						todo = append(todo, uid)
+					}
+				}
+				slices.Sort(todo)
+			}
+			if len(todo) == 0 {
+				break
+			}
+			m.emit(ctx, Event{Kind: KindFound, Total: len(todo), Text: fmt.Sprintf("%d message(s) to do", len(todo))})
+			for i, uid := range todo {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				err := m.processMessage(ctx, s, uid)
+				if err != nil {
+					if ferr := m.messageFailed(ctx, uid, err); ferr != nil {
+						return ferr
+					}
+					failed[uid] = true
+				} else {
+					rs.progressed = true
+				}
+				m.emit(ctx, Event{Kind: KindProgress, Done: i + 1, Total: len(todo), Text: fmt.Sprintf("%d of %d", i+1, len(todo))})
+			}
+		}
+		// Raise the mark: every UID up to the highest one seen is done or not wanted,
+		// except the failed ones.
+		mark := cycleMax
+		for uid := range failed {
+			mark = min(mark, uid-1)
+		}
+		for uid := range s.pending {
+			mark = min(mark, uid-1)
+		}
+		if err := sf.SetMark(folder, uv, mark); err != nil {
+			return &errLocal{err}
+		}
+		if err := sf.Sync(); err != nil {
+			return &errLocal{err}
+		}
+		rs.failed = len(failed)
+		if once {
+			return nil
+		}
+		if len(failed) > 0 {
+			m.emit(ctx, Event{Kind: KindIdle, Text: fmt.Sprintf("%d message(s) failed; trying them again in %s", len(failed), m.pollInterval())})
+			err = src.WaitForMail(ctx, false, m.pollInterval())
+		} else {
+			idle := m.prof.Common.Watch != store.WatchPoll
+			how := "IDLE"
+			if !idle {
+				how = "polling every " + m.pollInterval().String()
+			}
+			m.emit(ctx, Event{Kind: KindIdle, Text: "waiting for new mail (" + how + ")"})
+			err = src.WaitForMail(ctx, idle, m.pollInterval())
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// messageFailed reports a message that failed and returns nil, or returns err when it is
+// not the message's failure but the connection's (or a stop, or a simulated crash).
+func (m *Mover) messageFailed(ctx context.Context, uid uint32, err error) error {
+	var me *messageError
+	switch {
+	case errors.Is(err, errSimulatedCrash) || ctx.Err() != nil:
+		return err
+	case errors.As(err, &me):
+		m.cnt.Errors++
+		m.emit(ctx, Event{Kind: KindError, UID: uid, Text: fmt.Sprintf("message UID %d failed and stays unmarked: %v", uid, err), Advice: me.advice})
+		return nil
+	case imapsrc.KindOf(err) == imapsrc.KindGone:
+		m.emit(ctx, Event{Kind: KindSkipped, UID: uid, Text: fmt.Sprintf("message UID %d is gone from the folder (moved or deleted by another client)", uid)})
+		return nil
+	case imapsrc.KindOf(err) == imapsrc.KindServer:
+		m.cnt.Errors++
+		m.emit(ctx, Event{Kind: KindError, UID: uid, Text: fmt.Sprintf("message UID %d failed and stays unmarked: %v", uid, err), Advice: adviceFor(err)})
+		return nil
+	}
+	return err
+}
+
+// recoverLocal finishes what a crash interrupted, before connecting: committed messages'
+// files are put into place (files already there are recognised), and temporary files
+// that no commit refers to are removed.
+func (m *Mover) recoverLocal(ctx context.Context, sf *store.StateFile, d *dest) error {
+	keep := map[string]bool{}
+	for _, rec := range sf.State().Pending() {
+		if !slices.ContainsFunc(rec.Files, func(f store.FileRecord) bool { return f.Temp != "" }) {
+			continue
+		}
+		rd := d
+		if rec.Dest != d.dir {
+			od, err := openDest(rec.Dest, m.prof.Name)
+			if err != nil {
+				m.emit(ctx, Event{Kind: KindWarning, UID: rec.UID, Text: fmt.Sprintf("cannot finish message UID %d in its earlier destination %s: %v", rec.UID, rec.Dest, err)})
+				continue
+			}
+			defer od.Close()
+			rd = od
+		}
+		r := *rec
+		r.Files = slices.Clone(rec.Files)
+		err := m.placeFiles(ctx, rd, &r)
+		switch {
+		case err == nil:
+			// Record the final names; the temporary files are gone.
+			if err := sf.Commit(&r); err != nil {
+				return err
+			}
+			m.emit(ctx, Event{Kind: KindWarning, UID: rec.UID, Text: fmt.Sprintf("finished saving message UID %d after an interruption", rec.UID)})
+		case errors.Is(err, errTempGone):
+			if err := sf.Drop(rec.Identity); err != nil {
+				return err
+			}
+			m.emit(ctx, Event{Kind: KindWarning, UID: rec.UID, Text: fmt.Sprintf("message UID %d: %v; it is fetched again", rec.UID, err)})
+		default:
+			for _, f := range rec.Files {
+				keep[f.Temp] = true
+			}
+			m.emit(ctx, Event{Kind: KindWarning, UID: rec.UID, Text: fmt.Sprintf("message UID %d: %v; trying again later", rec.UID, err), Advice: adviceFor(err)})
+		}
+		if err := m.step("recovered", rec.UID); err != nil {
+			return err
+		}
+	}
+	if n, err := d.cleanTemps(keep); err != nil {
+		m.emit(ctx, Event{Kind: KindWarning, Text: "cleaning up temporary files: " + err.Error()})
+	} else if n > 0 {
+		m.emit(ctx, Event{Kind: KindWarning, Text: fmt.Sprintf("removed %d unfinished temporary file(s) of an interrupted run", n)})
+	}
+	return nil
+}
+
+// needsUser tells errors that only the user can fix (sign in again, a setting) and what
+// to do about them.
+func needsUser(err error) (string, bool) {
+	var re *auth.ReauthError
+	if errors.As(err, &re) {
+		_, advice := auth.DescribeError(err)
+		if advice == "" {
+			advice = "Sign in again: press GET in the window or run 'mailmover login -profile " + re.Profile + "'."
+		}
+		return advice, true
+	}
+	switch imapsrc.KindOf(err) {
+	case imapsrc.KindAuth, imapsrc.KindConfig, imapsrc.KindTLS, imapsrc.KindInsecure,
+		imapsrc.KindMechanism, imapsrc.KindFolder, imapsrc.KindNotConnected:
+		return adviceFor(err), true
+	}
+	return "", false
+}
+
+// isConnErr reports whether err is the connection's (not the message's).
+func isConnErr(err error) bool {
+	var me *messageError
+	if errors.As(err, &me) {
+		return false
+	}
+	switch imapsrc.KindOf(err) {
+	case imapsrc.KindServer, imapsrc.KindGone, imapsrc.KindFolder:
+		return false
+	}
+	return true
+}
+
+// adviceFor says what the user should check about err.
+func adviceFor(err error) string {
+	if a := imapsrc.Advice(err); a != "" {
+		return a
+	}
+	var re *auth.ReauthError
+	if errors.As(err, &re) {
+		_, a := auth.DescribeError(err)
+		return a
+	}
+	switch {
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return "The destination disk is full (or over quota): free some space; the message is tried again on the next pass."
+	case errors.Is(err, syscall.EFBIG):
+		return "The file is larger than the destination file system or a file-size limit allows (ulimit -f); the message is tried again on the next pass."
+	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
+		return "MailMover may not write there: check the destination folder's permissions (and that it is not read-only)."
+	case errors.Is(err, syscall.ENAMETOOLONG):
+		return "The file name is too long for the destination: use a shorter destination.filename template."
+	}
+	return ""
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

@@ -1,0 +1,305 @@
+package mover
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"mailmover/store"
+)
+
+// dest is one destination folder, opened as an os.Root so that no operation can leave
+// it: not through "..", not through a symbolic link planted inside it.
+type dest struct {
+	dir    string // absolute
+	root   *os.Root
+	prefix string // temporary-file prefix of this profile
+	// wrap, when set (tests), wraps every temporary file's writer (fault injection).
+	wrap func(io.Writer) io.Writer
+}
+
+// tempPrefixFor returns the temporary-file prefix of a profile: tempPrefix plus a short
+// hash of the profile name, so that two profiles sharing a destination never touch each
+// other's temporary files.
+func tempPrefixFor(profile string) string {
+	h := sha256.Sum256([]byte(profile))
+	return tempPrefix + hex.EncodeToString(h[:4]) + "-"
+}
+
+func openDest(dir, profile string) (*dest, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("destination %q: %w", dir, err)
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return nil, fmt.Errorf("creating the destination folder: %w; check destination.folder and its permissions", err)
+	}
+	root, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, fmt.Errorf("opening the destination folder: %w", err)
+	}
+	return &dest{dir: abs, root: root, prefix: tempPrefixFor(profile)}, nil
+}
+
+func (d *dest) Close() error { return d.root.Close() }
+
+// abs returns the absolute path of a "/"-separated name in the destination.
+func (d *dest) abs(rel string) string { return filepath.Join(d.dir, filepath.FromSlash(rel)) }
+
+// tempFile is a temporary file being written.
+type tempFile struct {
+	name  string // in the destination's top folder
+	f     *os.File
+	h     hash
+	bytes int64
+}
+
+type hash interface {
+	io.Writer
+	Sum([]byte) []byte
+}
+
+func (t *tempFile) sum() string { return hex.EncodeToString(t.h.Sum(nil)) }
+
+// createTemp makes a new, empty temporary file in the destination's top folder.
+func (d *dest) createTemp() (*tempFile, error) {
+	var rnd [8]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return nil, err
+	}
+	name := d.prefix + hex.EncodeToString(rnd[:])
+	f, err := d.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("creating a file in %s: %w", d.dir, err)
+	}
+	return &tempFile{name: name, f: f, h: sha256.New()}, nil
+}
+
+// copyBufSize is the buffer of every streaming copy to disk.
+const copyBufSize = 256 << 10
+
+// writeTemp streams r into a new temporary file, hashing it, and syncs it.
+func (d *dest) writeTemp(r io.Reader) (*tempFile, error) {
+	t, err := d.createTemp()
+	if err != nil {
+		return nil, err
+	}
+	var w io.Writer = t.f
+	if d.wrap != nil {
+		w = d.wrap(w)
+	}
+	buf := make([]byte, copyBufSize)
+	n, err := io.CopyBuffer(io.MultiWriter(w, t.h), onlyReader{r}, buf)
+	t.bytes = n
+	if err == nil {
+		err = t.f.Sync()
+	}
+	if cerr := t.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		d.root.Remove(t.name)
+		return nil, err
+	}
+	return t, nil
+}
+
+// onlyReader hides WriteTo, so that CopyBuffer uses our buffer.
+type onlyReader struct{ io.Reader }
+
+// removeTemp deletes a temporary file (best effort).
+func (d *dest) removeTemp(name string) { d.root.Remove(name) }
+
+// exists reports whether rel exists (as anything) in the destination.
+func (d *dest) exists(rel string) bool {
+	_, err := d.root.Lstat(filepath.FromSlash(rel))
+	return err == nil
+}
+
+// ensureDir creates the folder of rel and makes new folders durable.
+func (d *dest) ensureDir(rel string) error {
+	dir := path.Dir(rel)
+	if dir == "." {
+		return nil
+	}
+	if fi, err := d.root.Stat(filepath.FromSlash(dir)); err == nil && fi.IsDir() {
+		return nil
+	}
+	if err := d.root.MkdirAll(filepath.FromSlash(dir), 0o755); err != nil {
+		return fmt.Errorf("creating folder %s: %w", d.abs(dir), err)
+	}
+	// Sync every folder from the new one up to the top, so the new entries survive a crash.
+	for p := dir; ; p = path.Dir(p) {
+		if err := d.syncDir(path.Dir(p)); err != nil {
+			return err
+		}
+		if path.Dir(p) == "." {
+			break
+		}
+	}
+	return nil
+}
+
+// syncDir fsyncs a folder of the destination ("." is the top).
+func (d *dest) syncDir(rel string) error {
+	f, err := d.root.Open(filepath.FromSlash(rel))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, errors.ErrUnsupported) {
+		return fmt.Errorf("syncing folder %s: %w", d.abs(rel), err)
+	}
+	return nil
+}
+
+// errTempGone says a committed file is neither in its temporary file nor in place:
+// someone removed it. The message is then fetched again.
+var errTempGone = errors.New("its temporary file is gone and the file is not in place (removed by someone else?)")
+
+// errExists says a final name is taken.
+var errExists = errors.New("name taken")
+
+// linkNoReplace puts the temporary file tmp at rel unless rel exists (errExists). It uses
+// a hard link (atomic, never replaces), falling back to a check and a rename on file
+// systems without hard links.
+func (d *dest) linkNoReplace(tmp, rel string) error {
+	err := d.root.Link(tmp, filepath.FromSlash(rel))
+	switch {
+	case err == nil:
+		return d.root.Remove(tmp)
+	case errors.Is(err, fs.ErrExist):
+		return errExists
+	case errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.EMLINK) || errors.Is(err, errors.ErrUnsupported):
+		if d.exists(rel) {
+			return errExists
+		}
+		return d.root.Rename(tmp, filepath.FromSlash(rel))
+	}
+	return err
+}
+
+// sameFile reports whether the two names are the same file (a hard link not yet
+// followed by the removal of the temporary name).
+func (d *dest) sameFile(a, b string) bool {
+	fa, err1 := d.root.Lstat(filepath.FromSlash(a))
+	fb, err2 := d.root.Lstat(filepath.FromSlash(b))
+	return err1 == nil && err2 == nil && os.SameFile(fa, fb)
+}
+
+// place puts the temporary file f.Temp at its final name f.Path according to policy,
+// updating f (the name may change for "rename", or f.Skipped may be set). It is also the
+// recovery step: it copes with the temporary file already linked or renamed.
+func (d *dest) place(f *store.FileRecord, policy string) error {
+	if f.Skipped != "" {
+		d.removeTemp(f.Temp)
+		return nil
+	}
+	if _, err := d.root.Lstat(f.Temp); errors.Is(err, fs.ErrNotExist) {
+		if d.exists(f.Path) {
+			return nil // renamed before a crash
+		}
+		return fmt.Errorf("file %s: %w", d.abs(f.Path), errTempGone)
+	}
+	if d.exists(f.Path) && d.sameFile(f.Temp, f.Path) {
+		return d.root.Remove(f.Temp) // linked before a crash
+	}
+	if err := d.ensureDir(f.Path); err != nil {
+		return err
+	}
+	switch policy {
+	case store.ConflictOverwrite:
+		return d.root.Rename(f.Temp, filepath.FromSlash(f.Path))
+	case store.ConflictSkip:
+		err := d.linkNoReplace(f.Temp, f.Path)
+		if errors.Is(err, errExists) {
+			d.removeTemp(f.Temp)
+			f.Skipped = "a file with this name is already there (on_conflict = skip)"
+			return nil
+		}
+		return err
+	default:
+		base := f.Path
+		for n := 2; ; n++ {
+			if d.sameFile(f.Temp, f.Path) {
+				return d.root.Remove(f.Temp) // linked under this name before a crash
+			}
+			err := d.linkNoReplace(f.Temp, f.Path)
+			if !errors.Is(err, errExists) {
+				return err
+			}
+			if n > 10000 {
+				return fmt.Errorf("no free name for %s", d.abs(base))
+			}
+			f.Path = withSuffix(base, n)
+		}
+	}
+}
+
+// planNames resolves the final names of a message's files against the destination and
+// against each other, according to policy. Files with the same name in one message are
+// handled by the same policy: "rename" numbers them, "overwrite" keeps the last,
+// "skip" keeps the first.
+func (d *dest) planNames(files []store.FileRecord, policy string) {
+	taken := map[string]int{} // lower-case name → index in files
+	for i := range files {
+		f := &files[i]
+		base := f.Path
+		key := strings.ToLower(f.Path)
+		switch policy {
+		case store.ConflictOverwrite:
+			if j, ok := taken[key]; ok {
+				files[j].Skipped = "replaced by a later part of the same message with the same name (on_conflict = overwrite)"
+			}
+		case store.ConflictSkip:
+			if _, ok := taken[key]; ok || d.exists(f.Path) {
+				f.Skipped = "a file with this name is already there (on_conflict = skip)"
+				continue
+			}
+		default:
+			for n := 2; ; n++ {
+				if _, ok := taken[key]; !ok && !d.exists(f.Path) {
+					break
+				}
+				f.Path = withSuffix(base, n)
+				key = strings.ToLower(f.Path)
+			}
+		}
+		taken[key] = i
+	}
+}
+
+// cleanTemps removes this profile's temporary files from the destination's top folder,
+// except those in keep. They are leftovers of a run that stopped before its commit.
+func (d *dest) cleanTemps(keep map[string]bool) (int, error) {
+	f, err := d.root.Open(".")
+	if err != nil {
+		return 0, err
+	}
+	names, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, name := range names {
+		if strings.HasPrefix(name, d.prefix) && !keep[name] {
+			if err := d.root.Remove(name); err == nil {
+				n++
+			}
+		}
+	}
+	if n > 0 {
+		return n, d.syncDir(".")
+	}
+	return 0, nil
+}

@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# The body of `make test`, run inside `dbus-run-session` (a private session bus):
+# a private gnome-keyring (its own data and runtime folders, never the user's keyring),
+# Xvfb for window tests, the real test servers (scripts/testenv-up.sh), then gofmt,
+# go vet, staticcheck and go test -race. The servers, the keyring daemon and Xvfb are
+# stopped on every exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+[ -n "${DBUS_SESSION_BUS_ADDRESS:-}" ] || { echo "test-in-session: run me under dbus-run-session" >&2; exit 2; }
+
+PRIV="$(mktemp -d /tmp/mailmover-test.XXXXXX)"
+chmod 0700 "$PRIV"
+KEYRING_PID="" XVFB_PID=""
+cleanup() {
+  local rc=$?
+  "$ROOT/scripts/testenv-down.sh" --quiet || true
+  [ -n "$KEYRING_PID" ] && kill "$KEYRING_PID" 2>/dev/null || true
+  if [ -n "$XVFB_PID" ]; then kill "$XVFB_PID" 2>/dev/null && wait "$XVFB_PID" 2>/dev/null || true; fi
+  rm -rf "$PRIV"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+step() { printf '\n=== %s (%s)\n' "$1" "$(date +%T)"; }
+
+# --- Secret Service: gnome-keyring with a throw-away login keyring -------------------
+step "keyring"
+export XDG_RUNTIME_DIR="$PRIV/runtime" XDG_DATA_HOME="$PRIV/data"
+mkdir -m 0700 -p "$XDG_RUNTIME_DIR" "$XDG_DATA_HOME"
+keyring_env="$(echo -n "mailmover-test" | gnome-keyring-daemon --unlock --components=secrets)"
+while IFS= read -r line; do
+  [ -n "$line" ] && export "${line?}"
+done <<<"$keyring_env"
+KEYRING_PID="${GNOME_KEYRING_PID:-}"
+if [ -z "$KEYRING_PID" ]; then
+  KEYRING_PID="$(pgrep -n -u "$(id -u)" -f "gnome-keyring-daemon --unlock" || true)"
+fi
+export MM_KEYRING=1
+echo "gnome-keyring unlocked (pid ${KEYRING_PID:-?})"
+
+# --- X server for window tests (MM_DISPLAY; DISPLAY itself is left alone) --------------
+step "xvfb"
+exec 9>"$PRIV/display"
+Xvfb -displayfd 9 -screen 0 1280x1024x24 -nolisten tcp -noreset >"$PRIV/xvfb.log" 2>&1 &
+XVFB_PID=$!
+for _ in $(seq 50); do [ -s "$PRIV/display" ] && break; sleep 0.1; done
+if [ -s "$PRIV/display" ]; then
+  export MM_DISPLAY=":$(head -n1 "$PRIV/display")"
+  echo "Xvfb on $MM_DISPLAY"
+else
+  echo "test-in-session: Xvfb did not start; window tests will fail" >&2
+  cat "$PRIV/xvfb.log" >&2 || true
+fi
+
+# --- real servers --------------------------------------------------------------------------
+step "test servers"
+scripts/testenv-up.sh
+# shellcheck disable=SC1091
+. testenv/run/env.sh
+export MM_REQUIRE_REAL=1
+
+# --- checks and tests: every step runs, the failures are summed up at the end ----------
+failed=()
+PKGS="${MM_TEST_PKGS:-./...}"   # e.g. MM_TEST_PKGS=./internal/... for a quick partial run
+
+step "gofmt"
+# shellcheck disable=SC2086
+unformatted="$(go list -f '{{.Dir}}' $PKGS | while read -r d; do find "$d" -maxdepth 1 -name '*.go'; done | xargs -r gofmt -l)"
+if [ -n "$unformatted" ]; then
+  echo "gofmt: these files need gofmt -w:"
+  echo "$unformatted"
+  failed+=(gofmt)
+fi
+
+step "go vet"
+# shellcheck disable=SC2086
+go vet $PKGS || failed+=("go vet")
+
+step "staticcheck"
+# shellcheck disable=SC2086
+"$(go env GOPATH)/bin/staticcheck" $PKGS || failed+=(staticcheck)
+
+step "go test -race"
+# shellcheck disable=SC2086
+go test -race -count=1 -timeout 25m $PKGS || failed+=("go test")
+
+if ((${#failed[@]})); then
+  step "FAILED: ${failed[*]}"
+  exit 1
+fi
+step "all passed"

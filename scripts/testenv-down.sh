@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Stops the servers started by scripts/testenv-up.sh (the private Dovecot and the test
+# provider). Safe to run when nothing runs. --quiet: say nothing when nothing was running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUN="$PWD/testenv/run"
+quiet=0; [ "${1:-}" = "--quiet" ] && quiet=1
+
+# stop PIDFILE NAME: TERM, wait up to 10 s, then KILL; only the process recorded there.
+stop() {
+  local pidfile=$1 name=$2 pid
+  [ -f "$pidfile" ] || return 0
+  pid="$(cat "$pidfile" 2>/dev/null || true)"
+  rm -f "$pidfile"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 0
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || { ((quiet)) || echo "testenv-down: stopped $name"; return 0; }; sleep 0.2; done
+  kill -KILL "$pid" 2>/dev/null || true
+  echo "testenv-down: $name (pid $pid) did not stop on TERM; killed" >&2
+}
+
+stop "$RUN/dovecot/base/master.pid" dovecot
+stop "$RUN/provider.pid" mm-testprovider

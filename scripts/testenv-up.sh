@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Starts MailMover's real test servers on loopback and writes testenv/run/env.sh:
+#   - the test OpenID provider (cmd/mm-testprovider, internal/oidcdev)
+#   - a private Dovecot (dovecot -c testenv/run/dovecot/dovecot.conf), IMAP with STARTTLS
+#     and implicit TLS, a password user and XOAUTH2/OAUTHBEARER validated by
+#     introspection against the provider.
+# Everything lives in testenv/run/; no system service is used. Idempotent: leftovers of
+# an earlier run are stopped first. `source testenv/run/env.sh` gives the MM_* variables
+# (see .team/COMMON.md); scripts/testenv-down.sh stops everything.
+#
+# Ports (override with the variables): MM_TESTENV_IMAP_PORT (10143),
+# MM_TESTENV_IMAPS_PORT (10993), MM_TESTENV_OIDC_PORT (10980).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+RUN="$ROOT/testenv/run"
+IMAP_PORT="${MM_TESTENV_IMAP_PORT:-10143}"
+IMAPS_PORT="${MM_TESTENV_IMAPS_PORT:-10993}"
+OIDC_PORT="${MM_TESTENV_OIDC_PORT:-10980}"
+MAIL_USER="mmtest"            # Dovecot passwd-file user and the provider's login user
+OIDC_PASSWORD="mmtest-oidc-pw"   # the provider's login password
+WAIT_SECONDS=30
+
+die() { echo "testenv-up: $*" >&2; exit 1; }
+
+"$ROOT/scripts/testenv-down.sh" --quiet
+
+for p in "$IMAP_PORT" "$IMAPS_PORT" "$OIDC_PORT"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+    die "port $p on 127.0.0.1 is in use by another program; stop it or set MM_TESTENV_*_PORT"
+  fi
+done
+
+rm -rf "$RUN"
+mkdir -p "$RUN"/{tls,dovecot/base,dovecot/state,mail}
+chmod 0755 "$RUN" "$RUN/dovecot"
+
+# --- the provider -------------------------------------------------------------------
+PROVIDER="${MM_TESTPROVIDER:-$ROOT/bin/mm-testprovider}"
+if [ ! -x "$PROVIDER" ]; then
+  echo "testenv-up: building $PROVIDER"
+  go build -o "$PROVIDER" ./cmd/mm-testprovider
+fi
+setsid "$PROVIDER" -addr "127.0.0.1:$OIDC_PORT" -user "$MAIL_USER" -password "$OIDC_PASSWORD" \
+  -env-file "$RUN/oidc.env" >"$RUN/provider.log" 2>&1 </dev/null &
+echo $! >"$RUN/provider.pid"
+
+# --- Dovecot ------------------------------------------------------------------------
+# Self-signed certificate for localhost and 127.0.0.1 (EC key: no DH parameters needed).
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+  -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+  -addext "basicConstraints=critical,CA:TRUE" \
+  -keyout "$RUN/tls/key.pem" -out "$RUN/tls/cert.pem" >/dev/null 2>&1 \
+  || die "openssl could not make the test certificate"
+chmod 0600 "$RUN/tls/key.pem"
+
+IMAP_PASSWORD="$(openssl rand -hex 12)"
+if [ "$(id -u)" -eq 0 ]; then
+  # Dovecot refuses root as a mail user: mail belongs to nobody; its own processes run
+  # as the Debian package's users.
+  MAIL_UID=nobody MAIL_GID=nogroup INTERNAL_USER=dovecot LOGIN_USER=dovenull
+  chown nobody:nogroup "$RUN/mail"
+else
+  MAIL_UID="$(id -un)" MAIL_GID="$(id -gn)" INTERNAL_USER="$(id -un)" LOGIN_USER="$(id -un)"
+fi
+printf '%s:{PLAIN}%s\n' "$MAIL_USER" "$IMAP_PASSWORD" >"$RUN/dovecot/passwd"
+chmod 0644 "$RUN/dovecot/passwd"   # read by the auth process (test-only password)
+
+cat >"$RUN/dovecot/oauth2.conf.ext" <<CONF
+introspection_mode = post
+force_introspection = yes
+introspection_url = http://mailmover-native:@127.0.0.1:$OIDC_PORT/oauth/introspect
+active_attribute = active
+active_value = true
+username_attribute = preferred_username
+CONF
+
+cat >"$RUN/dovecot/dovecot.conf" <<CONF
+# Private Dovecot for MailMover's tests; written by scripts/testenv-up.sh.
+instance_name = mailmover-test
+base_dir = $RUN/dovecot/base
+state_dir = $RUN/dovecot/state
+log_path = $RUN/dovecot.log
+info_log_path = $RUN/dovecot.log
+listen = 127.0.0.1
+protocols = imap
+default_internal_user = $INTERNAL_USER
+default_login_user = $LOGIN_USER
+first_valid_uid = 1
+ssl = yes
+ssl_cert = <$RUN/tls/cert.pem
+ssl_key = <$RUN/tls/key.pem
+disable_plaintext_auth = no
+auth_mechanisms = plain login xoauth2 oauthbearer
+auth_failure_delay = 0
+auth_verbose = yes
+mail_location = maildir:~/Maildir
+namespace inbox {
+  inbox = yes
+  separator = /
+  mailbox Drafts {
+    special_use = \\Drafts
+  }
+  mailbox Sent {
+    special_use = \\Sent
+  }
+  mailbox Trash {
+    special_use = \\Trash
+  }
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = $IMAP_PORT
+  }
+  inet_listener imaps {
+    address = 127.0.0.1
+    port = $IMAPS_PORT
+    ssl = yes
+  }
+}
+# No auth penalty socket: without it the auth process skips the per-IP penalty that
+# otherwise delays each sign-in after a failure by up to 15 s (tests fail on purpose).
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    port = 0
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+}
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN $RUN/dovecot/passwd
+  mechanisms = plain login
+}
+passdb {
+  driver = oauth2
+  args = $RUN/dovecot/oauth2.conf.ext
+  mechanisms = xoauth2 oauthbearer
+}
+userdb {
+  driver = static
+  args = uid=$MAIL_UID gid=$MAIL_GID home=$RUN/mail/%u
+}
+CONF
+
+dovecot -c "$RUN/dovecot/dovecot.conf" >"$RUN/dovecot.start.log" 2>&1 || {
+  cat "$RUN/dovecot.start.log" >&2
+  tail -n 30 "$RUN/dovecot.log" >&2 2>/dev/null || true
+  die "dovecot did not start (config $RUN/dovecot/dovecot.conf)"
+}
+
+# --- wait until both answer -------------------------------------------------------------
+greets() { # port: does an IMAP greeting arrive on the plain port?
+  timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1 && head -c 4 <&3" 2>/dev/null | grep -q '^\* OK'
+}
+deadline=$((SECONDS + WAIT_SECONDS))
+until grep -q "mm-testprovider ready" "$RUN/provider.log" 2>/dev/null \
+  && curl -fsS -o /dev/null "http://127.0.0.1:$OIDC_PORT/.well-known/openid-configuration"; do
+  if ! kill -0 "$(cat "$RUN/provider.pid")" 2>/dev/null || ((SECONDS > deadline)); then
+    tail -n 30 "$RUN/provider.log" >&2 || true
+    die "the test provider did not come up on 127.0.0.1:$OIDC_PORT within ${WAIT_SECONDS}s (log: $RUN/provider.log)"
+  fi
+  sleep 0.2
+done
+tls_greets() { # port: does a verified TLS handshake lead to an IMAP greeting?
+  printf 'a LOGOUT\r\n' | timeout 3 openssl s_client -quiet -connect "127.0.0.1:$1" \
+    -CAfile "$RUN/tls/cert.pem" -verify_return_error 2>/dev/null | grep -q '^\* OK'
+}
+until greets "$IMAP_PORT" && tls_greets "$IMAPS_PORT"; do
+  if ((SECONDS > deadline)); then
+    echo "--- tail of $RUN/dovecot.log" >&2
+    tail -n 30 "$RUN/dovecot.log" >&2 || true
+    die "dovecot did not answer on 127.0.0.1:$IMAP_PORT/$IMAPS_PORT within ${WAIT_SECONDS}s"
+  fi
+  sleep 0.2
+done
+
+# --- env.sh -------------------------------------------------------------------------------
+{
+  echo "# MailMover test environment; written by scripts/testenv-up.sh. Source it."
+  echo "export MM_DOVECOT_HOST='127.0.0.1'"
+  echo "export MM_DOVECOT_IMAP_PORT='$IMAP_PORT'"
+  echo "export MM_DOVECOT_IMAPS_PORT='$IMAPS_PORT'"
+  echo "export MM_DOVECOT_CA='$RUN/tls/cert.pem'"
+  echo "export MM_DOVECOT_USER='$MAIL_USER'"
+  echo "export MM_DOVECOT_PASSWORD='$IMAP_PASSWORD'"
+  echo "export MM_DOVECOT_LOG='$RUN/dovecot.log'"
+  cat "$RUN/oidc.env"
+} >"$RUN/env.sh.tmp"
+chmod 0600 "$RUN/env.sh.tmp"
+mv "$RUN/env.sh.tmp" "$RUN/env.sh"
+echo "testenv-up: dovecot on 127.0.0.1:$IMAP_PORT (starttls) and :$IMAPS_PORT (tls), provider http://127.0.0.1:$OIDC_PORT; env in $RUN/env.sh"

@@ -1,0 +1,595 @@
+package store
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+)
+
+// The mover's checkpoint of one profile lives in HOME/state: NAME.json is a snapshot,
+// NAME.journal holds the records appended since (one JSON object a line, fsynced where the
+// mover's protocol needs it, see package mover), and NAME.lock is held (flock) while a
+// mover works on the profile. Opening replays the journal over the snapshot; Compact
+// writes a new snapshot atomically (temporary file, fsync, rename, fsync of the folder)
+// and empties the journal. Records carry a sequence number, so replaying a journal whose
+// records are already in the snapshot changes nothing.
+
+// StateVersion is the version of the state file format.
+const StateVersion = 1
+
+// Message statuses in MessageRecord.Status.
+const (
+	// StatusCommitted: the message's files are in temporary files (or already renamed
+	// into place); the post-action and the "done" record may still be missing.
+	StatusCommitted = "committed"
+	// StatusDone: files in place, post-action applied.
+	StatusDone = "done"
+)
+
+// ErrStateLocked is returned (wrapped) when another mover holds the profile's state.
+var ErrStateLocked = errors.New("profile is already running")
+
+// State is the checkpoint of one profile.
+type State struct {
+	Version int    `json:"version"`
+	Profile string `json:"profile"`
+	// Seq is the sequence number of the last journal record contained in this state.
+	Seq uint64 `json:"seq"`
+	// Mailboxes holds, per folder and UIDVALIDITY, which UIDs are done.
+	Mailboxes []*MailboxState `json:"mailboxes"`
+	// Messages holds what was written per message, keyed by the message's content
+	// identity (see MessageRecord.Identity).
+	Messages map[string]*MessageRecord `json:"messages"`
+}
+
+// MailboxState says which UIDs of one folder (at one UIDVALIDITY) are done.
+type MailboxState struct {
+	Folder      string `json:"folder"`
+	UIDValidity uint32 `json:"uidvalidity"`
+	// Filter is a fingerprint of the search settings under which Mark was reached; when
+	// they change the mark starts again from 0 (content identities still prevent saving a
+	// message twice).
+	Filter string `json:"filter"`
+	// Mark: every UID <= Mark is done or was not wanted by the search.
+	Mark uint32 `json:"mark"`
+	// Done lists the done UIDs above Mark, ascending.
+	Done []uint32 `json:"done,omitempty"`
+}
+
+// IsDone reports whether uid is done.
+func (b *MailboxState) IsDone(uid uint32) bool {
+	if uid <= b.Mark {
+		return true
+	}
+	_, ok := slices.BinarySearch(b.Done, uid)
+	return ok
+}
+
+func (b *MailboxState) addDone(uid uint32) {
+	if uid <= b.Mark {
+		return
+	}
+	i, ok := slices.BinarySearch(b.Done, uid)
+	if !ok {
+		b.Done = slices.Insert(b.Done, i, uid)
+	}
+}
+
+func (b *MailboxState) setMark(mark uint32) {
+	if mark <= b.Mark {
+		return
+	}
+	b.Mark = mark
+	i, _ := slices.BinarySearch(b.Done, mark+1)
+	b.Done = slices.Clone(b.Done[i:])
+}
+
+// MessageRecord is what the mover wrote for one message.
+type MessageRecord struct {
+	// Identity is the message's content identity: the SHA-256 of its raw bytes (hex). The
+	// same message under a new UIDVALIDITY, or found again by search = "all", has it too.
+	Identity    string       `json:"id"`
+	MessageID   string       `json:"message_id,omitempty"`
+	Folder      string       `json:"folder"`
+	UIDValidity uint32       `json:"uidvalidity"`
+	UID         uint32       `json:"uid"`
+	Status      string       `json:"status"`
+	Dest        string       `json:"dest"` // absolute destination folder
+	Files       []FileRecord `json:"files,omitempty"`
+	Time        time.Time    `json:"time"`
+}
+
+// FileRecord is one file of a message.
+type FileRecord struct {
+	// Temp is the temporary file (a name in Dest) the content was written to; set while
+	// the message is committed, cleared when done.
+	Temp string `json:"temp,omitempty"`
+	// Path is the final name, slash-separated, relative to Dest.
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	Bytes  int64  `json:"bytes"`
+	// Skipped says why the file was not written (e.g. on_conflict = "skip").
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// Journal operations.
+const (
+	opCommit  = "commit"  // Msg committed (files planned and in temporary files)
+	opDone    = "done"    // Msg done; its UID done
+	opUID     = "uid"     // Folder/UIDValidity/UID done (a message already saved before)
+	opMark    = "mark"    // Folder/UIDValidity mark raised
+	opMailbox = "mailbox" // Folder/UIDValidity seen under Filter
+	opDrop    = "drop"    // Msg (by identity) forgotten: its commit was abandoned
+)
+
+type journalRecord struct {
+	Seq         uint64         `json:"seq"`
+	Op          string         `json:"op"`
+	Msg         *MessageRecord `json:"msg,omitempty"`
+	Folder      string         `json:"folder,omitempty"`
+	UIDValidity uint32         `json:"uidvalidity,omitempty"`
+	UID         uint32         `json:"uid,omitempty"`
+	Mark        uint32         `json:"mark,omitempty"`
+	Filter      string         `json:"filter,omitempty"`
+}
+
+func newState(profile string) *State {
+	return &State{Version: StateVersion, Profile: profile, Messages: map[string]*MessageRecord{}}
+}
+
+// Mailbox returns the state of folder at uidValidity, or nil.
+func (s *State) Mailbox(folder string, uidValidity uint32) *MailboxState {
+	for _, b := range s.Mailboxes {
+		if b.Folder == folder && b.UIDValidity == uidValidity {
+			return b
+		}
+	}
+	return nil
+}
+
+func (s *State) mailbox(folder string, uidValidity uint32) *MailboxState {
+	if b := s.Mailbox(folder, uidValidity); b != nil {
+		return b
+	}
+	b := &MailboxState{Folder: folder, UIDValidity: uidValidity}
+	s.Mailboxes = append(s.Mailboxes, b)
+	return b
+}
+
+// IsDone reports whether the UID is done.
+func (s *State) IsDone(folder string, uidValidity, uid uint32) bool {
+	b := s.Mailbox(folder, uidValidity)
+	return b != nil && b.IsDone(uid)
+}
+
+// Pending returns the committed messages that are not done yet, in no particular order.
+func (s *State) Pending() []*MessageRecord {
+	var out []*MessageRecord
+	for _, m := range s.Messages {
+		if m.Status == StatusCommitted {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func cloneMsg(m *MessageRecord) *MessageRecord {
+	c := *m
+	c.Files = slices.Clone(m.Files)
+	return &c
+}
+
+func (s *State) apply(r *journalRecord) error {
+	switch r.Op {
+	case opCommit, opDone:
+		if r.Msg == nil || r.Msg.Identity == "" {
+			return fmt.Errorf("record %d (%s) has no message", r.Seq, r.Op)
+		}
+		m := cloneMsg(r.Msg)
+		s.Messages[m.Identity] = m
+		if r.Op == opDone {
+			s.mailbox(m.Folder, m.UIDValidity).addDone(m.UID)
+		}
+	case opDrop:
+		if r.Msg != nil {
+			delete(s.Messages, r.Msg.Identity)
+		}
+	case opUID:
+		s.mailbox(r.Folder, r.UIDValidity).addDone(r.UID)
+	case opMark:
+		s.mailbox(r.Folder, r.UIDValidity).setMark(r.Mark)
+	case opMailbox:
+		b := s.mailbox(r.Folder, r.UIDValidity)
+		if b.Filter != r.Filter {
+			b.Filter, b.Mark, b.Done = r.Filter, 0, nil
+		}
+	default:
+		return fmt.Errorf("record %d has an unknown operation %q", r.Seq, r.Op)
+	}
+	if r.Seq > s.Seq {
+		s.Seq = r.Seq
+	}
+	return nil
+}
+
+// StateFile is the open, locked checkpoint of one profile. It is not safe for concurrent
+// use; one mover owns it.
+type StateFile struct {
+	home, profile string
+	lock          *os.File
+	journal       *os.File
+	st            *State
+	records       int // records in the journal
+	dirty         bool
+}
+
+// journalPath and lockPath are next to the snapshot.
+func journalPath(home, name string) string {
+	return filepath.Join(StateDir(home), name+".journal")
+}
+
+// StateLockPath returns the lock file of profile name, HOME/state/NAME.lock.
+func StateLockPath(home, name string) string {
+	return filepath.Join(StateDir(home), name+".lock")
+}
+
+// lockState takes the profile's lock without waiting.
+func lockState(home, profile string) (*os.File, error) {
+	if err := ValidProfileName(profile); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(StateDir(home), 0o700); err != nil {
+		return nil, fmt.Errorf("creating the state folder: %w; check that %s is writable", err, home)
+	}
+	f, err := os.OpenFile(StateLockPath(home, profile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening the state lock: %w", err)
+	}
+	if err := lockFile(f); err != nil {
+		f.Close()
+		if errors.Is(err, errWouldBlock) {
+			return nil, fmt.Errorf("profile %s is already running (another mailmover holds %s): %w", profile, StateLockPath(home, profile), ErrStateLocked)
+		}
+		return nil, fmt.Errorf("locking %s: %w", StateLockPath(home, profile), err)
+	}
+	return f, nil
+}
+
+func unlockState(f *os.File) error {
+	err := unlockFile(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// OpenState locks profile's state (failing at once with ErrStateLocked when another
+// mover holds it), loads the snapshot and replays the journal. A torn last journal line
+// (a crash during an append) is ignored.
+func OpenState(home, profile string) (*StateFile, error) {
+	lock, err := lockState(home, profile)
+	if err != nil {
+		return nil, err
+	}
+	st, n, err := readState(home, profile)
+	if err != nil {
+		unlockState(lock)
+		return nil, err
+	}
+	j, err := os.OpenFile(journalPath(home, profile), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		unlockState(lock)
+		return nil, fmt.Errorf("opening the state journal: %w", err)
+	}
+	sf := &StateFile{home: home, profile: profile, lock: lock, journal: j, st: st, records: n}
+	// Drop a torn tail so that new records start on a fresh line.
+	if err := sf.trimJournal(); err != nil {
+		sf.Close()
+		return nil, err
+	}
+	return sf, nil
+}
+
+// LoadState reads profile's state without locking it (for display; a running mover may
+// change it at any time). A missing state is an empty one.
+func LoadState(home, profile string) (*State, error) {
+	if err := ValidProfileName(profile); err != nil {
+		return nil, err
+	}
+	st, _, err := readState(home, profile)
+	return st, err
+}
+
+func readState(home, profile string) (*State, int, error) {
+	st := newState(profile)
+	path := StatePath(home, profile)
+	data, err := os.ReadFile(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, 0, fmt.Errorf("reading the state %s: %w", path, err)
+	default:
+		if err := json.Unmarshal(data, st); err != nil {
+			return nil, 0, fmt.Errorf("the state %s is damaged (%v): move it away to start over ('mailmover forget -profile %s' does so, and mail is then processed again)", path, err, profile)
+		}
+		if st.Version != StateVersion {
+			return nil, 0, fmt.Errorf("the state %s has version %d; this mailmover reads version %d", path, st.Version, StateVersion)
+		}
+		if st.Messages == nil {
+			st.Messages = map[string]*MessageRecord{}
+		}
+	}
+	n, err := replayJournal(journalPath(home, profile), st)
+	if err != nil {
+		return nil, 0, err
+	}
+	return st, n, nil
+}
+
+func replayJournal(path string, st *State) (int, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reading the state journal %s: %w", path, err)
+	}
+	n := 0
+	lines := bytes.Split(data, []byte("\n"))
+	for i, line := range lines {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var r journalRecord
+		if err := json.Unmarshal(line, &r); err != nil {
+			if i == len(lines)-1 {
+				break // torn last line: the append that was cut never counted
+			}
+			return 0, fmt.Errorf("the state journal %s is damaged at line %d: %v", path, i+1, err)
+		}
+		n++
+		if r.Seq <= st.Seq {
+			continue // already in the snapshot
+		}
+		if err := st.apply(&r); err != nil {
+			return 0, fmt.Errorf("the state journal %s: %w", path, err)
+		}
+	}
+	return n, nil
+}
+
+// trimJournal cuts the journal after its last complete line.
+func (s *StateFile) trimJournal() error {
+	data, err := io.ReadAll(io.NewSectionReader(s.journal, 0, 1<<62))
+	if err != nil {
+		return fmt.Errorf("reading the state journal: %w", err)
+	}
+	keep := int64(bytes.LastIndexByte(data, '\n') + 1)
+	if keep != int64(len(data)) {
+		if err := s.journal.Truncate(keep); err != nil {
+			return fmt.Errorf("repairing the state journal: %w", err)
+		}
+	}
+	_, err = s.journal.Seek(keep, io.SeekStart)
+	return err
+}
+
+// State returns the current state. The caller must not change it.
+func (s *StateFile) State() *State { return s.st }
+
+func (s *StateFile) append(r *journalRecord, sync bool) error {
+	r.Seq = s.st.Seq + 1
+	line, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	line = append(line, '\n')
+	if _, err := s.journal.Write(line); err != nil {
+		return fmt.Errorf("writing the state journal: %w; check the free space of %s", err, StateDir(s.home))
+	}
+	if sync {
+		if err := s.journal.Sync(); err != nil {
+			return fmt.Errorf("syncing the state journal: %w", err)
+		}
+	}
+	s.records++
+	s.dirty = true
+	return s.st.apply(r)
+}
+
+// Sync makes every record appended so far durable.
+func (s *StateFile) Sync() error { return s.journal.Sync() }
+
+// Commit records (durably, before it returns) that msg's files are planned, with their
+// temporary and final names.
+func (s *StateFile) Commit(msg *MessageRecord) error {
+	m := cloneMsg(msg)
+	m.Status = StatusCommitted
+	return s.append(&journalRecord{Op: opCommit, Msg: m}, true)
+}
+
+// Done records that msg is done (its files in place, its post-action applied) and its
+// UID done. It is made durable with the next synced record or Sync: losing it in a crash
+// only means the (idempotent) post-action is applied again.
+func (s *StateFile) Done(msg *MessageRecord) error {
+	m := cloneMsg(msg)
+	m.Status = StatusDone
+	for i := range m.Files {
+		m.Files[i].Temp = ""
+	}
+	if err := s.append(&journalRecord{Op: opDone, Msg: m}, false); err != nil {
+		return err
+	}
+	return s.maybeCompact()
+}
+
+// Drop forgets a committed message whose files were never put in place.
+func (s *StateFile) Drop(identity string) error {
+	return s.append(&journalRecord{Op: opDrop, Msg: &MessageRecord{Identity: identity}}, true)
+}
+
+// MarkUID records uid as done without a message record (a message saved before).
+func (s *StateFile) MarkUID(folder string, uidValidity, uid uint32) error {
+	return s.append(&journalRecord{Op: opUID, Folder: folder, UIDValidity: uidValidity, UID: uid}, false)
+}
+
+// SetMark records that every UID <= mark of the folder is done or not wanted.
+func (s *StateFile) SetMark(folder string, uidValidity, mark uint32) error {
+	b := s.st.Mailbox(folder, uidValidity)
+	if b != nil && mark <= b.Mark {
+		return nil
+	}
+	return s.append(&journalRecord{Op: opMark, Folder: folder, UIDValidity: uidValidity, Mark: mark}, false)
+}
+
+// UseMailbox returns the state of folder at uidValidity for the search settings filter;
+// when filter differs from the one recorded the mark starts again from 0.
+func (s *StateFile) UseMailbox(folder string, uidValidity uint32, filter string) (*MailboxState, error) {
+	b := s.st.Mailbox(folder, uidValidity)
+	if b == nil || b.Filter != filter {
+		if err := s.append(&journalRecord{Op: opMailbox, Folder: folder, UIDValidity: uidValidity, Filter: filter}, true); err != nil {
+			return nil, err
+		}
+	}
+	return s.st.Mailbox(folder, uidValidity), nil
+}
+
+// compactEvery is the journal length at which Done writes a new snapshot.
+const compactEvery = 2000
+
+func (s *StateFile) maybeCompact() error {
+	if s.records < compactEvery {
+		return nil
+	}
+	return s.Compact()
+}
+
+// Compact writes the state as a new snapshot (atomically) and empties the journal.
+func (s *StateFile) Compact() error {
+	if !s.dirty && s.records == 0 {
+		return nil
+	}
+	data, err := json.MarshalIndent(s.st, "", " ")
+	if err != nil {
+		return err
+	}
+	if err := writeStateAtomic(StatePath(s.home, s.profile), data, 0o600); err != nil {
+		return fmt.Errorf("saving the state: %w", err)
+	}
+	if err := s.journal.Truncate(0); err != nil {
+		return fmt.Errorf("emptying the state journal: %w", err)
+	}
+	if _, err := s.journal.Seek(0, io.SeekStart); err != nil {
+		return err
+	}
+	if err := s.journal.Sync(); err != nil {
+		return err
+	}
+	s.records, s.dirty = 0, false
+	return nil
+}
+
+// Close writes a snapshot, closes the journal and releases the lock.
+func (s *StateFile) Close() error {
+	if s.journal == nil {
+		return nil
+	}
+	err := s.Compact()
+	if cerr := s.journal.Close(); err == nil {
+		err = cerr
+	}
+	if uerr := unlockState(s.lock); err == nil {
+		err = uerr
+	}
+	s.journal = nil
+	return err
+}
+
+// Abandon closes the state without writing a snapshot, as a crash would leave it (the
+// journal holds everything). Tests use it to simulate kill -9.
+func (s *StateFile) Abandon() {
+	if s.journal == nil {
+		return
+	}
+	s.journal.Close()
+	unlockState(s.lock)
+	s.journal = nil
+}
+
+// ForgetState deletes profile's state, so that all matching mail is processed again. It
+// fails with ErrStateLocked while a mover runs on the profile. Files already saved stay.
+func ForgetState(home, profile string) error {
+	lock, err := lockState(home, profile)
+	if err != nil {
+		return err
+	}
+	defer unlockState(lock)
+	for _, p := range []string{StatePath(home, profile), journalPath(home, profile)} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("removing %s: %w", p, err)
+		}
+	}
+	return syncStateDir(StateDir(home))
+}
+
+// writeStateAtomic writes data to path through a temporary file in the same folder:
+// write, fsync, rename over path, fsync of the folder. A crash leaves either the old or
+// the new content, never a mix.
+func writeStateAtomic(path string, data []byte, perm os.FileMode) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	w := bufio.NewWriter(f)
+	if _, err := w.Write(data); err != nil {
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if err := f.Chmod(perm); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	ok = true
+	return syncStateDir(dir)
+}
+
+// syncDir fsyncs a folder so that a rename or removal in it is durable. Systems that
+// cannot sync a folder (Windows) are not an error.
+func syncStateDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !isSyncDirUnsupported(err) {
+		return err
+	}
+	return nil
+}

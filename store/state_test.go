@@ -1,0 +1,226 @@
+package store
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func testMsg(id string, uid uint32) *MessageRecord {
+	return &MessageRecord{Identity: id, MessageID: "<" + id + "@x>", Folder: "INBOX", UIDValidity: 9, UID: uid,
+		Dest: "/dest", Time: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		Files: []FileRecord{{Temp: ".mailmover-tmp-" + id, Path: id + ".pdf", SHA256: "h-" + id, Bytes: 3}}}
+}
+
+func openT(t *testing.T, home string) *StateFile {
+	t.Helper()
+	sf, err := OpenState(home, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sf
+}
+
+func TestStateJournalReplayAndSnapshot(t *testing.T) {
+	home := t.TempDir()
+	sf := openT(t, home)
+	if _, err := sf.UseMailbox("INBOX", 9, "f1"); err != nil {
+		t.Fatal(err)
+	}
+	for uid := uint32(1); uid <= 5; uid++ {
+		m := testMsg(string(rune('a'+uid)), uid)
+		if err := sf.Commit(m); err != nil {
+			t.Fatal(err)
+		}
+		if uid != 3 {
+			if err := sf.Done(m); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := sf.SetMark("INBOX", 9, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := sf.MarkUID("INBOX", 9, 7); err != nil {
+		t.Fatal(err)
+	}
+	want := sf.State()
+	check := func(st *State) {
+		t.Helper()
+		b := st.Mailbox("INBOX", 9)
+		if b == nil || b.Mark != 2 || !slices.Equal(b.Done, []uint32{4, 5, 7}) {
+			t.Fatalf("mailbox = %+v, want mark 2, done [4 5 7]", b)
+		}
+		for uid, done := range map[uint32]bool{1: true, 2: true, 3: false, 4: true, 6: false, 7: true} {
+			if st.IsDone("INBOX", 9, uid) != done {
+				t.Errorf("IsDone(%d) = %v", uid, !done)
+			}
+		}
+		if p := st.Pending(); len(p) != 1 || p[0].UID != 3 || p[0].Files[0].Temp == "" {
+			t.Errorf("pending = %+v, want UID 3 with its temporary file", p)
+		}
+		if m := st.Messages[string(rune('a'+4))]; m.Status != StatusDone || m.Files[0].Temp != "" {
+			t.Errorf("done message %+v", m)
+		}
+	}
+	check(want)
+	// A crash: nothing but the journal.
+	sf.Abandon()
+	if _, err := os.Stat(StatePath(home, "p")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatal("snapshot written without Compact")
+	}
+	sf = openT(t, home)
+	check(sf.State())
+	if !reflect.DeepEqual(sf.State(), want) {
+		t.Errorf("replayed state differs:\n%+v\n%+v", sf.State(), want)
+	}
+	// A clean close: snapshot, empty journal.
+	if err := sf.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(journalPath(home, "p")); err != nil || fi.Size() != 0 {
+		t.Errorf("journal after close: %v, %v", fi, err)
+	}
+	st, err := LoadState(home, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(st)
+}
+
+func TestStateJournalAlreadyInSnapshotIsNotAppliedTwice(t *testing.T) {
+	home := t.TempDir()
+	sf := openT(t, home)
+	sf.UseMailbox("INBOX", 9, "f")
+	sf.Done(testMsg("a", 1))
+	journal, _ := os.ReadFile(journalPath(home, "p"))
+	// A filter change after the done record: replaying the done record again must not
+	// bring UID 1 back.
+	sf.UseMailbox("INBOX", 9, "g")
+	if err := sf.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Crash between the snapshot's rename and the journal's truncation.
+	full := append(journal, []byte(`{"seq":3,"op":"mailbox","folder":"INBOX","uidvalidity":9,"filter":"g"}`+"\n")...)
+	os.WriteFile(journalPath(home, "p"), full, 0o600)
+	st, err := LoadState(home, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.IsDone("INBOX", 9, 1) {
+		t.Error("a record already in the snapshot was applied again")
+	}
+}
+
+func TestStateTornAndDamagedJournal(t *testing.T) {
+	home := t.TempDir()
+	sf := openT(t, home)
+	sf.Done(testMsg("a", 1))
+	sf.Abandon()
+	f, _ := os.OpenFile(journalPath(home, "p"), os.O_APPEND|os.O_WRONLY, 0)
+	f.WriteString(`{"seq":2,"op":"done","msg":{"id":"b",`) // cut by a crash
+	f.Close()
+	sf = openT(t, home)
+	if !sf.State().IsDone("INBOX", 9, 1) || sf.State().Messages["b"] != nil {
+		t.Fatalf("state after torn line: %+v", sf.State())
+	}
+	if err := sf.Done(testMsg("c", 3)); err != nil {
+		t.Fatal(err)
+	}
+	sf.Abandon()
+	sf = openT(t, home)
+	if !sf.State().IsDone("INBOX", 9, 3) {
+		t.Error("record after a repaired torn line lost")
+	}
+	sf.Abandon()
+	// Damage in the middle is reported, not skipped.
+	data, _ := os.ReadFile(journalPath(home, "p"))
+	os.WriteFile(journalPath(home, "p"), append([]byte("garbage\n"), data...), 0o600)
+	if _, err := OpenState(home, "p"); err == nil {
+		t.Error("damaged journal accepted")
+	}
+	// A damaged snapshot names the way out.
+	os.WriteFile(journalPath(home, "p"), nil, 0o600)
+	os.WriteFile(StatePath(home, "p"), []byte("{"), 0o600)
+	if _, err := LoadState(home, "p"); err == nil || !strings.Contains(err.Error(), "mailmover forget") {
+		t.Errorf("damaged snapshot: %v", err)
+	}
+}
+
+func TestStateFilterChangeRestartsMark(t *testing.T) {
+	sf := openT(t, t.TempDir())
+	defer sf.Close()
+	sf.UseMailbox("INBOX", 9, "f")
+	sf.SetMark("INBOX", 9, 10)
+	sf.MarkUID("INBOX", 9, 12)
+	b, _ := sf.UseMailbox("INBOX", 9, "f")
+	if b.Mark != 10 || !b.IsDone(12) {
+		t.Fatalf("same filter changed the mailbox: %+v", b)
+	}
+	b, _ = sf.UseMailbox("INBOX", 9, "g")
+	if b.Mark != 0 || b.IsDone(5) || b.IsDone(12) {
+		t.Errorf("new filter kept the mark: %+v", b)
+	}
+	// Another UIDVALIDITY is another mailbox.
+	if sf.State().IsDone("INBOX", 10, 1) {
+		t.Error("UID done under another UIDVALIDITY")
+	}
+}
+
+func TestStateLockAndForget(t *testing.T) {
+	home := t.TempDir()
+	sf := openT(t, home)
+	sf.Done(testMsg("a", 1))
+	if _, err := OpenState(home, "p"); !errors.Is(err, ErrStateLocked) {
+		t.Errorf("second open: %v, want ErrStateLocked", err)
+	}
+	if err := ForgetState(home, "p"); !errors.Is(err, ErrStateLocked) {
+		t.Errorf("forget while running: %v, want ErrStateLocked", err)
+	}
+	// Another profile is independent.
+	other, err := OpenState(home, "q")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	if err := sf.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := ForgetState(home, "p"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := LoadState(home, "p")
+	if err != nil || len(st.Messages) != 0 || st.IsDone("INBOX", 9, 1) {
+		t.Errorf("after forget: %+v, %v", st, err)
+	}
+	if _, err := OpenState(home, "../x"); err == nil {
+		t.Error("bad profile name accepted")
+	}
+	if _, err := os.Stat(filepath.Join(StateDir(home), "q.lock")); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestStateCompactsLongJournal(t *testing.T) {
+	home := t.TempDir()
+	sf := openT(t, home)
+	for i := range compactEvery + 5 {
+		sf.MarkUID("INBOX", 9, uint32(i+1))
+		if i%100 == 0 {
+			sf.Done(testMsg("m"+string(rune('a'+i%26)), uint32(i+1)))
+		}
+	}
+	if sf.records >= compactEvery {
+		t.Errorf("journal has %d records; not compacted", sf.records)
+	}
+	sf.Abandon()
+	st, _ := LoadState(home, "p")
+	if b := st.Mailbox("INBOX", 9); b == nil || len(b.Done) != compactEvery+5 {
+		t.Errorf("after compaction + replay: %d done", len(b.Done))
+	}
+}

@@ -1,0 +1,441 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mailmover/store"
+)
+
+// defaultActionTimeout bounds Check and the folder list.
+const defaultActionTimeout = 90 * time.Second
+
+// loginTimeout bounds the browser sign-in (the user has to type a password).
+const loginTimeout = 5 * time.Minute
+
+// actions holds the action buttons and the state of the running work.
+type actions struct {
+	save, check, start, stop *widget.Button
+	unsaved                  *widget.Label
+	problem                  *widget.Label
+	problemBox               *fyne.Container
+	problemField             *field
+
+	loginCancel context.CancelFunc // non-nil while GET runs
+	checking    bool
+
+	runCancel context.CancelFunc // non-nil while the mover runs
+	runDone   chan struct{}      // closed when the run's events are drained
+	runName   string             // the profile the mover runs
+	stopping  bool
+	afterStop func() // called once the run has ended (e.g. quit)
+}
+
+// buildActionBar makes Save, Check, Start and Stop with the unsaved-changes marker.
+func (v *view) buildActionBar() fyne.CanvasObject {
+	a := &v.act
+	a.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), v.save)
+	a.save.Importance = widget.HighImportance
+	a.check = widget.NewButtonWithIcon("Check", theme.ConfirmIcon(), v.runCheck)
+	a.start = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), v.startMover)
+	a.stop = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), func() { v.stopMover(nil) })
+	a.stop.Disable()
+	a.unsaved = widget.NewLabel("")
+	a.unsaved.Importance = widget.WarningImportance
+	return container.NewHBox(a.unsaved, a.save, a.check, widget.NewSeparator(), a.start, a.stop)
+}
+
+// buildProblemBar shows the first invalid field (why Save is disabled), with a link to it.
+func (v *view) buildProblemBar() fyne.CanvasObject {
+	a := &v.act
+	a.problem = widget.NewLabel("")
+	a.problem.Importance = widget.DangerImportance
+	a.problem.Truncation = fyne.TextTruncateEllipsis
+	show := widget.NewButton("Show", func() {
+		if a.problemField != nil {
+			v.showField(a.problemField)
+		}
+	})
+	show.Importance = widget.LowImportance
+	a.problemBox = container.NewBorder(nil, nil, widget.NewIcon(theme.NewErrorThemedResource(theme.ErrorIcon())), show, a.problem)
+	a.problemBox.Hide()
+	return a.problemBox
+}
+
+// buildStatusBar is the line under the tabs: the mover's state.
+func (v *view) buildStatusBar() fyne.CanvasObject {
+	return container.NewVBox(widget.NewSeparator(), v.log.buildStatus())
+}
+
+// updateActions enables the actions that make sense now and says why Save is disabled.
+func (v *view) updateActions() {
+	a := &v.act
+	if a.save == nil {
+		return
+	}
+	f, err := v.firstInvalid()
+	problem := ""
+	if f != nil {
+		n := v.invalidCount()
+		problem = f.tab + " › " + f.label + ": " + err.Error()
+		if n > 1 {
+			problem += "  (" + plural(n-1, "more field needs", "more fields need") + " attention)"
+		}
+	} else if p := v.saveProblem(); p != "" {
+		problem = p
+	}
+	a.problemField = f
+	if problem == "" {
+		a.problemBox.Hide()
+	} else {
+		a.problem.SetText(problem)
+		a.problemBox.Show()
+	}
+	has := v.profileName != ""
+	valid := problem == ""
+	setEnabled(a.save, has && valid && (v.dirty || v.isNew))
+	setEnabled(a.check, has && valid && !a.checking)
+	running := a.runCancel != nil
+	setEnabled(a.start, has && valid && !running)
+	setEnabled(a.stop, running && !a.stopping)
+	if v.dirty || v.isNew {
+		a.unsaved.SetText("● Unsaved changes")
+	} else {
+		a.unsaved.SetText("")
+	}
+	v.updateTray()
+}
+
+// save writes the profile and the typed secrets.
+func (v *view) save() { v.saveThen(nil) }
+
+// saveThen saves, then calls next (on the UI thread) when all went well.
+func (v *view) saveThen(next func()) {
+	if f, err := v.firstInvalid(); f != nil {
+		v.showField(f)
+		v.showError("Cannot save yet", err)
+		return
+	}
+	p := v.profileFromForm()
+	typed := v.typedSecrets()
+	sec := v.be.Secrets()
+	a := &v.act
+	a.save.Disable()
+	run(v.br, func() (struct{}, error) {
+		if err := v.be.SaveProfile(p); err != nil {
+			return struct{}{}, err
+		}
+		for kind, val := range typed {
+			if err := sec.Set(p.Name, kind, val); err != nil {
+				return struct{}{}, &secretSaveError{kind: kind, err: err}
+			}
+		}
+		return struct{}{}, nil
+	}, func(_ struct{}, err error) {
+		if err != nil {
+			v.updateActions()
+			var fe *store.FieldError
+			if errors.As(err, &fe) {
+				if f := v.fieldByKey(fe.Key); f != nil {
+					v.showField(f)
+				}
+			}
+			v.showError("Could not save "+p.Name, err)
+			return
+		}
+		v.saved = p
+		v.isNew = false
+		for kind := range typed {
+			v.stored[kind] = true
+		}
+		v.loading = true
+		v.security.password.SetText("")
+		v.oauth.clientSecret.SetText("")
+		v.loading = false
+		v.dirty = false
+		v.revalidate()
+		v.profiles.reload(p.Name)
+		if next != nil {
+			next()
+		}
+	})
+}
+
+// secretSaveError says which secret could not be stored (never its value).
+type secretSaveError struct {
+	kind string
+	err  error
+}
+
+func (e *secretSaveError) Error() string {
+	return "the profile was saved, but the " + strings.ReplaceAll(e.kind, "-", " ") + " could not be stored in the keyring: " + e.err.Error()
+}
+
+func (e *secretSaveError) Unwrap() error { return e.err }
+
+// runCheck runs the same check as `mailmover check` and shows the result in words.
+func (v *view) runCheck() {
+	a := &v.act
+	p := v.profileFromForm()
+	sec := v.secretsForRun()
+	a.checking = true
+	a.check.SetText("Checking…")
+	v.updateActions()
+	ctx, cancel := context.WithTimeout(v.ctx, defaultActionTimeout)
+	run(v.br, func() (*CheckReport, error) {
+		defer cancel()
+		return v.be.Check(ctx, p, sec)
+	}, func(rep *CheckReport, err error) {
+		a.checking = false
+		a.check.SetText("Check")
+		v.updateActions()
+		if err != nil && rep == nil {
+			v.showError("Check failed", err)
+			return
+		}
+		title := "Check passed"
+		if !rep.OK || err != nil {
+			title = "Check found problems"
+		}
+		lines := append([]string(nil), rep.Lines...)
+		if err != nil {
+			text, advice := v.be.DescribeError(err)
+			lines = append(lines, "✗ "+firstNonEmpty(text, err.Error()))
+			if advice != "" {
+				lines = append(lines, "  What to do: "+advice)
+			}
+		}
+		v.showMessage(title, strings.Join(lines, "\n"))
+	})
+}
+
+// startLogin runs GET: the sign-in flow in the background, with progress and Cancel.
+func (v *view) startLogin() {
+	t := &v.oauth
+	a := &v.act
+	if a.loginCancel != nil {
+		return
+	}
+	p := v.profileFromForm()
+	sec := v.secretsForRun()
+	ctx, cancel := context.WithTimeout(v.ctx, loginTimeout)
+	a.loginCancel = cancel
+	t.getBox.Objects = []fyne.CanvasObject{container.NewBorder(nil, nil, nil, t.cancel, t.progress)}
+	t.progress.Start()
+	t.getBox.Refresh()
+	t.getResult.SetText("Signing in… finish the sign-in in your browser.")
+	t.urlBox.Hide()
+	opts := LoginOptions{
+		OpenBrowser: func(u string) error {
+			parsed, err := parseURL(u)
+			if err != nil {
+				return err
+			}
+			errc := make(chan error, 1)
+			v.br.ui(func() { errc <- v.app.OpenURL(parsed) })
+			select {
+			case err := <-errc:
+				return err
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		},
+		OnURL: func(u string) {
+			v.br.ui(func() {
+				t.urlEntry.SetText(u)
+				t.urlBox.Show()
+			})
+		},
+	}
+	run(v.br, func() (*LoginResult, error) {
+		defer cancel()
+		return v.be.Login(ctx, p, sec, opts)
+	}, func(res *LoginResult, err error) {
+		a.loginCancel = nil
+		t.progress.Stop()
+		t.getBox.Objects = []fyne.CanvasObject{container.NewHBox(t.get)}
+		t.getBox.Refresh()
+		t.urlBox.Hide()
+		v.updateActions()
+		if err != nil {
+			if errors.Is(err, context.Canceled) {
+				t.getResult.SetText("Sign-in cancelled.")
+				return
+			}
+			t.getResult.SetText("Sign-in failed.")
+			v.showError("Sign-in failed", err)
+			return
+		}
+		msg := "Signed in."
+		if !res.RefreshToken {
+			msg += " No refresh token was issued: add offline_access to the scope, or MailMover must sign in again when the access token expires."
+		}
+		for _, w := range res.Warnings {
+			msg += "\n⚠ " + w
+		}
+		t.getResult.SetText(msg)
+		v.showTokenState(TokenState{RefreshToken: res.RefreshToken, AccessToken: true, Expiry: res.Expiry})
+	})
+}
+
+// cancelLogin stops a running GET.
+func (v *view) cancelLogin() {
+	if v.act.loginCancel != nil {
+		v.act.loginCancel()
+	}
+}
+
+func (v *view) loginRunning() bool { return v.act.loginCancel != nil }
+
+// refreshTokenState reads the token state of the current profile in the background.
+func (v *view) refreshTokenState() {
+	name := v.profileName
+	if name == "" {
+		v.showTokenState(TokenState{})
+		return
+	}
+	ctx, cancel := context.WithTimeout(v.ctx, 10*time.Second)
+	run(v.br, func() (TokenState, error) {
+		defer cancel()
+		return v.be.TokenState(ctx, name)
+	}, func(ts TokenState, err error) {
+		if name != v.profileName {
+			return
+		}
+		if err != nil {
+			v.oauth.tokenState.SetText("Tokens: unknown (" + firstLine(err.Error()) + ")")
+			return
+		}
+		v.showTokenState(ts)
+	})
+}
+
+// startMover starts the mover of the selected profile (saving first if needed).
+func (v *view) startMover() {
+	if v.act.runCancel != nil {
+		return
+	}
+	if v.dirty || v.isNew {
+		d := dialog.NewConfirm("Save changes?", "The mover runs the saved profile. Save your changes and start?",
+			func(ok bool) {
+				if ok {
+					v.saveThen(v.startSaved)
+				}
+			}, v.win)
+		d.SetConfirmText("Save and start")
+		d.Show()
+		return
+	}
+	v.startSaved()
+}
+
+// startSaved starts the mover on the saved profile: one context per run.
+func (v *view) startSaved() {
+	a := &v.act
+	if a.runCancel != nil || v.saved == nil {
+		return
+	}
+	p := *v.saved
+	ctx, cancel := context.WithCancel(v.ctx)
+	a.runCancel = cancel
+	a.runDone = make(chan struct{})
+	a.runName = p.Name
+	a.stopping = false
+	v.log.model.clear()
+	v.log.setStatusText("Starting…", theme.ViewRefreshIcon())
+	v.updateActions()
+	done := a.runDone
+	go func() {
+		events, err := v.be.StartMover(ctx, &p)
+		if err != nil {
+			v.br.ui(func() {
+				close(done)
+				v.runEnded()
+				v.showError("Could not start", err)
+			})
+			return
+		}
+		v.br.pump(events, v.log.model, func() {
+			close(done)
+			v.runEnded()
+		})
+	}()
+}
+
+// runEnded resets the run state after the mover's channel closed (UI thread).
+func (v *view) runEnded() {
+	a := &v.act
+	if a.runCancel != nil {
+		a.runCancel()
+	}
+	a.runCancel = nil
+	a.stopping = false
+	v.log.flush()
+	v.log.setStatusText("Stopped", theme.MediaStopIcon())
+	v.updateActions()
+	if a.afterStop != nil {
+		next := a.afterStop
+		a.afterStop = nil
+		next()
+	}
+}
+
+// stopMover cancels the run; then (after the mover finished the file in hand and its
+// events are drained) calls next on the UI thread.
+func (v *view) stopMover(next func()) {
+	a := &v.act
+	if a.runCancel == nil {
+		if next != nil {
+			next()
+		}
+		return
+	}
+	a.stopping = true
+	a.afterStop = next
+	v.log.setStatusText("Stopping — finishing the file in hand…", theme.MediaStopIcon())
+	a.runCancel()
+	v.updateActions()
+}
+
+// running reports whether the mover runs.
+func (v *view) running() bool { return v.act.runCancel != nil }
+
+// showMessage shows a plain text in a dialog.
+func (v *view) showMessage(title, text string) {
+	lbl := widget.NewLabel(text)
+	lbl.Wrapping = fyne.TextWrapWord
+	d := newDialog(title, lbl, v.win)
+	d.Resize(fyne.NewSize(560, 0))
+	d.Show()
+	v.lastDialog = text
+}
+
+func newDialog(title string, content fyne.CanvasObject, w fyne.Window) dialog.Dialog {
+	return dialog.NewCustom(title, "Close", content, w)
+}
+
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// parseURL parses a sign-in URL for App.OpenURL.
+func parseURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("the sign-in URL is not valid: %w", err)
+	}
+	return u, nil
+}

@@ -1,0 +1,67 @@
+package ui
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"mailmover/mover"
+)
+
+// bridge is the only place where goroutines hand work to the UI: every widget update that
+// starts off the UI thread goes through bridge.do, which is fyne.Do in the program (tests
+// replace it with a queue they drain on the test goroutine).
+type bridge struct {
+	do      func(func())
+	pending atomic.Bool // a log flush is queued and not yet run
+}
+
+func newBridge() *bridge { return &bridge{do: fyne.Do} }
+
+// run calls work on a new goroutine and then done(result, err) on the UI thread.
+func run[T any](b *bridge, work func() (T, error), done func(T, error)) {
+	go func() {
+		v, err := work()
+		b.do(func() { done(v, err) })
+	}()
+}
+
+// ui calls fn on the UI thread (asynchronously).
+func (b *bridge) ui(fn func()) { b.do(fn) }
+
+// ticker calls flush on the UI thread every interval until ctx ends, but only when
+// changed reports new data and no earlier flush is still queued, so a busy UI thread
+// never accumulates a backlog of refreshes.
+func (b *bridge) ticker(ctx context.Context, interval time.Duration, changed func() bool, flush func()) {
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if !changed() || !b.pending.CompareAndSwap(false, true) {
+					continue
+				}
+				b.do(func() {
+					b.pending.Store(false)
+					flush()
+				})
+			}
+		}
+	}()
+}
+
+// pump reads mover events into the log model until the channel closes, then calls
+// finished on the UI thread. It touches no widget itself.
+func (b *bridge) pump(events <-chan mover.Event, model *logModel, finished func()) {
+	go func() {
+		for ev := range events {
+			model.add(ev)
+		}
+		b.do(finished)
+	}()
+}

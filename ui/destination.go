@@ -1,0 +1,97 @@
+package ui
+
+import (
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mailmover/store"
+)
+
+// destTab is the Destination tab: the folder, the file-name template and conflicts.
+type destTab struct {
+	folder   *widget.Entry
+	filename *widget.Entry
+	example  *widget.Label
+	conflict *widget.Select
+}
+
+func (v *view) buildDestination() fyne.CanvasObject {
+	t := &v.dest
+	t.folder = v.newEntry("Destination", "Folder", "destination.folder", "/srv/mail-in", validateDestFolder)
+	choose := widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), func() {
+		d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
+			if err != nil || u == nil {
+				return
+			}
+			t.folder.SetText(u.Path())
+		}, v.win)
+		d.Show()
+	})
+	t.filename = v.newEntry("Destination", "File name", "destination.filename", "{filename}", validateTemplate)
+	t.example = widget.NewLabel("")
+	t.example.TextStyle.Monospace = true
+	t.example.Truncation = fyne.TextTruncateEllipsis
+	t.conflict = v.newSelect(conflictLabels, nil)
+
+	names := widget.NewLabel("{filename} {name} {ext} {date} {time} {from} {subject} {uid} {messageid}  —  a \"/\" makes sub-folders")
+	names.Importance = widget.LowImportance
+	names.Wrapping = fyne.TextWrapWord
+
+	form := widget.NewForm(
+		&widget.FormItem{Text: "Folder", Widget: container.NewBorder(nil, nil, nil, choose, t.folder),
+			HintText: "Where the files are saved; created when missing"},
+		&widget.FormItem{Text: "File name", Widget: t.filename, HintText: "A template; names from mail are made safe"},
+		&widget.FormItem{Text: "Placeholders", Widget: names},
+		&widget.FormItem{Text: "Example", Widget: t.example},
+		&widget.FormItem{Text: "If the file exists", Widget: t.conflict},
+	)
+	return tabPage("Destination",
+		"Files are written to a temporary name, synced, then renamed into place — never half a file.",
+		form)
+}
+
+func (v *view) readDestination(p *store.Profile) {
+	t := &v.dest
+	p.Destination.Folder = strings.TrimSpace(t.folder.Text)
+	p.Destination.Filename = strings.TrimSpace(t.filename.Text)
+	p.Destination.OnConflict = valueOf(conflictLabels, conflictValues, t.conflict.Selected)
+}
+
+func (v *view) fillDestination(p *store.Profile) {
+	t := &v.dest
+	t.folder.SetText(p.Destination.Folder)
+	t.filename.SetText(p.Destination.Filename)
+	t.conflict.SetSelected(labelOf(conflictLabels, conflictValues, p.Destination.OnConflict))
+}
+
+// updateDestDerived renders the live example of the file-name template.
+func (v *view) updateDestDerived() {
+	t := &v.dest
+	ex := "—"
+	if validateTemplate(t.filename.Text) == nil {
+		folder := strings.TrimRight(strings.TrimSpace(t.folder.Text), "/")
+		if folder == "" {
+			folder = "…"
+		}
+		ex = folder + "/" + previewTemplate(strings.TrimSpace(t.filename.Text))
+	}
+	if t.example.Text != ex {
+		t.example.SetText(ex)
+	}
+}
+
+// updateDerived refreshes everything computed from the form.
+func (v *view) updateDerived() {
+	if v.oauth.scopeWarn == nil || v.dest.example == nil {
+		return // still building
+	}
+	v.updateCommonDerived()
+	v.updateOAuthDerived()
+	v.updateDestDerived()
+	v.updateSecretHints()
+}

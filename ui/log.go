@@ -1,0 +1,358 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mailmover/mover"
+)
+
+// logRefresh is how often the live log is redrawn while events arrive.
+const logRefresh = 100 * time.Millisecond
+
+// logView is the Log tab: a capped list of the mover's events, counters, a filter,
+// auto-scroll that pauses while the user reads further up, and the status line.
+type logView struct {
+	v     *view
+	model *logModel
+
+	list       *widget.List
+	entries    []mover.Event // what the list shows (UI thread only)
+	version    uint64        // model version the list shows
+	errorsOnly *widget.Check
+	jump       *widget.Button
+	lastBottom float32
+	following  bool
+
+	messages, files, bytes, errors *widget.Label
+	shown                          *widget.Label
+
+	statusIcon *widget.Icon
+	status     *widget.Label
+}
+
+func newLogView(v *view) *logView {
+	return &logView{v: v, model: newLogModel(logCapacity), following: true}
+}
+
+func (l *logView) build() fyne.CanvasObject {
+	l.list = widget.NewList(
+		func() int { return len(l.entries) },
+		func() fyne.CanvasObject {
+			tm := widget.NewLabel("00:00:00")
+			tm.TextStyle.Monospace = true
+			tm.Importance = widget.LowImportance
+			msg := widget.NewLabel("")
+			msg.Truncation = fyne.TextTruncateEllipsis
+			return container.NewBorder(nil, nil,
+				container.NewHBox(tm, widget.NewIcon(theme.InfoIcon())), nil, msg)
+		},
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			if id < 0 || id >= len(l.entries) {
+				return
+			}
+			ev := l.entries[id]
+			row := o.(*fyne.Container)
+			left := row.Objects[1].(*fyne.Container)
+			left.Objects[0].(*widget.Label).SetText(ev.Time.Local().Format("15:04:05"))
+			left.Objects[1].(*widget.Icon).SetResource(kindIcon(ev.Kind))
+			msg := row.Objects[0].(*widget.Label)
+			msg.Importance = kindImportance(ev.Kind)
+			msg.SetText(eventText(ev))
+		})
+	l.list.OnSelected = func(id widget.ListItemID) { l.list.Unselect(id) }
+
+	l.errorsOnly = widget.NewCheck("Errors only", func(bool) { l.version = 0; l.flush() })
+	l.jump = widget.NewButtonWithIcon("Latest", theme.MoveDownIcon(), func() {
+		l.following = true
+		l.list.ScrollToBottom()
+		l.lastBottom = l.list.GetScrollOffset()
+		l.jump.Disable()
+	})
+	l.jump.Disable()
+	clear := widget.NewButtonWithIcon("Clear", theme.ContentClearIcon(), func() {
+		l.model.clear()
+		l.flush()
+	})
+	open := widget.NewButtonWithIcon("Open destination folder", theme.FolderOpenIcon(), l.openDestination)
+
+	l.messages, l.files, l.bytes, l.errors = counterLabel(), counterLabel(), counterLabel(), counterLabel()
+	l.shown = widget.NewLabel("")
+	l.shown.Importance = widget.LowImportance
+	counters := container.NewHBox(
+		counterBox("Messages", l.messages), counterBox("Files", l.files),
+		counterBox("Saved", l.bytes), counterBox("Errors", l.errors),
+		layoutSpacer(), l.shown)
+	bar := container.NewHBox(l.errorsOnly, l.jump, layoutSpacer(), clear, open)
+	l.updateCounters(mover.Counters{}, 0, 0)
+	return container.NewBorder(container.NewVBox(counters, bar, widget.NewSeparator()), nil, nil, nil, l.list)
+}
+
+// buildStatus makes the status line shown under the tabs.
+func (l *logView) buildStatus() fyne.CanvasObject {
+	l.statusIcon = widget.NewIcon(theme.MediaStopIcon())
+	l.status = widget.NewLabel("Stopped")
+	return container.NewHBox(l.statusIcon, l.status)
+}
+
+func counterLabel() *widget.Label {
+	lbl := widget.NewLabel("0")
+	lbl.TextStyle.Bold = true
+	return lbl
+}
+
+func counterBox(name string, value *widget.Label) fyne.CanvasObject {
+	n := widget.NewLabel(name)
+	n.Importance = widget.LowImportance
+	return container.NewHBox(n, value)
+}
+
+func layoutSpacer() fyne.CanvasObject { return layout.NewSpacer() }
+
+// startTicker redraws the log on a timer while events arrive.
+func (l *logView) startTicker(ctx context.Context) {
+	l.v.br.ticker(ctx, logRefresh, func() bool {
+		return l.model.changedSince(l.seenVersion())
+	}, l.flush)
+}
+
+// seenVersion is read by the ticker goroutine; it is kept in the model (locked).
+func (l *logView) seenVersion() uint64 { return l.model.seen() }
+
+// flush copies the model into the list (UI thread). It keeps the view at the bottom
+// when the user was there, and pauses following while they read further up.
+func (l *logView) flush() {
+	snap, ok := l.model.snapshot(l.version, l.errorsOnly != nil && l.errorsOnly.Checked, nil)
+	if !ok {
+		return
+	}
+	l.model.markSeen(snap.version)
+	l.version = snap.version
+	atBottom := l.list.GetScrollOffset() >= l.lastBottom-2
+	l.entries = snap.entries
+	l.list.Refresh()
+	if atBottom {
+		l.following = true
+		l.list.ScrollToBottom()
+		l.lastBottom = l.list.GetScrollOffset()
+		l.jump.Disable()
+	} else {
+		l.following = false
+		l.jump.Enable()
+	}
+	l.updateCounters(snap.counters, snap.total, len(snap.entries))
+	if snap.hasLast {
+		l.setStatus(snap.last)
+	}
+}
+
+func (l *logView) updateCounters(c mover.Counters, total int64, shown int) {
+	l.messages.SetText(fmt.Sprint(c.Messages))
+	l.files.SetText(fmt.Sprint(c.Files))
+	l.bytes.SetText(formatBytes(c.Bytes))
+	l.errors.SetText(fmt.Sprint(c.Errors))
+	if c.Errors > 0 {
+		l.errors.Importance = widget.DangerImportance
+	} else {
+		l.errors.Importance = widget.MediumImportance
+	}
+	l.errors.Refresh()
+	switch {
+	case total == 0:
+		l.shown.SetText("No events yet")
+	case int64(shown) < total:
+		l.shown.SetText(fmt.Sprintf("Showing %d of %d events", shown, total))
+	default:
+		l.shown.SetText(plural(int(total), "event", "events"))
+	}
+}
+
+// setStatus shows the mover's state in the status line.
+func (l *logView) setStatus(ev mover.Event) {
+	if l.status == nil {
+		return
+	}
+	text, icon := statusOf(ev)
+	l.status.SetText(text)
+	l.statusIcon.SetResource(icon)
+}
+
+// setStatusText shows a state that does not come from an event (e.g. "Stopping…").
+func (l *logView) setStatusText(text string, icon fyne.Resource) {
+	if l.status == nil {
+		return
+	}
+	l.status.SetText(text)
+	l.statusIcon.SetResource(icon)
+}
+
+func (l *logView) openDestination() {
+	folder := strings.TrimSpace(l.v.dest.folder.Text)
+	if folder == "" {
+		return
+	}
+	if err := l.v.app.OpenURL(&url.URL{Scheme: "file", Path: folder}); err != nil {
+		l.v.showError("Could not open the folder", err)
+	}
+}
+
+// statusOf turns the latest event into the status line: connected, idle, working,
+// paused, error or stopped.
+func statusOf(ev mover.Event) (string, fyne.Resource) {
+	switch ev.Kind {
+	case mover.KindConnecting:
+		return "Connecting…", theme.ViewRefreshIcon()
+	case mover.KindConnected:
+		return "Connected", theme.NewSuccessThemedResource(theme.ConfirmIcon())
+	case mover.KindIdle:
+		return "Idle — waiting for new mail", theme.NewSuccessThemedResource(theme.HistoryIcon())
+	case mover.KindFound, mover.KindMessage, mover.KindFileSaved, mover.KindSkipped,
+		mover.KindPostAction, mover.KindMessageDone, mover.KindProgress:
+		return "Working" + progressText(ev), theme.NewPrimaryThemedResource(theme.MediaPlayIcon())
+	case mover.KindRetry:
+		return "Reconnecting — " + ev.Text, theme.NewWarningThemedResource(theme.ViewRefreshIcon())
+	case mover.KindPaused:
+		return "Paused — " + firstNonEmpty(ev.Advice, ev.Text), theme.NewWarningThemedResource(theme.MediaPauseIcon())
+	case mover.KindError:
+		return "Error — " + ev.Text, theme.NewErrorThemedResource(theme.ErrorIcon())
+	case mover.KindWarning:
+		return "Warning — " + ev.Text, theme.NewWarningThemedResource(theme.WarningIcon())
+	case mover.KindStopped:
+		return "Stopped", theme.MediaStopIcon()
+	}
+	return ev.Kind.String(), theme.InfoIcon()
+}
+
+func progressText(ev mover.Event) string {
+	if ev.Total > 0 && ev.Kind == mover.KindProgress {
+		return fmt.Sprintf(" — %d of %d messages", ev.Done, ev.Total)
+	}
+	return ""
+}
+
+// kindIcon is the icon of an event kind in the log.
+func kindIcon(k mover.Kind) fyne.Resource {
+	switch k {
+	case mover.KindConnecting, mover.KindRetry:
+		return theme.ViewRefreshIcon()
+	case mover.KindConnected:
+		return theme.NewSuccessThemedResource(theme.ConfirmIcon())
+	case mover.KindIdle:
+		return theme.HistoryIcon()
+	case mover.KindFound:
+		return theme.SearchIcon()
+	case mover.KindMessage:
+		return theme.MailComposeIcon()
+	case mover.KindFileSaved:
+		return theme.NewPrimaryThemedResource(theme.DocumentSaveIcon())
+	case mover.KindSkipped:
+		return theme.MediaSkipNextIcon()
+	case mover.KindPostAction:
+		return theme.MailSendIcon()
+	case mover.KindMessageDone:
+		return theme.NewSuccessThemedResource(theme.ConfirmIcon())
+	case mover.KindError:
+		return theme.NewErrorThemedResource(theme.ErrorIcon())
+	case mover.KindPaused:
+		return theme.NewWarningThemedResource(theme.MediaPauseIcon())
+	case mover.KindWarning:
+		return theme.NewWarningThemedResource(theme.WarningIcon())
+	case mover.KindStopped:
+		return theme.MediaStopIcon()
+	}
+	return theme.InfoIcon()
+}
+
+func kindImportance(k mover.Kind) widget.Importance {
+	switch k {
+	case mover.KindError:
+		return widget.DangerImportance
+	case mover.KindWarning, mover.KindPaused:
+		return widget.WarningImportance
+	case mover.KindFileSaved:
+		return widget.MediumImportance
+	}
+	return widget.MediumImportance
+}
+
+// eventText is the log line of an event: its message, and the saved path.
+func eventText(ev mover.Event) string {
+	var b strings.Builder
+	switch ev.Kind {
+	case mover.KindFileSaved:
+		b.WriteString("Saved ")
+		b.WriteString(ev.Path)
+		if ev.Bytes > 0 {
+			b.WriteString("  (" + formatBytes(ev.Bytes) + ")")
+		}
+		return b.String()
+	case mover.KindMessage:
+		fmt.Fprintf(&b, "Message %d", ev.UID)
+		if ev.From != "" {
+			b.WriteString(" from " + ev.From)
+		}
+		if ev.Subject != "" {
+			b.WriteString(": " + ev.Subject)
+		}
+		if ev.Text != "" {
+			b.WriteString(" — " + ev.Text)
+		}
+		return b.String()
+	case mover.KindFound:
+		if ev.Text == "" {
+			return fmt.Sprintf("Found %s to do", plural(ev.Total, "message", "messages"))
+		}
+	case mover.KindProgress:
+		if ev.Text == "" {
+			return fmt.Sprintf("%d of %d messages done", ev.Done, ev.Total)
+		}
+	}
+	b.WriteString(firstNonEmpty(ev.Text, kindTitle(ev.Kind)))
+	if ev.UID != 0 && ev.Kind != mover.KindMessage {
+		fmt.Fprintf(&b, " (message %d)", ev.UID)
+	}
+	if ev.Advice != "" {
+		b.WriteString(" — " + ev.Advice)
+	}
+	return b.String()
+}
+
+func kindTitle(k mover.Kind) string {
+	s := k.String()
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, x := range s {
+		if x != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+// formatBytes writes a size for people: 512 B, 4.2 KB, 17.0 MB.
+func formatBytes(n int64) string {
+	const unit = 1000
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+}

@@ -1,0 +1,321 @@
+package ui
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mailmover/store"
+)
+
+// oauthTab is the OAuth2 tab: the app registration, GET and the state of the tokens.
+type oauthTab struct {
+	flow         *widget.Select
+	tenant       *widget.Entry
+	authURL      *widget.Entry
+	tokenURL     *widget.Entry
+	clientID     *widget.Entry
+	clientSecret *widget.Entry
+	secretMsg    *widget.Label
+	scope        *widget.Entry
+	scopeWarn    *widget.Label
+	redirectURI  *widget.Entry
+	redirectPort *widget.Entry
+
+	get        *widget.Button
+	cancel     *widget.Button
+	progress   *widget.ProgressBarInfinite
+	getBox     *fyne.Container // GET, or progress + Cancel while signing in
+	urlEntry   *widget.Entry   // the sign-in URL, read-only, to copy
+	urlBox     *fyne.Container
+	tokenState *widget.Label
+	expiry     *widget.Label
+	getResult  *widget.Label
+}
+
+func (v *view) buildOAuth() fyne.CanvasObject {
+	t := &v.oauth
+	t.flow = v.newSelect(flowLabels, nil)
+	t.tenant = v.newEntry("OAuth2", "Tenant", "oauth2.tenant", "organizations", v.validateTenant)
+	t.tenant.OnChanged = func(string) { v.tenantChanged() }
+	t.authURL = v.newEntry("OAuth2", "Authorization URL", "oauth2.authorization_url",
+		"https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize",
+		v.whenOAuthFlow(store.FlowAuthCode, validateURL("authorization URL", "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize")))
+	t.tokenURL = v.newEntry("OAuth2", "Token URL", "oauth2.token_url",
+		"https://login.microsoftonline.com/organizations/oauth2/v2.0/token",
+		v.whenOAuth(validateURL("token URL", "https://oauth2.googleapis.com/token")))
+	t.clientID = v.newEntry("OAuth2", "Client ID", "oauth2.client_id", "00000000-0000-0000-0000-000000000000", v.whenOAuth(validateClientID))
+	t.clientSecret = v.newPassword("OAuth2", "Client secret", "oauth2.client_secret", v.validateClientSecret)
+	t.secretMsg = widget.NewLabel("")
+	t.secretMsg.Importance = widget.LowImportance
+	t.scope = v.newEntry("OAuth2", "Scope", "oauth2.scope", "https://outlook.office.com/IMAP.AccessAsUser.All offline_access", v.whenOAuth(validateScope))
+	t.scope.MultiLine = false
+	t.scopeWarn = widget.NewLabel("")
+	t.scopeWarn.Wrapping = fyne.TextWrapWord
+	t.scopeWarn.Importance = widget.WarningImportance
+	t.scopeWarn.Hide()
+	t.redirectURI = v.newEntry("OAuth2", "Redirect URI", "oauth2.redirect_uri", "http://localhost:3017/", v.whenOAuthFlow(store.FlowAuthCode, v.validateRedirectURI))
+	t.redirectPort = v.newEntry("OAuth2", "Redirect port", "oauth2.redirect_port", "3017", v.whenOAuthFlow(store.FlowAuthCode, validateRedirectPort))
+	t.redirectURI.OnChanged = func(s string) { v.redirectURIChanged(s) }
+	t.redirectPort.OnChanged = func(s string) { v.redirectPortChanged(s) }
+
+	t.get = widget.NewButtonWithIcon("GET tokens", theme.LoginIcon(), v.startLogin)
+	t.get.Importance = widget.HighImportance
+	t.progress = widget.NewProgressBarInfinite()
+	t.progress.Stop()
+	t.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), v.cancelLogin)
+	t.getBox = container.NewStack(container.NewHBox(t.get))
+	t.urlEntry = widget.NewEntry()
+	t.urlEntry.Disable()
+	copyURL := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+		v.app.Clipboard().SetContent(t.urlEntry.Text)
+	})
+	t.urlBox = container.NewBorder(nil, nil, widget.NewLabel("Sign-in page:"), copyURL, t.urlEntry)
+	t.urlBox.Hide()
+	t.tokenState = widget.NewLabel("Refresh token: none")
+	t.tokenState.TextStyle.Bold = true
+	t.expiry = widget.NewLabel("")
+	t.getResult = widget.NewLabel("")
+	t.getResult.Wrapping = fyne.TextWrapWord
+
+	reg := widget.NewForm(
+		&widget.FormItem{Text: "Flow", Widget: t.flow, HintText: "Browser sign-in suits people; client credentials suit app-only Microsoft 365 access"},
+		&widget.FormItem{Text: "Tenant", Widget: t.tenant, HintText: "Microsoft 365: your tenant ID or domain, or organizations / common"},
+		&widget.FormItem{Text: "Authorization URL", Widget: t.authURL, HintText: "Where the browser signs in"},
+		&widget.FormItem{Text: "Token URL", Widget: t.tokenURL, HintText: "Where MailMover exchanges and refreshes tokens"},
+		&widget.FormItem{Text: "Client ID", Widget: t.clientID, HintText: "The Application (client) ID of your app registration"},
+		&widget.FormItem{Text: "Client secret", Widget: t.clientSecret,
+			HintText: "Only for confidential (web) clients; leave empty for a public client. Kept in the keyring"},
+		&widget.FormItem{Text: "", Widget: t.secretMsg},
+		&widget.FormItem{Text: "Scope", Widget: t.scope, HintText: "Space-separated; offline_access gives a refresh token"},
+		&widget.FormItem{Text: "", Widget: t.scopeWarn},
+		&widget.FormItem{Text: "Redirect URI", Widget: t.redirectURI, HintText: "Exactly as registered; kept in step with the port"},
+		&widget.FormItem{Text: "Redirect port", Widget: t.redirectPort, HintText: "The local port the sign-in answer comes back to"},
+	)
+	tokens := widget.NewCard("Tokens", "Get them once with GET; MailMover refreshes them by itself.",
+		container.NewVBox(
+			container.NewBorder(nil, nil, nil, t.getBox, container.NewVBox(t.tokenState, t.expiry)),
+			t.urlBox, t.getResult,
+		))
+	return tabPage("OAuth2 sign-in",
+		"The app registration MailMover signs in with. Microsoft 365 and Gmail presets fill the URLs and scope.",
+		reg, tokens)
+}
+
+// isOAuth reports whether the sign-in method uses OAuth2.
+func (v *view) isOAuth() bool {
+	return v.security.auth != nil && valueOf(authLabels, authValues, v.security.auth.Selected) != store.AuthPassword
+}
+
+func (v *view) flow() string {
+	if v.oauth.flow == nil {
+		return store.FlowAuthCode
+	}
+	return valueOf(flowLabels, flowValues, v.oauth.flow.Selected)
+}
+
+// whenOAuth applies a validator only when the sign-in method is OAuth2.
+func (v *view) whenOAuth(f func(string) error) func(string) error {
+	return func(s string) error {
+		if !v.isOAuth() {
+			return nil
+		}
+		return f(s)
+	}
+}
+
+// whenOAuthFlow applies a validator only for OAuth2 with the given flow.
+func (v *view) whenOAuthFlow(flow string, f func(string) error) func(string) error {
+	return func(s string) error {
+		if !v.isOAuth() || v.flow() != flow {
+			return nil
+		}
+		return f(s)
+	}
+}
+
+func (v *view) validateTenant(s string) error {
+	if !v.isOAuth() || presetFromLabel(v.setup.preset.Selected) != store.PresetMicrosoft {
+		return nil
+	}
+	return validateTenant(s)
+}
+
+func (v *view) validateClientSecret(s string) error {
+	if v.isOAuth() && v.flow() == store.FlowClientCredentials && s == "" && !v.stored[secretClientSecret] {
+		return hint("Client credentials need the client secret of the app registration")
+	}
+	return nil
+}
+
+// validateRedirectURI checks the URI and that it agrees with the port.
+func (v *view) validateRedirectURI(s string) error {
+	if err := validateRedirectURI(s); err != nil {
+		return err
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(v.oauth.redirectPort.Text))
+	if err != nil {
+		return nil // the port field says what is wrong
+	}
+	if err := v.be.ValidateRedirect(strings.TrimSpace(s), port); err != nil {
+		return hint(err.Error())
+	}
+	return nil
+}
+
+// redirectURIChanged copies the URI's port into the port field.
+func (v *view) redirectURIChanged(s string) {
+	if v.loading || v.syncing {
+		return
+	}
+	if u, err := url.Parse(strings.TrimSpace(s)); err == nil && u.Port() != "" && u.Port() != strings.TrimSpace(v.oauth.redirectPort.Text) {
+		v.syncing = true
+		v.oauth.redirectPort.SetText(u.Port())
+		v.syncing = false
+	}
+	v.changed()
+}
+
+// redirectPortChanged writes the port into the URI (keeping its host and path).
+func (v *view) redirectPortChanged(s string) {
+	if v.loading || v.syncing {
+		return
+	}
+	port, err := strconv.Atoi(strings.TrimSpace(s))
+	if err == nil && port > 0 && port <= 65535 {
+		uri := strings.TrimSpace(v.oauth.redirectURI.Text)
+		u, perr := url.Parse(uri)
+		if perr != nil || u.Host == "" {
+			u = &url.URL{Scheme: "http", Host: "localhost", Path: "/"}
+		}
+		u.Host = hostPort(u.Hostname(), port)
+		if u.String() != uri {
+			v.syncing = true
+			v.oauth.redirectURI.SetText(u.String())
+			v.syncing = false
+		}
+	}
+	v.changed()
+}
+
+func hostPort(host string, port int) string {
+	if strings.Contains(host, ":") {
+		return "[" + host + "]:" + strconv.Itoa(port)
+	}
+	return host + ":" + strconv.Itoa(port)
+}
+
+// tenantChanged re-fills the Microsoft URLs for the new tenant.
+func (v *view) tenantChanged() {
+	if v.loading {
+		return
+	}
+	if presetFromLabel(v.setup.preset.Selected) == store.PresetMicrosoft {
+		if err := validateTenant(v.oauth.tenant.Text); err == nil {
+			p := v.profileFromForm()
+			v.be.ApplyPreset(&p.OAuth2, store.PresetMicrosoft, strings.TrimSpace(v.oauth.tenant.Text))
+			v.loading = true
+			v.oauth.authURL.SetText(p.OAuth2.AuthorizationURL)
+			v.oauth.tokenURL.SetText(p.OAuth2.TokenURL)
+			v.loading = false
+		}
+	}
+	v.changed()
+}
+
+func (v *view) readOAuth(p *store.Profile) {
+	t := &v.oauth
+	p.OAuth2.Flow = v.flow()
+	p.OAuth2.Tenant = strings.TrimSpace(t.tenant.Text)
+	p.OAuth2.AuthorizationURL = strings.TrimSpace(t.authURL.Text)
+	p.OAuth2.TokenURL = strings.TrimSpace(t.tokenURL.Text)
+	p.OAuth2.ClientID = strings.TrimSpace(t.clientID.Text)
+	p.OAuth2.Scope = strings.Join(strings.Fields(t.scope.Text), " ")
+	p.OAuth2.RedirectURI = strings.TrimSpace(t.redirectURI.Text)
+	p.OAuth2.RedirectPort, _ = strconv.Atoi(strings.TrimSpace(t.redirectPort.Text))
+}
+
+func (v *view) fillOAuth(p *store.Profile) {
+	t := &v.oauth
+	t.flow.SetSelected(labelOf(flowLabels, flowValues, p.OAuth2.Flow))
+	t.tenant.SetText(p.OAuth2.Tenant)
+	t.authURL.SetText(p.OAuth2.AuthorizationURL)
+	t.tokenURL.SetText(p.OAuth2.TokenURL)
+	t.clientID.SetText(p.OAuth2.ClientID)
+	t.scope.SetText(p.OAuth2.Scope)
+	t.redirectURI.SetText(p.OAuth2.RedirectURI)
+	t.redirectPort.SetText(itoa(p.OAuth2.RedirectPort))
+}
+
+// updateOAuthDerived shows the scope warning at the Scope field and enables the fields
+// the chosen preset and flow use.
+func (v *view) updateOAuthDerived() {
+	t := &v.oauth
+	p := v.profileFromForm()
+	warn := ""
+	if v.isOAuth() {
+		warn = v.be.ScopeWarning(p.OAuth2)
+	}
+	if warn != t.scopeWarn.Text {
+		t.scopeWarn.SetText(warn)
+	}
+	if warn == "" {
+		t.scopeWarn.Hide()
+	} else {
+		t.scopeWarn.Show()
+	}
+	oauth := v.isOAuth()
+	for _, e := range []*widget.Entry{t.tokenURL, t.clientID, t.clientSecret, t.scope} {
+		setEnabled(e, oauth)
+	}
+	setEnabled(t.flow, oauth)
+	setEnabled(t.tenant, oauth && presetFromLabel(v.setup.preset.Selected) == store.PresetMicrosoft)
+	code := oauth && v.flow() == store.FlowAuthCode
+	for _, e := range []*widget.Entry{t.authURL, t.redirectURI, t.redirectPort} {
+		setEnabled(e, code)
+	}
+	if !v.loginRunning() {
+		setEnabled(t.get, oauth && v.profileName != "")
+	}
+}
+
+// showTokenState renders the stored tokens' state; never a value.
+func (v *view) showTokenState(ts TokenState) {
+	t := &v.oauth
+	if ts.RefreshToken {
+		t.tokenState.SetText("Refresh token: held")
+	} else {
+		t.tokenState.SetText("Refresh token: none — click GET to sign in")
+	}
+	t.expiry.SetText(describeExpiry(ts.AccessToken, ts.Expiry, time.Now()))
+}
+
+// describeExpiry says when the access token expires, in words.
+func describeExpiry(held bool, exp, now time.Time) string {
+	switch {
+	case !held && exp.IsZero():
+		return "Access token: none (fetched when needed)"
+	case exp.IsZero():
+		return "Access token: held (••••••••)"
+	case exp.Before(now):
+		return fmt.Sprintf("Access token: expired %s (renewed with the refresh token when needed)", exp.Local().Format("2006-01-02 15:04"))
+	}
+	return fmt.Sprintf("Access token: held (••••••••), expires %s (in %s)", exp.Local().Format("15:04"), roundDur(exp.Sub(now)))
+}
+
+func roundDur(d time.Duration) string {
+	if d >= time.Hour {
+		return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
+	}
+	if d >= time.Minute {
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	}
+	return fmt.Sprintf("%d s", int(d.Seconds()))
+}

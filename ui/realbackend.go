@@ -1,0 +1,266 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"mailmover/auth"
+	"mailmover/imapsrc"
+	"mailmover/mover"
+	"mailmover/store"
+)
+
+// realBackend is the Backend of the program: profiles in store.Home(), secrets in the OS
+// keyring, sign-in through auth, the mailbox through imapsrc and the mover.
+type realBackend struct {
+	home    string
+	homeErr error
+	sec     store.Secrets
+	logger  *slog.Logger
+}
+
+// NewBackend returns the real Backend: profiles in $MAILMOVER_HOME (or the user config
+// folder) and secrets in the OS keyring.
+func NewBackend() Backend {
+	home, err := store.Home()
+	return &realBackend{home: home, homeErr: err, sec: store.Keyring(), logger: slog.Default()}
+}
+
+// NewBackendWith returns the real Backend on a given home folder and secret store (tests
+// use a temp folder and store.NewMemorySecrets()).
+func NewBackendWith(home string, sec store.Secrets, logger *slog.Logger) Backend {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	return &realBackend{home: home, sec: sec, logger: logger}
+}
+
+func (b *realBackend) Home() string { return b.home }
+
+func (b *realBackend) ListProfiles() ([]string, error) {
+	if b.homeErr != nil {
+		return nil, b.homeErr
+	}
+	return store.ListProfiles(b.home)
+}
+
+func (b *realBackend) LoadProfile(name string) (*store.Profile, error) {
+	if b.homeErr != nil {
+		return nil, b.homeErr
+	}
+	return store.LoadProfile(b.home, name)
+}
+
+func (b *realBackend) NewProfile(name string) *store.Profile { return store.DefaultProfile(name) }
+
+func (b *realBackend) SaveProfile(p *store.Profile) error {
+	if b.homeErr != nil {
+		return b.homeErr
+	}
+	return store.SaveProfile(b.home, p)
+}
+
+func (b *realBackend) DeleteProfile(name string) error {
+	return store.DeleteProfile(b.home, name, b.sec)
+}
+
+func (b *realBackend) RenameProfile(oldName, newName string) error {
+	return store.RenameProfile(b.home, oldName, newName, b.sec)
+}
+
+func (b *realBackend) Secrets() Secrets { return b.sec }
+
+func (b *realBackend) ApplyPreset(o *store.OAuth2, preset, tenant string) {
+	if err := auth.ApplyPreset(o, preset, tenant); err != nil {
+		b.logger.Warn("preset not applied", "preset", preset, "err", err)
+	}
+}
+
+func (b *realBackend) ScopeWarning(o store.OAuth2) string { return auth.ScopeWarning(o) }
+
+func (b *realBackend) ValidateRedirect(uri string, port int) error {
+	_, err := auth.ValidateRedirect(uri, port)
+	var ce *auth.ConfigError
+	if errors.As(err, &ce) {
+		return errors.New(ce.Reason)
+	}
+	return err
+}
+
+func (b *realBackend) DescribeError(err error) (text, advice string) {
+	return describeError(err)
+}
+
+// describeError asks auth, then imapsrc, then store for the words and the advice.
+func describeError(err error) (text, advice string) {
+	if err == nil {
+		return "", ""
+	}
+	text, advice = auth.DescribeError(err)
+	if advice == "" {
+		advice = imapsrc.Advice(err)
+	}
+	var ku *store.KeyringUnavailableError
+	if advice == "" && errors.As(err, &ku) {
+		advice = ku.Advice()
+	}
+	if text == "" {
+		text = err.Error()
+	}
+	return text, advice
+}
+
+// secretsOf turns the window's Secrets into a store.Secrets (they share the method set).
+func secretsOf(s Secrets) store.Secrets { return storeSecrets{s} }
+
+type storeSecrets struct{ Secrets }
+
+func (s storeSecrets) Get(profile, kind string) (string, error) {
+	v, err := s.Secrets.Get(profile, kind)
+	if errors.Is(err, errNoSecret) {
+		return "", store.ErrNoSecret
+	}
+	return v, err
+}
+
+func (b *realBackend) Login(ctx context.Context, p *store.Profile, sec Secrets, opts LoginOptions) (*LoginResult, error) {
+	ss := secretsOf(sec)
+	secret, err := ss.Get(p.Name, store.SecretClientSecret)
+	if errors.Is(err, store.ErrNoSecret) {
+		secret, err = "", nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the client secret from the keyring: %w", err)
+	}
+	cfg, err := auth.ConfigFromProfile(p.OAuth2, secret)
+	if err != nil {
+		return nil, err
+	}
+	var res *auth.Result
+	switch p.OAuth2.Flow {
+	case store.FlowDevice:
+		res, err = auth.LoginDevice(ctx, cfg, auth.DeviceOptions{Logger: b.logger, OnCode: func(dc auth.DeviceCode) {
+			u := dc.VerificationURIComplete
+			if u == "" {
+				u = dc.VerificationURI
+			}
+			if opts.OnURL != nil {
+				opts.OnURL(u + "   (code " + dc.UserCode + ")")
+			}
+			if opts.OpenBrowser != nil {
+				_ = opts.OpenBrowser(u)
+			}
+		}})
+	case store.FlowClientCredentials:
+		cs := auth.NewClientCredentialsSource(cfg)
+		if _, err := cs.AccessToken(ctx, true); err != nil {
+			return nil, err
+		}
+		return &LoginResult{Warnings: []string{"App-only access: no refresh token is needed; MailMover gets a new token with the client secret when needed."}}, nil
+	default:
+		res, err = auth.Login(ctx, cfg, auth.LoginOptions{OpenBrowser: opts.OpenBrowser, OnURL: opts.OnURL, Logger: b.logger})
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := auth.SaveLogin(auth.NewSecretsTokenStore(ss, p.Name), res.Token, time.Now()); err != nil {
+		return nil, fmt.Errorf("signed in, but the tokens could not be stored in the keyring: %w", err)
+	}
+	return &LoginResult{RefreshToken: res.Token.RefreshToken != "", Expiry: res.Token.Expiry, Warnings: res.Warnings}, nil
+}
+
+func (b *realBackend) TokenState(ctx context.Context, profile string) (TokenState, error) {
+	st, err := auth.NewSecretsTokenStore(b.sec, profile).Load()
+	if err != nil {
+		return TokenState{}, err
+	}
+	if st.Token == nil {
+		return TokenState{}, nil
+	}
+	return TokenState{RefreshToken: st.Token.RefreshToken != "", AccessToken: st.Token.AccessToken != "", Expiry: st.Token.Expiry}, nil
+}
+
+func (b *realBackend) sourceConfig(p *store.Profile, sec Secrets) (imapsrc.Config, error) {
+	return mover.SourceConfig(p, secretsOf(sec), b.logger)
+}
+
+func (b *realBackend) Check(ctx context.Context, p *store.Profile, sec Secrets) (*CheckReport, error) {
+	cfg, err := b.sourceConfig(p, sec)
+	if err != nil {
+		return nil, err
+	}
+	return runCheck(ctx, cfg, p)
+}
+
+func (b *realBackend) ListFolders(ctx context.Context, p *store.Profile, sec Secrets) ([]string, error) {
+	cfg, err := b.sourceConfig(p, sec)
+	if err != nil {
+		return nil, err
+	}
+	c, err := imapsrc.Dial(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	fs, err := c.ListFolders(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, f := range fs {
+		if !f.NoSelect {
+			names = append(names, f.Name)
+		}
+	}
+	return names, nil
+}
+
+func (b *realBackend) StartMover(ctx context.Context, p *store.Profile) (<-chan mover.Event, error) {
+	cfg, err := b.sourceConfig(p, b.sec)
+	if err != nil {
+		return nil, err
+	}
+	events := make(chan mover.Event, 256)
+	m, err := mover.New(mover.Options{Profile: p, Home: b.home, Config: cfg, Events: events, Logger: b.logger})
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan mover.Event, 256)
+	go func() {
+		defer close(out)
+		done := make(chan error, 1)
+		go func() { done <- m.Run(ctx) }()
+		last := mover.KindConnecting
+		for {
+			select {
+			case ev := <-events:
+				last = ev.Kind
+				out <- ev
+			case err := <-done:
+				// Drain what the mover sent before it returned.
+				for {
+					select {
+					case ev := <-events:
+						last = ev.Kind
+						out <- ev
+						continue
+					default:
+					}
+					break
+				}
+				if err != nil && !errors.Is(err, context.Canceled) {
+					text, advice := describeError(err)
+					out <- mover.Event{Time: time.Now(), Kind: mover.KindError, Profile: p.Name, Text: text, Advice: advice}
+				}
+				if last != mover.KindStopped {
+					out <- mover.Event{Time: time.Now(), Kind: mover.KindStopped, Profile: p.Name, Text: "Stopped"}
+				}
+				return
+			}
+		}
+	}()
+	return out, nil
+}

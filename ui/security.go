@@ -1,0 +1,126 @@
+package ui
+
+import (
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mailmover/store"
+)
+
+// securityTab is the Security tab: transport, sign-in method, password, certificates.
+type securityTab struct {
+	tls         *widget.Select
+	auth        *widget.Select
+	password    *widget.Entry
+	passwordMsg *widget.Label
+	verify      *widget.Check
+	caFile      *widget.Entry
+	lastTLS     string
+}
+
+func (v *view) buildSecurity() fyne.CanvasObject {
+	t := &v.security
+	t.tls = v.newSelect(tlsLabels, v.tlsChanged)
+	t.auth = v.newSelect(authLabels, nil)
+	t.password = v.newPassword("Security", "Password", "security.password", v.validatePassword)
+	t.passwordMsg = widget.NewLabel("")
+	t.passwordMsg.Importance = widget.LowImportance
+	t.verify = widget.NewCheck("Verify the server's certificate", func(bool) { v.changed() })
+	t.caFile = v.newEntry("Security", "CA file", "security.ca_file", "/etc/ssl/private-ca.pem (optional)", validateCAFile)
+	browse := widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() {
+		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+			if err != nil || r == nil {
+				return
+			}
+			_ = r.Close()
+			t.caFile.SetText(r.URI().Path())
+		}, v.win)
+		d.Show()
+	})
+
+	form := widget.NewForm(
+		&widget.FormItem{Text: "Encryption", Widget: t.tls, HintText: "Changing it suggests the usual port"},
+		&widget.FormItem{Text: "Sign-in", Widget: t.auth,
+			HintText: "Microsoft 365 and Gmail need OAuth2 (set it up on the OAuth2 tab)"},
+		&widget.FormItem{Text: "Password", Widget: t.password,
+			HintText: "Only for password sign-in; kept in the system keyring, never in the profile file"},
+		&widget.FormItem{Text: "", Widget: t.passwordMsg},
+		&widget.FormItem{Text: "Certificate", Widget: t.verify},
+		&widget.FormItem{Text: "CA file", Widget: container.NewBorder(nil, nil, nil, browse, t.caFile),
+			HintText: "An extra PEM bundle for a server with a private certificate authority"},
+	)
+	return tabPage("Security", "How MailMover connects and signs in.", form)
+}
+
+// tlsChanged suggests the usual port of the new TLS mode when the port was the usual
+// one of the old mode (or empty).
+func (v *view) tlsChanged(label string) {
+	t := &v.security
+	mode := valueOf(tlsLabels, tlsValues, label)
+	old := t.lastTLS
+	t.lastTLS = mode
+	cur, _ := strconv.Atoi(strings.TrimSpace(v.setup.port.Text))
+	if cur == 0 || (old != "" && cur == defaultPort(old)) {
+		v.setup.port.SetText(strconv.Itoa(defaultPort(mode)))
+	}
+}
+
+// validatePassword needs a password for password sign-in unless one is stored already.
+func (v *view) validatePassword(s string) error {
+	if v.security.auth == nil || valueOf(authLabels, authValues, v.security.auth.Selected) != store.AuthPassword {
+		return nil
+	}
+	if s == "" && !v.stored[secretPassword] {
+		return hint("Enter the mailbox password (it is saved in the system keyring)")
+	}
+	return nil
+}
+
+func (v *view) readSecurity(p *store.Profile) {
+	t := &v.security
+	p.Security.TLS = valueOf(tlsLabels, tlsValues, t.tls.Selected)
+	p.Security.Auth = valueOf(authLabels, authValues, t.auth.Selected)
+	p.Security.VerifyCertificate = t.verify.Checked
+	p.Security.CAFile = strings.TrimSpace(t.caFile.Text)
+}
+
+func (v *view) fillSecurity(p *store.Profile) {
+	t := &v.security
+	t.tls.SetSelected(labelOf(tlsLabels, tlsValues, p.Security.TLS))
+	t.lastTLS = valueOf(tlsLabels, tlsValues, t.tls.Selected)
+	t.auth.SetSelected(labelOf(authLabels, authValues, p.Security.Auth))
+	t.verify.SetChecked(p.Security.VerifyCertificate)
+	t.caFile.SetText(p.Security.CAFile)
+}
+
+// updateSecretHints shows whether the keyring holds a password / client secret, without
+// ever showing a value.
+func (v *view) updateSecretHints() {
+	pw := &v.security
+	switch {
+	case pw.password.Text != "":
+		pw.passwordMsg.SetText("A new password will be saved to the keyring on Save.")
+	case v.stored[secretPassword]:
+		pw.passwordMsg.SetText("A password is stored in the keyring. Type to replace it.")
+	default:
+		pw.passwordMsg.SetText("No password stored.")
+	}
+	pw.password.SetPlaceHolder(map[bool]string{true: "•••••••• (stored)", false: ""}[v.stored[secretPassword]])
+
+	o := &v.oauth
+	switch {
+	case o.clientSecret.Text != "":
+		o.secretMsg.SetText("A new client secret will be saved to the keyring on Save.")
+	case v.stored[secretClientSecret]:
+		o.secretMsg.SetText("A client secret is stored in the keyring. Type to replace it.")
+	default:
+		o.secretMsg.SetText("No client secret stored (right for public clients).")
+	}
+	o.clientSecret.SetPlaceHolder(map[bool]string{true: "•••••••• (stored)", false: "optional"}[v.stored[secretClientSecret]])
+}

@@ -1,0 +1,147 @@
+package ui
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mailmover/store"
+)
+
+// setupTab is the Setup tab: the provider preset and where the mailbox is.
+type setupTab struct {
+	preset       *widget.Select
+	host         *widget.Entry
+	port         *widget.Entry
+	username     *widget.Entry
+	folder       *widget.SelectEntry
+	loadFolders  *widget.Button
+	foldersState *widget.Label
+}
+
+func (v *view) buildSetup() fyne.CanvasObject {
+	t := &v.setup
+	t.preset = v.newSelect(presetLabels, v.applyPreset)
+	t.host = v.newEntry("Setup", "Host", "setup.host", "outlook.office365.com", validateHost)
+	t.port = v.newEntry("Setup", "Port", "setup.port", "993", validatePort)
+	t.username = v.newEntry("Setup", "Mailbox", "setup.username", "invoices@contoso.example", validateUsername)
+
+	t.folder = widget.NewSelectEntry(nil)
+	t.folder.SetPlaceHolder("INBOX")
+	t.folder.Validator = validateFolder
+	t.folder.OnChanged = func(string) { v.changed() }
+	v.fields = append(v.fields, &field{tab: "Setup", label: "Folder", key: "setup.folder", entry: &t.folder.Entry})
+	t.foldersState = widget.NewLabel("")
+	t.foldersState.Importance = widget.LowImportance
+	t.loadFolders = widget.NewButtonWithIcon("Load from server", theme.ViewRefreshIcon(), v.loadFolders)
+
+	form := widget.NewForm(
+		&widget.FormItem{Text: "Provider", Widget: t.preset,
+			HintText: "Fills host, port, sign-in URLs and scope; Custom keeps what you enter"},
+		&widget.FormItem{Text: "Host", Widget: t.host, HintText: "The IMAP server's name"},
+		&widget.FormItem{Text: "Port", Widget: t.port, HintText: "993 for implicit TLS, 143 for STARTTLS (see Security)"},
+		&widget.FormItem{Text: "Mailbox", Widget: t.username,
+			HintText: "The user name to sign in as, usually the e-mail address (a shared mailbox's address works too)"},
+		&widget.FormItem{Text: "Folder", Widget: container.NewBorder(nil, nil, nil, t.loadFolders, t.folder),
+			HintText: "The folder to read; load the list from the server to pick one"},
+	)
+	return tabPage("Mailbox",
+		"Which mailbox MailMover reads. One profile per mailbox.",
+		form, t.foldersState)
+}
+
+// applyPreset fills host, port, TLS, sign-in method, URLs and scope for a preset.
+func (v *view) applyPreset(label string) {
+	preset := presetFromLabel(label)
+	if preset == store.PresetCustom {
+		v.updateDerived()
+		return
+	}
+	p := v.profileFromForm()
+	tenant := strings.TrimSpace(v.oauth.tenant.Text)
+	if preset == store.PresetMicrosoft && tenant == "" {
+		tenant = "organizations"
+	}
+	v.be.ApplyPreset(&p.OAuth2, preset, tenant)
+	p.OAuth2.Preset = preset
+	if h, ok := presetHosts[preset]; ok {
+		p.Setup.Host = h
+	}
+	p.Security.TLS = store.TLSImplicit
+	p.Setup.Port = defaultPort(store.TLSImplicit)
+	if p.Security.Auth == store.AuthPassword || p.Security.Auth == "" {
+		p.Security.Auth = store.AuthXOAuth2
+	}
+	v.loading = true
+	v.fillSetup(p)
+	v.fillSecurity(p)
+	v.fillOAuth(p)
+	v.loading = false
+}
+
+func (v *view) readSetup(p *store.Profile) {
+	t := &v.setup
+	p.OAuth2.Preset = presetFromLabel(t.preset.Selected)
+	p.Setup.Host = strings.TrimSpace(t.host.Text)
+	p.Setup.Port, _ = strconv.Atoi(strings.TrimSpace(t.port.Text))
+	p.Setup.Username = strings.TrimSpace(t.username.Text)
+	p.Setup.Folder = strings.TrimSpace(t.folder.Text)
+}
+
+func (v *view) fillSetup(p *store.Profile) {
+	t := &v.setup
+	t.preset.SetSelected(presetLabel(p.OAuth2.Preset))
+	t.host.SetText(p.Setup.Host)
+	t.port.SetText(itoa(p.Setup.Port))
+	t.username.SetText(p.Setup.Username)
+	t.folder.SetText(p.Setup.Folder)
+}
+
+// loadFolders fills the folder picker from the server, in the background.
+func (v *view) loadFolders() {
+	t := &v.setup
+	p := v.profileFromForm()
+	sec := v.secretsForRun()
+	t.loadFolders.Disable()
+	t.foldersState.SetText("Signing in to list the folders…")
+	ctx, cancel := context.WithTimeout(v.ctx, defaultActionTimeout)
+	run(v.br, func() ([]string, error) {
+		defer cancel()
+		return v.be.ListFolders(ctx, p, sec)
+	}, func(names []string, err error) {
+		t.loadFolders.Enable()
+		if err != nil {
+			t.foldersState.SetText("Could not list the folders.")
+			v.showError("Could not list the folders", err)
+			return
+		}
+		sort.Strings(names)
+		t.folder.SetOptions(names)
+		t.foldersState.SetText(plural(len(names), "folder", "folders") + " on the server: open the list at the Folder field.")
+	})
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+// tabPage lays out a tab: a heading, a one-line explanation, and the form, scrollable.
+func tabPage(title, intro string, parts ...fyne.CanvasObject) fyne.CanvasObject {
+	head := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	head.SizeName = theme.SizeNameSubHeadingText
+	sub := widget.NewLabel(intro)
+	sub.Wrapping = fyne.TextWrapWord
+	sub.Importance = widget.LowImportance
+	objs := []fyne.CanvasObject{head, sub, widget.NewSeparator()}
+	objs = append(objs, parts...)
+	return container.NewVScroll(container.NewPadded(container.NewVBox(objs...)))
+}

@@ -1,0 +1,291 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"mailmover/store"
+)
+
+// field is one validated entry of the form, with where it lives (for the summary near
+// Save) and the profile key it edits (to map store.FieldError keys back to it).
+type field struct {
+	tab   string
+	label string
+	key   string
+	entry *widget.Entry
+}
+
+// view is the window's state: the form of the selected profile, the actions and the log.
+// All its fields are touched on the UI thread only; goroutines reach it through bridge.
+type view struct {
+	app fyne.App
+	win fyne.Window
+	be  Backend
+	br  *bridge
+
+	ctx    context.Context // cancelled when the window goes away
+	cancel context.CancelFunc
+
+	// profile picker
+	profileName string          // the profile in the form ("" when none)
+	isNew       bool            // the profile has never been saved
+	saved       *store.Profile  // the profile as last loaded or saved
+	stored      map[string]bool // secret kinds the keyring holds for the profile
+	dirty       bool
+	loading     bool // filling the form: change handlers do nothing
+	syncing     bool // keeping redirect URI and port in step
+	fields      []*field
+
+	tabs *container.AppTabs
+
+	profiles *profilePicker
+	setup    setupTab
+	security securityTab
+	common   commonTab
+	oauth    oauthTab
+	dest     destTab
+	log      *logView
+	act      actions
+
+	tray      desktop.App // nil when the driver has no system tray
+	trayLabel string      // "Start" or "Stop": the tray menu's current action
+
+	lastDialog string // text of the last message dialog (for tests and the status line)
+}
+
+// Create builds the window's content for a and w with the real backend and returns it;
+// main sets it with w.SetContent.
+func Create(a fyne.App, w fyne.Window) fyne.CanvasObject {
+	v := newView(a, w, NewBackend(), newBridge())
+	return v.content()
+}
+
+func newView(a fyne.App, w fyne.Window, be Backend, br *bridge) *view {
+	v := &view{app: a, win: w, be: be, br: br, stored: map[string]bool{}}
+	v.ctx, v.cancel = context.WithCancel(context.Background())
+	v.log = newLogView(v)
+	v.profiles = newProfilePicker(v)
+	return v
+}
+
+// content builds the whole window: the profile bar, the tabs and the status line.
+func (v *view) content() fyne.CanvasObject {
+	v.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon("Setup", theme.ComputerIcon(), v.buildSetup()),
+		container.NewTabItemWithIcon("Security", theme.VisibilityOffIcon(), v.buildSecurity()),
+		container.NewTabItemWithIcon("Common", theme.SettingsIcon(), v.buildCommon()),
+		container.NewTabItemWithIcon("OAuth2", theme.LoginIcon(), v.buildOAuth()),
+		container.NewTabItemWithIcon("Destination", theme.FolderIcon(), v.buildDestination()),
+		container.NewTabItemWithIcon("Log", theme.ListIcon(), v.log.build()),
+	)
+	v.tabs.SetTabLocation(container.TabLocationTop)
+	top := container.NewVBox(
+		container.NewBorder(nil, nil, v.profiles.build(), v.buildActionBar()),
+		v.buildProblemBar(),
+	)
+	body := container.NewBorder(top, v.buildStatusBar(), nil, nil, v.tabs)
+	v.profiles.reload("")
+	v.log.startTicker(v.ctx)
+	return body
+}
+
+// newEntry makes a validated single-line entry that marks the form dirty on change.
+func (v *view) newEntry(tab, label, key, placeholder string, validator func(string) error) *widget.Entry {
+	e := widget.NewEntry()
+	e.SetPlaceHolder(placeholder)
+	e.Validator = validator
+	e.OnChanged = func(string) { v.changed() }
+	v.fields = append(v.fields, &field{tab: tab, label: label, key: key, entry: e})
+	return e
+}
+
+// newPassword makes a password entry (always masked) for a secret kept in the keyring.
+func (v *view) newPassword(tab, label, key string, validator func(string) error) *widget.Entry {
+	e := widget.NewPasswordEntry()
+	e.Validator = validator
+	e.OnChanged = func(string) { v.changed() }
+	v.fields = append(v.fields, &field{tab: tab, label: label, key: key, entry: e})
+	return e
+}
+
+// newSelect makes a select that marks the form dirty and re-validates on change.
+func (v *view) newSelect(labels []string, onChange func(string)) *widget.Select {
+	s := widget.NewSelect(labels, nil)
+	s.OnChanged = func(l string) {
+		if v.loading {
+			return
+		}
+		if onChange != nil {
+			onChange(l)
+		}
+		v.changed()
+	}
+	return s
+}
+
+// changed is called after every edit: it marks the form dirty and re-validates.
+func (v *view) changed() {
+	if v.loading {
+		return
+	}
+	v.dirty = true
+	v.revalidate()
+}
+
+// firstInvalid returns the first field whose validator fails, and its message.
+func (v *view) firstInvalid() (*field, error) {
+	for _, f := range v.fields {
+		if f.entry.Validator == nil {
+			continue
+		}
+		if err := f.entry.Validator(f.entry.Text); err != nil {
+			return f, err
+		}
+	}
+	return nil, nil
+}
+
+// invalidCount counts the fields whose validator fails.
+func (v *view) invalidCount() int {
+	n := 0
+	for _, f := range v.fields {
+		if f.entry.Validator != nil && f.entry.Validator(f.entry.Text) != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// revalidate refreshes every field's validation state, the derived labels, the
+// actions' enabled state and the title.
+func (v *view) revalidate() {
+	for _, f := range v.fields {
+		if f.entry.Validator != nil {
+			_ = f.entry.Validate()
+		}
+	}
+	v.updateDerived()
+	v.updateActions()
+	v.updateTitle()
+}
+
+// updateTitle shows unsaved changes as a "•" in the window title.
+func (v *view) updateTitle() {
+	title := "MailMover"
+	if v.profileName != "" {
+		title = "MailMover — " + v.profileName
+	}
+	if v.dirty {
+		title = "• " + title
+	}
+	if v.win != nil {
+		v.win.SetTitle(title)
+	}
+}
+
+// fieldByKey finds the field editing a profile key such as "setup.host".
+func (v *view) fieldByKey(key string) *field {
+	for _, f := range v.fields {
+		if f.key == key {
+			return f
+		}
+	}
+	// A key such as "oauth2.redirect_uri/redirect_port" or a nested one: match the prefix.
+	for _, f := range v.fields {
+		if f.key != "" && strings.HasPrefix(key, f.key) {
+			return f
+		}
+	}
+	return nil
+}
+
+// showField switches to the tab of f and focuses its entry.
+func (v *view) showField(f *field) {
+	for _, it := range v.tabs.Items {
+		if it.Text == f.tab {
+			v.tabs.Select(it)
+		}
+	}
+	if c := v.win.Canvas(); c != nil {
+		c.Focus(f.entry)
+	}
+}
+
+// profileFromForm reads the form into a new profile.
+func (v *view) profileFromForm() *store.Profile {
+	var p store.Profile
+	if v.saved != nil {
+		p = *v.saved
+		p.Common.Save = append([]string(nil), v.saved.Common.Save...)
+	}
+	p.Name = v.profileName
+	v.readSetup(&p)
+	v.readSecurity(&p)
+	v.readCommon(&p)
+	v.readOAuth(&p)
+	v.readDestination(&p)
+	return &p
+}
+
+// fillForm shows p in the form without firing change handlers.
+func (v *view) fillForm(p *store.Profile) {
+	v.loading = true
+	v.fillSetup(p)
+	v.fillSecurity(p)
+	v.fillCommon(p)
+	v.fillOAuth(p)
+	v.fillDestination(p)
+	v.loading = false
+	v.dirty = false
+	v.revalidate()
+}
+
+// typedSecrets are the secrets typed into the form and not saved yet.
+func (v *view) typedSecrets() map[string]string {
+	m := map[string]string{}
+	if s := v.security.password.Text; s != "" {
+		m[secretPassword] = s
+	}
+	if s := v.oauth.clientSecret.Text; s != "" {
+		m[secretClientSecret] = s
+	}
+	return m
+}
+
+// secretsForRun are the stored secrets overlaid with the typed ones (for GET and Check).
+func (v *view) secretsForRun() Secrets {
+	return overlaySecrets{typed: v.typedSecrets(), base: v.be.Secrets()}
+}
+
+// showError shows err in a dialog with the backend's explanation and advice.
+func (v *view) showError(title string, err error) {
+	text, advice := v.be.DescribeError(err)
+	if text == "" {
+		text = err.Error()
+	}
+	msg := text
+	if advice != "" {
+		msg += "\n\nWhat to do: " + advice
+	}
+	lbl := widget.NewLabel(msg)
+	lbl.Wrapping = fyne.TextWrapWord
+	d := newDialog(title, lbl, v.win)
+	d.Resize(fyne.NewSize(520, 0))
+	d.Show()
+	v.lastDialog = msg
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
