@@ -37,6 +37,7 @@ func newCallbackHandler(ctx context.Context, path, state string, exchange func(c
 
 const closeTab = "You can close this tab and return to MailMover."
 
+// ServeHTTP handles one request to the loopback listener.
 func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != h.path {
 		http.NotFound(w, r)

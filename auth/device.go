@@ -70,7 +70,7 @@ func LoginDevice(ctx context.Context, cfg Config, opts DeviceOptions) (*Result, 
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("device sign-in cancelled: %w", ctx.Err())
 		}
-		if errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(err, context.DeadlineExceeded) && !da.Expiry.IsZero() && !time.Now().Before(da.Expiry.Add(-2*time.Second)) {
 			return nil, fmt.Errorf("%w at %s before the sign-in was finished: run the sign-in again and enter the code sooner", ErrDeviceCodeExpired, da.Expiry.Format(time.TimeOnly))
 		}
 		err = tokenError("device sign-in", cfg.TokenURL, err)

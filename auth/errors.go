@@ -24,6 +24,7 @@ type ConfigError struct {
 	Reason string
 }
 
+// Error names the field and the reason.
 func (e *ConfigError) Error() string { return e.Field + ": " + e.Reason }
 
 // PortError means the loopback listener could not start on Port (Addr is the address
@@ -35,6 +36,7 @@ type PortError struct {
 	Err   error
 }
 
+// Error names the port and whether it is in use.
 func (e *PortError) Error() string {
 	if e.InUse {
 		return fmt.Sprintf("redirect_port %d is already in use on %s (another program, or another sign-in still waiting): %v", e.Port, e.Addr, e.Err)
@@ -42,6 +44,7 @@ func (e *PortError) Error() string {
 	return fmt.Sprintf("cannot listen on redirect_port %d (%s): %v", e.Port, e.Addr, e.Err)
 }
 
+// Unwrap returns the listen error.
 func (e *PortError) Unwrap() error { return e.Err }
 
 // ProviderError is an error the provider sent back to the redirect URI (RFC 6749
@@ -52,6 +55,7 @@ type ProviderError struct {
 	URI         string // error_uri, if any
 }
 
+// Error gives the provider's code and description.
 func (e *ProviderError) Error() string {
 	s := "the provider refused the sign-in: " + e.Code
 	if e.Description != "" {
@@ -70,6 +74,8 @@ type TokenError struct {
 	Description string
 }
 
+// Error gives the request, the HTTP status and the provider's code and description
+// (never the response body).
 func (e *TokenError) Error() string {
 	s := "the token endpoint refused the " + e.Op
 	if e.Status != 0 {
@@ -95,6 +101,7 @@ type ReauthError struct {
 	Err         error  // ErrNotSignedIn or the *TokenError
 }
 
+// Error says to sign in again, why, and how.
 func (e *ReauthError) Error() string {
 	how := "press GET in the window or run 'mailmover login"
 	if e.Profile != "" {
@@ -111,6 +118,7 @@ func (e *ReauthError) Error() string {
 	return s + "); " + how
 }
 
+// Unwrap returns ErrNotSignedIn or the *TokenError.
 func (e *ReauthError) Unwrap() error { return e.Err }
 
 // tokenError turns an x/oauth2 error into a *TokenError (never carrying the body), or

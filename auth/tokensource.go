@@ -94,18 +94,21 @@ func (s *TokenSource) AccessToken(ctx context.Context, forceRefresh bool) (strin
 func (s *TokenSource) Token(ctx context.Context, forceRefresh bool) (*oauth2.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	justLoaded := false
 	if !s.loaded {
 		st, err := s.store.Load()
 		if err != nil {
 			return nil, fmt.Errorf("reading the stored sign-in: %w", err)
 		}
-		s.cur, s.loaded = st, true
+		s.cur, s.loaded, justLoaded = st, true, true
 	}
 	if !forceRefresh && s.valid(s.cur.Token) {
 		return copyToken(s.cur.Token), nil
 	}
 	// Another process may have refreshed (and rotated the refresh token) meanwhile.
-	if st, err := s.store.Load(); err != nil {
+	if justLoaded {
+		// Read a moment ago: nothing new to see.
+	} else if st, err := s.store.Load(); err != nil {
 		s.logger().Warn("could not re-read the stored sign-in; using the one in memory", "profile", s.Profile, "error", err.Error())
 	} else if st.Token != nil {
 		old := s.cur.Token
@@ -129,6 +132,23 @@ func (s *TokenSource) Token(ctx context.Context, forceRefresh bool) (*oauth2.Tok
 			return copyToken(s.cur.Token), nil
 		}
 		return nil, &ReauthError{Profile: s.Profile, Err: ErrNotSignedIn}
+	}
+	used := s.cur.Token.RefreshToken
+	tok, err := s.refresh(ctx)
+	var re *ReauthError
+	if err == nil || !errors.As(err, &re) {
+		return tok, err
+	}
+	// Another process may have rotated the refresh token between our read and our
+	// refresh (both used the old one; the provider took theirs): take theirs, once.
+	st, lerr := s.store.Load()
+	if lerr != nil || st.Token == nil || st.Token.RefreshToken == "" || st.Token.RefreshToken == used {
+		return nil, err
+	}
+	s.logger().Info("the refresh token was rotated by another process meanwhile; using the new one", "profile", s.Profile)
+	s.cur = st
+	if s.valid(st.Token) && !forceRefresh {
+		return copyToken(st.Token), nil
 	}
 	return s.refresh(ctx)
 }

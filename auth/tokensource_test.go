@@ -333,3 +333,47 @@ func TestNewTokenSourceForProfile(t *testing.T) {
 		t.Fatalf("client credentials token: %q, %v", at, err)
 	}
 }
+
+// staleStore returns a stale copy for the first n Loads, then the real store's content.
+type staleStore struct {
+	TokenStore
+	mu    sync.Mutex
+	stale Stored
+	n     int
+}
+
+func (s *staleStore) Load() (Stored, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.n > 0 {
+		s.n--
+		return s.stale, nil
+	}
+	return s.TokenStore.Load()
+}
+
+func TestTokenSourceLostRotationRaceRecovers(t *testing.T) {
+	p := newFakeProvider(t)
+	sec := store.NewMemorySecrets()
+	signedIn(t, p, sec, time.Now().Add(-time.Minute))
+	real := NewSecretsTokenStore(sec, "p1")
+	stale, err := real.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another process refreshes first (rotating the refresh token)…
+	other := newSource(p, sec)
+	if _, err := other.AccessToken(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
+	// …while this one still read the old state when it started.
+	ts := NewTokenSource(p.config("http://127.0.0.1:0/"), &staleStore{TokenStore: real, stale: stale, n: 1})
+	ts.Logger = quiet
+	at, err := ts.AccessToken(context.Background(), true)
+	if err != nil {
+		t.Fatalf("AccessToken after a lost rotation race: %v", err)
+	}
+	if at == "at-initial" || at == "" {
+		t.Fatalf("AccessToken = %q", at)
+	}
+}

@@ -30,6 +30,7 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 	interval := fs.Duration("interval", demo.DefaultInterval, "how often a new message arrives (0 turns it off)")
 	dest := fs.String("dest", "./"+demo.DefaultDestFolder, "where the files go (relative to the working directory)")
 	noBrowser := fs.Bool("no-browser", false, "with -headless: only print the sign-in address, do not open a browser")
+	redirectPort := fs.Int("redirect-port", demo.PreferredRedirectPort, "the sign-in redirect port; a busy port falls back to a free one")
 	loginTimeout := fs.Duration("login-timeout", auth.DefaultLoginTimeout, "with -headless: how long to wait for the sign-in")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "usage: mailmover demo [-headless] [flags]")
@@ -50,6 +51,10 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 	}
 	if !*headless && OpenWindow == nil {
 		fmt.Fprintln(env.Stderr, "mailmover demo: this build has no window; use 'mailmover demo -headless'")
+		return 2
+	}
+	if *redirectPort < 1 || *redirectPort > 65535 {
+		fmt.Fprintf(env.Stderr, "mailmover demo: -redirect-port %d is not a port (1–65535)\n", *redirectPort)
 		return 2
 	}
 	if *interval == 0 {
@@ -73,7 +78,7 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 	defer cancel()
 	d, err := demo.Start(ctx, demo.Options{
 		Home: home, Dest: *dest, User: *user, Password: *password,
-		Interval: *interval, Logger: logger,
+		Interval: *interval, RedirectPort: *redirectPort, Logger: logger,
 	}, sec)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "mailmover demo: %v\n", err)

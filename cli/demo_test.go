@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -22,6 +24,7 @@ func TestDemoUsageErrors(t *testing.T) {
 		{"bad interval", []string{"-headless", "-interval", "soon"}, true, 2, "invalid value"},
 		{"no window in this build", nil, false, 2, "use 'mailmover demo -headless'"},
 		{"help", []string{"-h"}, true, 0, "usage: mailmover demo"},
+		{"bad redirect port", []string{"-redirect-port", "70000"}, true, 2, "is not a port"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			OpenWindow = nil
@@ -55,7 +58,13 @@ func TestDemoOpensTheWindowOnTheDemoProfile(t *testing.T) {
 		}
 		return ""
 	}}
-	if code := Run(context.Background(), []string{"demo", "-interval", "0"}, env); code != 0 {
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // keep off 3017, which sign-in tests use
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	if code := Run(context.Background(), []string{"demo", "-interval", "0", "-redirect-port", strconv.Itoa(port)}, env); code != 0 {
 		t.Fatalf("exit %d; stderr:\n%s", code, errb.String())
 	}
 	if strings.Join(got, " ") != "-profile demo -demo" {

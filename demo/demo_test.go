@@ -32,6 +32,9 @@ func startDemo(t *testing.T, opts Options, sec store.Secrets) *Demo {
 	if opts.Interval == 0 {
 		opts.Interval = -1
 	}
+	if opts.RedirectPort == 0 {
+		opts.RedirectPort = freePort(t) // keep off 3017, which sign-in tests of other packages use
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	d, err := Start(ctx, opts, sec)
 	if err != nil {
@@ -45,6 +48,17 @@ func startDemo(t *testing.T, opts Options, sec store.Secrets) *Demo {
 		}
 	})
 	return d
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // token signs in through the demo's login form (no browser) and exchanges the code with
@@ -275,7 +289,7 @@ func TestDemoRefusesToOverwriteARealProfile(t *testing.T) {
 
 func TestDemoCloseLeavesNothingListening(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	d, err := Start(ctx, Options{Home: t.TempDir(), Dest: t.TempDir(), Interval: 50 * time.Millisecond}, nil)
+	d, err := Start(ctx, Options{Home: t.TempDir(), Dest: t.TempDir(), Interval: 50 * time.Millisecond, RedirectPort: freePort(t)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +342,7 @@ func TestDemoRefusesWhileAnotherMoverHoldsTheDemoState(t *testing.T) {
 		t.Fatalf("OpenState: %v", err)
 	}
 	defer sf.Close()
-	_, err = Start(context.Background(), Options{Home: home, Dest: t.TempDir(), Interval: -1}, nil)
+	_, err = Start(context.Background(), Options{Home: home, Dest: t.TempDir(), Interval: -1, RedirectPort: freePort(t)}, nil)
 	if !errors.Is(err, store.ErrStateLocked) {
 		t.Fatalf("Start while the demo state is in use: %v, want store.ErrStateLocked", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -33,7 +34,11 @@ func TestMain(m *testing.M) {
 	if os.Getenv(fakeBrowserEnv) == "1" {
 		os.Exit(fakeBrowser(os.Args[len(os.Args)-1]))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath)) // the built program
+	}
+	os.Exit(code)
 }
 
 func fakeBrowser(authURL string) int {
@@ -127,8 +132,16 @@ func (r *demoRun) waitLine(t *testing.T, re *regexp.Regexp, timeout time.Duratio
 func startHeadless(t *testing.T, home, cwd, browser string, extraEnv ...string) *demoRun {
 	t.Helper()
 	bin := mailmoverBinary(t)
+	// A free redirect port of its own: 3017 may be in use by a sign-in test of another
+	// package running at the same time.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
 	cmd := exec.Command(bin, "demo", "-headless", "-interval", "1s", "-login-timeout", "90s",
-		"-user", DefaultUser, "-password", DefaultPassword)
+		"-user", DefaultUser, "-password", DefaultPassword, "-redirect-port", strconv.Itoa(port))
 	cmd.Dir = cwd
 	cmd.Env = append(os.Environ(), "MAILMOVER_HOME="+home, "BROWSER="+browser,
 		"MM_DEMO_USER="+DefaultUser, "MM_DEMO_PASSWORD="+DefaultPassword)

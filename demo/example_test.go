@@ -3,6 +3,7 @@ package demo_test
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 
@@ -16,7 +17,12 @@ func ExampleStart() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
-	d, err := demo.Start(ctx, demo.Options{Home: home, Dest: filepath.Join(home, "out"), Interval: -1}, nil)
+	// RedirectPort 0 would prefer 3017; this example takes whatever port is free.
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+
+	d, err := demo.Start(ctx, demo.Options{Home: home, Dest: filepath.Join(home, "out"), Interval: -1, RedirectPort: port}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -2,9 +2,11 @@
 // signs in (XOAUTH2, OAUTHBEARER, PLAIN/LOGIN), lists and selects folders, searches,
 // streams messages with BODY.PEEK[], splits MIME parts, and applies post-actions.
 //
-// The types of the API live in this file; the work is split by concern: dial.go and
-// tls.go (connecting), auth.go and xoauth2.go (signing in), errors.go (typed errors with
-// advice), folders.go, search.go, fetch.go, mime.go, actions.go, watch.go and check.go.
+// The types of the API live in this file; the work is split by concern: dial.go, tls.go
+// and conn.go (connecting, timeouts, the wire quirks), guard.go (contexts and timeouts for
+// go-imap, which has none), auth.go and xoauth2.go (signing in), errors.go (typed errors
+// with advice), folders.go, search.go, fetch.go, mime.go and mimeparams.go, actions.go,
+// watch.go and check.go.
 package imapsrc
 
 import (

@@ -60,10 +60,21 @@ func (c *Client) signIn(ctx context.Context, forceRefresh bool) error {
 		if offered == "" {
 			offered = "none"
 		}
-		advice := "Pick a sign-in method the server offers in [security] auth."
-		if want != "PLAIN" && (has(mechs, "PLAIN") || !caps.Has(imap.CapLoginDisabled)) {
-			advice += ` For a password, set auth = "password".`
+		var fits []string
+		if has(mechs, XOAuth2) && want != XOAuth2 {
+			fits = append(fits, `"xoauth2"`)
 		}
+		if has(mechs, sasl.OAuthBearer) && want != sasl.OAuthBearer {
+			fits = append(fits, `"oauthbearer"`)
+		}
+		if want != "PLAIN" && (has(mechs, "PLAIN") || !caps.Has(imap.CapLoginDisabled)) {
+			fits = append(fits, `"password"`)
+		}
+		advice := "Set [security] auth to a method the server offers"
+		if len(fits) > 0 {
+			advice += ": " + strings.Join(fits, " or ")
+		}
+		advice += "."
 		if want == "PLAIN" && caps.Has(imap.CapLoginDisabled) && c.tlsInfo == "none" {
 			advice = "The server allows sign-in only over TLS: " + adviceInsecure
 		}

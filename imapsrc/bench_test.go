@@ -3,6 +3,7 @@ package imapsrc
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,7 +17,10 @@ import (
 
 // bigMessage describes a generated message: a text part and a base64 attachment, about
 // size bytes in all, produced on the fly so that the server holds none of it.
-type bigMessage struct{ lines int }
+type bigMessage struct {
+	lines int
+	stall bool // stop sending (but keep the connection) halfway through the body
+}
 
 const (
 	bigHead = "From: big@example.com\r\nSubject: big\r\nMIME-Version: 1.0\r\n" +
@@ -43,6 +47,13 @@ func (m bigMessage) writeTo(w io.Writer) error {
 	block := []byte(strings.Repeat(bigLine, 512))
 	left := m.lines
 	for left > 0 {
+		if m.stall && left < m.lines/2 {
+			if f, ok := w.(interface{ Flush() error }); ok {
+				f.Flush()
+			}
+			time.Sleep(time.Minute)
+			return io.ErrClosedPipe
+		}
 		n := min(left, 512)
 		if _, err := w.Write(block[:n*len(bigLine)]); err != nil {
 			return err
@@ -206,5 +217,52 @@ func TestFetchStreamsLargeMessage(t *testing.T) {
 	n, err := fetchAndWalk(ctxT(t), c)
 	if err != nil || n != msg.decoded() {
 		t.Fatalf("got %d bytes, %v; want %d", n, err, msg.decoded())
+	}
+}
+
+// A server that stops sending in the middle of a message, and a cancelled context, both
+// end Fetch promptly.
+func TestFetchStallAndCancel(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		stall  bool
+		cancel bool
+	}{{"stalled server", true, false}, {"cancelled", false, true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := newBigMessage(64 << 20)
+			msg.stall = tc.stall
+			port := streamServer(t, msg)
+			c, err := Dial(ctxT(t), Config{Host: "127.0.0.1", Port: port, TLS: tlsNone, Auth: authPassword, Username: "u",
+				Password: "p", Timeout: 500 * time.Millisecond, Logger: testLogger(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			ctx, cancel := context.WithCancel(ctxT(t))
+			defer cancel()
+			start := time.Now()
+			err = c.Fetch(ctx, 1, func(m *Message) error {
+				buf := make([]byte, 1<<20)
+				for {
+					if _, err := m.Body.Read(buf); err != nil {
+						return err
+					}
+					if tc.cancel {
+						cancel()
+					}
+					// Slow work between reads does not count against the timeout.
+					time.Sleep(time.Millisecond)
+				}
+			})
+			if took := time.Since(start); took > 10*time.Second {
+				t.Fatalf("Fetch took %s", took)
+			}
+			if tc.cancel && !errors.Is(err, context.Canceled) {
+				t.Errorf("got %v, want context.Canceled", err)
+			}
+			if tc.stall && (KindOf(err) != KindNetwork || !strings.Contains(err.Error(), "did not answer")) {
+				t.Errorf("got %v (kind %v), want a network timeout", err, KindOf(err))
+			}
+		})
 	}
 }

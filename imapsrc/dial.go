@@ -10,7 +10,6 @@ import (
 	"net"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -136,7 +135,13 @@ func dialOnce(ctx context.Context, cfg Config, forceRefresh bool) (*Client, erro
 		c.closeNow()
 		return nil, err
 	}
-	c.caps = c.ic.Caps()
+	if err := c.run(ctx, func() error { c.caps = c.ic.Caps(); return nil }); err != nil {
+		c.closeNow()
+		return nil, err
+	}
+	if c.caps == nil {
+		c.caps = imap.CapSet{}
+	}
 	return c, nil
 }
 
@@ -279,58 +284,6 @@ func (c *Client) Security() string { return c.tlsInfo }
 
 // Selected returns the state of the selected folder.
 func (c *Client) Selected() Mailbox { return c.mailbox }
-
-// guard ties one operation to ctx and to a timeout: when either fires, the connection is
-// closed (go-imap has no contexts), which aborts what is in flight. Between arm and
-// disarm the timeout runs; while the caller's own code runs (disarmed) it does not.
-type guard struct {
-	c       *Client
-	ctx     context.Context
-	timeout time.Duration
-	why     atomic.Int32 // 1: ctx done, 2: timeout
-	timer   *time.Timer
-	stop    func() bool
-}
-
-func (c *Client) newGuard(ctx context.Context, timeout time.Duration) *guard {
-	g := &guard{c: c, ctx: ctx, timeout: timeout}
-	g.stop = context.AfterFunc(ctx, func() {
-		g.why.CompareAndSwap(0, 1)
-		c.closeNow()
-	})
-	g.timer = time.AfterFunc(timeout, func() {
-		if g.why.CompareAndSwap(0, 2) {
-			c.log.Warn("IMAP server stopped answering; closing the connection", "host", c.cfg.addr(), "after", timeout)
-			c.closeNow()
-		}
-	})
-	return g
-}
-
-func (g *guard) arm()    { g.timer.Reset(g.timeout) }
-func (g *guard) disarm() { g.timer.Stop() }
-
-// done releases the guard and replaces err by ctx.Err() or a timeout error when the guard
-// closed the connection.
-func (g *guard) done(err error) error {
-	g.stop()
-	g.timer.Stop()
-	switch g.why.Load() {
-	case 1:
-		return g.ctx.Err()
-	case 2:
-		return &Error{Kind: KindNetwork, Host: g.c.cfg.addr(), Op: "wait",
-			Reason: fmt.Sprintf("the server did not answer within %s", g.timeout),
-			Advice: "Check the network; MailMover connects again on its own.", Err: err}
-	}
-	return err
-}
-
-// run runs f under a guard with the configured timeout.
-func (c *Client) run(ctx context.Context, f func() error) error {
-	g := c.newGuard(ctx, c.cfg.timeout())
-	return g.done(f())
-}
 
 // capList renders a capability set, sorted.
 func capList(caps imap.CapSet) []string {

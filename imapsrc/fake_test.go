@@ -184,7 +184,7 @@ func TestMicrosoft365Quirks(t *testing.T) {
 		{name: "UNAVAILABLE counts as a rejected token", auth: authXOAuth2, scripts: [][]step{unavailable, refreshedOK},
 			wantKind: -1, wantCalls: 2},
 		{name: "mechanism not offered", auth: authOAuthBearer, scripts: [][]step{plainOnly},
-			wantKind: KindMechanism, wantCalls: 0, wantText: []string{"OAUTHBEARER", "LOGIN, PLAIN"}},
+			wantKind: KindMechanism, wantCalls: 0, wantText: []string{"OAUTHBEARER", "LOGIN, PLAIN", `auth to a method the server offers: "password"`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			port, tr := fakeServer(t, tc.scripts...)

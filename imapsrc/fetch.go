@@ -70,10 +70,10 @@ func (c *Client) Fetch(ctx context.Context, uid uint32, fn func(*Message) error)
 		}
 	}
 	err = g.done(cmd.Close())
+	if g.why.Load() != 0 {
+		return err // the guard closed the connection: ctx.Err() or a timeout *Error
+	}
 	if fnErr != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
 		return fnErr
 	}
 	if err != nil {

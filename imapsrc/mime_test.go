@@ -223,3 +223,17 @@ func FuzzWalkParts(f *testing.F) {
 		}
 	})
 }
+
+// A long preamble before the first boundary does not lose the parts.
+func TestWalkPartsLongPreamble(t *testing.T) {
+	raw := "Content-Type: multipart/mixed; boundary=\"P\"\r\n\r\n" + strings.Repeat("preamble line\r\n", 200_000) +
+		"--P\r\nContent-Type: text/plain\r\n\r\nbody\r\n--P--\r\n"
+	var got []string
+	problems, err := WalkParts(strings.NewReader(raw), func(p *Part) error {
+		got = append(got, string(readAll(t, p.Body)))
+		return nil
+	})
+	if err != nil || len(problems) != 0 || len(got) != 1 || got[0] != "body" {
+		t.Fatalf("parts %q, problems %v, err %v", got, problems, err)
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"mailmover/internal/testenv"
 )
 
 // backends lists the servers the shared suite runs against: the in-process memimap
@@ -324,4 +326,37 @@ func TestSignInFailures(t *testing.T) {
 			}
 		})
 	})
+}
+
+// A real access token that the provider has ended (refreshing rotates the tokens and ends
+// the old access token): Dovecot refuses it, Dial refreshes once and signs in.
+func TestDovecotEndedTokenIsRefreshed(t *testing.T) {
+	b := dovecotBackend(t)
+	o := testenv.OIDC(t)
+	tok := testenv.OIDCToken(t)
+	conf := o.NativeConfig("http://127.0.0.1:49151/callback")
+	old := tok.AccessToken
+	stale := *tok
+	stale.AccessToken = ""
+	fresh, err := conf.TokenSource(context.Background(), &stale).Token() // ends `old`
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := b.config(t, authXOAuth2, tlsImplicit, "INBOX")
+	var calls atomic.Int32
+	cfg.Token = func(ctx context.Context, force bool) (string, error) {
+		calls.Add(1)
+		if force {
+			return fresh.AccessToken, nil
+		}
+		return old, nil
+	}
+	c, err := Dial(ctxT(t), cfg)
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	c.Close()
+	if calls.Load() != 2 {
+		t.Errorf("token func called %d times, want 2", calls.Load())
+	}
 }

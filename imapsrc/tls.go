@@ -116,7 +116,8 @@ func startTLS(ctx context.Context, cfg *Config, raw net.Conn, tc *tls.Config) (*
 	}
 	greet, err := readLine(br)
 	if err != nil {
-		return fail("no IMAP greeting", "Check the port; port 993 speaks implicit TLS: use tls = \"implicit\" there.", err)
+		return fail("no IMAP greeting", "A port for implicit TLS (usually 993) waits for TLS before it greets: "+
+			"use tls = \"implicit\" there, or the STARTTLS port (usually 143) with tls = \"starttls\".", err)
 	}
 	up := strings.ToUpper(greet)
 	switch {

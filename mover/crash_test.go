@@ -212,10 +212,10 @@ func testKill9(t *testing.T, tg *imapTarget, kills int) {
 				if !ok {
 					break read
 				}
-				if strings.HasPrefix(l, "saved ") {
+				switch lineKind(l) {
+				case "saved":
 					n++
-				}
-				if strings.HasPrefix(l, "idle ") {
+				case "idle":
 					break read
 				}
 			case <-timeout:
@@ -236,6 +236,19 @@ func testKill9(t *testing.T, tg *imapTarget, kills int) {
 	if n, unseen := tg.status(t, tg.folder); n != 120 || unseen != 0 {
 		t.Errorf("server: %d messages, %d unseen; want 120, 0", n, unseen)
 	}
+}
+
+// lineKind returns the event kind of an output line: "KIND text" from the test child,
+// "DATE TIME KIND text" from `mailmover run`.
+func lineKind(l string) string {
+	f := strings.Fields(l)
+	if len(f) >= 3 && len(f[0]) == 10 && strings.Count(f[0], "-") == 2 {
+		return f[2]
+	}
+	if len(f) > 0 {
+		return f[0]
+	}
+	return ""
 }
 
 func TestKill9Memimap(t *testing.T) { testKill9(t, memTarget(t), 12) }

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -167,12 +166,28 @@ func TestMemimapRunOnce(t *testing.T) {
 	h := newHarness(t)
 	tg.append(t, h.makeMail(20, 30_000, 1)...)
 	o := h.useTarget(tg, "")
+	ev := make(chan Event, 1000)
+	o.Events = ev
 	if err := runOnceOpts(t, o); err != nil {
 		t.Fatal(err)
 	}
 	h.exactlyOnce()
 	if n, unseen := tg.status(t, tg.folder); n != 20 || unseen != 0 {
 		t.Errorf("server: %d messages, %d unseen; want 20, 0", n, unseen)
+	}
+	// No secret in an event or the log.
+	close(ev)
+	for e := range ev {
+		if strings.Contains(fmt.Sprintf("%+v", e), tg.pass) {
+			t.Errorf("event carries the password: %+v", e)
+		}
+	}
+	log, err := os.ReadFile(LogPath(h.home, h.prof.Name))
+	if err != nil || !strings.Contains(string(log), `"kind":"saved"`) {
+		t.Fatalf("log: %v\n%s", err, log)
+	}
+	if strings.Contains(string(log), tg.pass) {
+		t.Error("the log holds the password")
 	}
 }
 
@@ -259,17 +274,18 @@ func TestDovecotIdlePicksUpAppend(t *testing.T) {
 			tg := mk(t)
 			h := newHarness(t)
 			o := h.useTarget(tg, "")
-			if name == "memimap" {
-				// go-imap's server does not send updates queued before IDLE starts, so an
-				// APPEND between SEARCH and IDLE would wait for the next one: poll there.
-				o.Profile.Common.Watch = store.WatchPoll
-				o.Profile.Common.PollInterval.Duration = 100 * time.Millisecond
-			}
 			ev := make(chan Event, 100)
 			o.Events = ev
 			m, err := New(o)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if name == "memimap" {
+				// go-imap's server does not send updates queued before IDLE starts, so an
+				// APPEND between SEARCH and IDLE would wait for the next one: poll there
+				// (faster than a profile may ask for).
+				m.prof.Common.Watch = store.WatchPoll
+				m.prof.Common.PollInterval.Duration = 100 * time.Millisecond
 			}
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error, 1)
@@ -302,7 +318,6 @@ type cutProxy struct {
 	max    int32
 	rnd    *rand.Rand
 	mu     sync.Mutex
-	conns  sync.WaitGroup
 }
 
 func startCutProxy(t testing.TB, target string, maxCuts int32, seed uint64) *cutProxy {
@@ -399,6 +414,3 @@ wait:
 func TestProxyCutsMemimap(t *testing.T) { testProxyCuts(t, memTarget(t)) }
 
 func TestProxyCutsDovecot(t *testing.T) { testProxyCuts(t, dovecotTarget(t)) }
-
-var _ = filepath.Join
-var _ = strings.Contains

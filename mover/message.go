@@ -68,6 +68,11 @@ type netReader struct {
 }
 
 func (n *netReader) Read(p []byte) (int, error) {
+	if n.err != nil {
+		// Never touch a broken connection's reader again: its buffer may already be in
+		// the hands of the client's own reader.
+		return 0, n.err
+	}
 	k, err := n.r.Read(p)
 	if err != nil && err != io.EOF {
 		n.err = err
@@ -187,6 +192,9 @@ func (m *Mover) fetchMessage(ctx context.Context, s *session, uid uint32) (*fetc
 				return err
 			}
 			return fail(fmt.Errorf("the message could not be parsed: %w", err))
+		}
+		if nr.err != nil {
+			return nr.err // the connection broke inside a part WalkParts skipped
 		}
 		// Read the rest (epilogue) so that the hash and the .eml cover the whole message.
 		if _, err := io.CopyBuffer(io.Discard, onlyReader{tee}, make([]byte, 32<<10)); err != nil {
@@ -351,6 +359,10 @@ func (m *Mover) processMessage(ctx context.Context, s *session, uid uint32) erro
 		m.emit(ctx, Event{Kind: KindSkipped, UID: uid, Subject: got.env.Subject, From: got.env.From,
 			Text: fmt.Sprintf("message UID %d was saved before (same content as UID %d, %s); not saved again", uid, prev.UID, prev.Time.Local().Format("2006-01-02 15:04"))})
 		return nil
+	}
+	if len(got.files) == 0 {
+		m.emit(ctx, Event{Kind: KindSkipped, UID: uid, Subject: got.env.Subject, From: got.env.From,
+			Text: fmt.Sprintf("message UID %d has nothing to save (no part matches the profile's save and attachment_mask)", uid)})
 	}
 	rec := &store.MessageRecord{Identity: got.identity, MessageID: got.env.MessageID, Folder: s.folder,
 		UIDValidity: s.uidValidity, UID: uid, Dest: s.dest.dir, Files: got.files, Time: time.Now().UTC()}

@@ -99,6 +99,9 @@ func New(o Options) (*Mover, error) {
 	if o.Profile.Destination.Folder == "" {
 		return nil, fmt.Errorf("profile %s: destination.folder is empty: set the folder the files go to", o.Profile.Name)
 	}
+	if err := o.Profile.Validate(); err != nil {
+		return nil, fmt.Errorf("profile %s: %w", o.Profile.Name, err)
+	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}

@@ -34,6 +34,7 @@ func newHarness(t testing.TB) *harness {
 	dir := t.TempDir()
 	p := store.DefaultProfile("test")
 	p.Setup.Host, p.Setup.Username = "imap.example.com", "u@example.com"
+	p.Security.Auth = store.AuthPassword
 	p.Destination.Folder = filepath.Join(dir, "dest")
 	return &harness{t: t, home: filepath.Join(dir, "home"), dest: p.Destination.Folder,
 		srv: newFakeServer(), prof: p, want: map[string]string{}, byUID: map[uint32][]string{}}
@@ -524,7 +525,7 @@ func TestMailArrivingDuringPassIsNotMissed(t *testing.T) {
 	h.exactlyOnce()
 }
 
-func TestEventsCarryNoSecretAndLogFileWritten(t *testing.T) {
+func TestLogFileWritten(t *testing.T) {
 	h := newHarness(t)
 	h.addMail(1, 1, "")
 	if err := h.runOnce(hooks{}); err != nil {

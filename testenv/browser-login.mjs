@@ -29,6 +29,8 @@ try {
     executablePath: process.env.MM_CHROMIUM || '/usr/bin/chromium',
     headless: true,
     timeout,
+    // No accessibility bridge: it would start at-spi on the test's private bus.
+    env: { ...process.env, NO_AT_BRIDGE: '1' },
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });

@@ -230,10 +230,11 @@ func (v *view) startLogin() {
 	sec := v.secretsForRun()
 	ctx, cancel := context.WithTimeout(v.ctx, loginTimeout)
 	a.loginCancel = cancel
-	t.getBox.Objects = []fyne.CanvasObject{container.NewBorder(nil, nil, nil, t.cancel, t.progress)}
+	t.getBox.Objects = []fyne.CanvasObject{container.NewHBox(
+		container.NewGridWrap(fyne.NewSize(180, t.cancel.MinSize().Height), t.progress), t.cancel)}
 	t.progress.Start()
 	t.getBox.Refresh()
-	t.getResult.SetText("Signing in… finish the sign-in in your browser.")
+	v.setLoginResult("Signing in… finish the sign-in in your browser.")
 	t.urlBox.Hide()
 	opts := LoginOptions{
 		OpenBrowser: func(u string) error {
@@ -269,10 +270,10 @@ func (v *view) startLogin() {
 		v.updateActions()
 		if err != nil {
 			if errors.Is(err, context.Canceled) {
-				t.getResult.SetText("Sign-in cancelled.")
+				v.setLoginResult("Sign-in cancelled.")
 				return
 			}
-			t.getResult.SetText("Sign-in failed.")
+			v.setLoginResult("Sign-in failed.")
 			v.showError("Sign-in failed", err)
 			return
 		}
@@ -283,7 +284,7 @@ func (v *view) startLogin() {
 		for _, w := range res.Warnings {
 			msg += "\n⚠ " + w
 		}
-		t.getResult.SetText(msg)
+		v.setLoginResult(msg)
 		v.showTokenState(TokenState{RefreshToken: res.RefreshToken, AccessToken: true, Expiry: res.Expiry})
 	})
 }

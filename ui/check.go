@@ -3,56 +3,92 @@ package ui
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"mailmover/imapsrc"
 	"mailmover/store"
 )
 
-// runCheck signs in, lists the folders, selects the profile's folder and counts the
-// matching mail, reporting each step in words.
-// TODO: use imapsrc.Check (the same check as `mailmover check`) once it is in the tree.
+// runCheck runs the same check as `mailmover check` (imapsrc.Check: sign in, list the
+// folders, select the profile's folder, count the matching mail) and puts the report
+// into plain sentences. The report is filled as far as the check got, also on error.
 func runCheck(ctx context.Context, cfg imapsrc.Config, p *store.Profile) (*CheckReport, error) {
-	rep := &CheckReport{}
-	c, err := imapsrc.Dial(ctx, cfg)
-	if err != nil {
-		rep.Lines = append(rep.Lines, fmt.Sprintf("✗ Could not connect and sign in to %s:%d as %s.", cfg.Host, cfg.Port, cfg.Username))
-		return rep, err
+	crit := checkCriteria(p)
+	rep, err := imapsrc.Check(ctx, cfg, crit)
+	out := &CheckReport{}
+	if rep == nil {
+		return out, err
 	}
-	defer c.Close()
-	rep.Lines = append(rep.Lines, fmt.Sprintf("✓ Connected to %s:%d (%s) and signed in as %s with %s.",
-		cfg.Host, cfg.Port, c.Security(), cfg.Username, c.Mechanism()))
-	folders, err := c.ListFolders(ctx)
 	if err != nil {
-		return rep, err
+		if rep.Server != "" {
+			out.Lines = append(out.Lines, fmt.Sprintf("✗ Could not finish the check of %s as %s.", rep.Server, cfg.Username))
+		}
+		return out, err
 	}
-	rep.Lines = append(rep.Lines, fmt.Sprintf("✓ The mailbox has %d folders.", len(folders)))
-	mb := c.Selected()
-	rep.Lines = append(rep.Lines, fmt.Sprintf("✓ Opened %q: %d messages.", mb.Name, mb.Messages))
-	cr := imapsrc.Criteria{UnseenOnly: p.Common.Search == store.SearchUnseen, From: p.Common.From, Subject: p.Common.Subject}
-	if p.Common.Since != "" {
-		if t, err := time.Parse("2006-01-02", p.Common.Since); err == nil {
-			cr.Since = t
+	out.Lines = append(out.Lines,
+		fmt.Sprintf("✓ Signed in to %s as %s (%s, %s) in %s.", rep.Server, cfg.Username, rep.Mechanism, rep.Security,
+			rep.Elapsed.Round(time.Millisecond)),
+		fmt.Sprintf("✓ Folder %q holds %s.", rep.Mailbox.Name, plural(int(rep.Mailbox.Messages), "message", "messages")),
+		fmt.Sprintf("✓ %s match (%s) and would be processed.", plural(rep.Matching, "message", "messages"), describeCriteria(crit)),
+		fmt.Sprintf("✓ The mailbox has %s.", plural(len(rep.Folders), "folder", "folders")))
+	out.OK = true
+	if p.Common.After == store.AfterMove && !hasFolder(rep.Folders, p.Common.MoveTo) {
+		out.OK = false
+		out.Lines = append(out.Lines, fmt.Sprintf("✗ The folder %q for \"Move to folder\" does not exist on the server: create it, or pick one of: %s.",
+			p.Common.MoveTo, folderList(rep.Folders, 8)))
+	}
+	for _, w := range rep.Warnings {
+		out.Lines = append(out.Lines, "⚠ "+w)
+	}
+	return out, nil
+}
+
+// checkCriteria is the profile's [common] search, as the mover and `mailmover check` use it.
+func checkCriteria(p *store.Profile) imapsrc.Criteria {
+	c := &p.Common
+	cr := imapsrc.Criteria{UnseenOnly: c.Search != store.SearchAll, From: c.From, Subject: c.Subject}
+	if t, err := time.Parse("2006-01-02", strings.TrimSpace(c.Since)); err == nil {
+		cr.Since = t
+	}
+	return cr
+}
+
+func describeCriteria(cr imapsrc.Criteria) string {
+	parts := []string{"all mail"}
+	if cr.UnseenOnly {
+		parts[0] = "unread mail"
+	}
+	if !cr.Since.IsZero() {
+		parts = append(parts, "since "+cr.Since.Format("2006-01-02"))
+	}
+	if cr.From != "" {
+		parts = append(parts, fmt.Sprintf("from contains %q", cr.From))
+	}
+	if cr.Subject != "" {
+		parts = append(parts, fmt.Sprintf("subject contains %q", cr.Subject))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func hasFolder(fs []imapsrc.Folder, name string) bool {
+	for _, f := range fs {
+		if f.Name == name || (strings.EqualFold(name, "INBOX") && strings.EqualFold(f.Name, "INBOX")) {
+			return true
 		}
 	}
-	res, err := c.Search(ctx, cr)
-	if err != nil {
-		return rep, err
-	}
-	rep.Lines = append(rep.Lines, fmt.Sprintf("✓ %s match the filters and would be processed.", plural(len(res.UIDs), "message", "messages")))
-	if p.Common.After == store.AfterMove {
-		found := false
-		for _, f := range folders {
-			if f.Name == p.Common.MoveTo {
-				found = true
-			}
+	return false
+}
+
+func folderList(fs []imapsrc.Folder, n int) string {
+	var names []string
+	for _, f := range fs {
+		if !f.NoSelect {
+			names = append(names, f.Name)
 		}
-		if !found {
-			rep.Lines = append(rep.Lines, fmt.Sprintf("✗ The folder %q for \"Move to folder\" does not exist on the server.", p.Common.MoveTo))
-			return rep, nil
-		}
-		rep.Lines = append(rep.Lines, fmt.Sprintf("✓ The folder %q for processed mail exists.", p.Common.MoveTo))
 	}
-	rep.OK = true
-	return rep, nil
+	if len(names) > n {
+		names = append(names[:n], "…")
+	}
+	return strings.Join(names, ", ")
 }

@@ -38,9 +38,7 @@ func (v *view) buildDestination() fyne.CanvasObject {
 	t.example.Truncation = fyne.TextTruncateEllipsis
 	t.conflict = v.newSelect(conflictLabels, nil)
 
-	names := widget.NewLabel("{filename} {name} {ext} {date} {time} {from} {subject} {uid} {messageid}  —  a \"/\" makes sub-folders")
-	names.Importance = widget.LowImportance
-	names.Wrapping = fyne.TextWrapWord
+	names := muted("{filename} {name} {ext} {date} {time} {from} {subject} {uid} {messageid} — a \"/\" makes sub-folders")
 
 	form := widget.NewForm(
 		&widget.FormItem{Text: "Folder", Widget: container.NewBorder(nil, nil, nil, choose, t.folder),

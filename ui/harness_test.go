@@ -119,14 +119,19 @@ func (h *harness) waitFor(what string, cond func() bool) {
 	}
 }
 
-// drain runs the UI work queued so far.
-func (h *harness) drain() {
+// send delivers v on ch while running queued UI work (the sender may be waiting for it).
+func send[T any](h *harness, ch chan<- T, v T) {
+	h.t.Helper()
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
 	for {
 		select {
+		case ch <- v:
+			return
 		case f := <-h.q:
 			f()
-		default:
-			return
+		case <-deadline.C:
+			h.t.Fatal("timed out sending")
 		}
 	}
 }

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -50,7 +50,6 @@ func (l *logView) build() fyne.CanvasObject {
 		func() fyne.CanvasObject {
 			tm := widget.NewLabel("00:00:00")
 			tm.TextStyle.Monospace = true
-			tm.Importance = widget.LowImportance
 			msg := widget.NewLabel("")
 			msg.Truncation = fyne.TextTruncateEllipsis
 			return container.NewBorder(nil, nil,
@@ -87,7 +86,6 @@ func (l *logView) build() fyne.CanvasObject {
 
 	l.messages, l.files, l.bytes, l.errors = counterLabel(), counterLabel(), counterLabel(), counterLabel()
 	l.shown = widget.NewLabel("")
-	l.shown.Importance = widget.LowImportance
 	counters := container.NewHBox(
 		counterBox("Messages", l.messages), counterBox("Files", l.files),
 		counterBox("Saved", l.bytes), counterBox("Errors", l.errors),
@@ -101,7 +99,8 @@ func (l *logView) build() fyne.CanvasObject {
 func (l *logView) buildStatus() fyne.CanvasObject {
 	l.statusIcon = widget.NewIcon(theme.MediaStopIcon())
 	l.status = widget.NewLabel("Stopped")
-	return container.NewHBox(l.statusIcon, l.status)
+	l.status.Truncation = fyne.TextTruncateEllipsis
+	return container.NewBorder(nil, nil, l.statusIcon, nil, l.status)
 }
 
 func counterLabel() *widget.Label {
@@ -111,9 +110,7 @@ func counterLabel() *widget.Label {
 }
 
 func counterBox(name string, value *widget.Label) fyne.CanvasObject {
-	n := widget.NewLabel(name)
-	n.Importance = widget.LowImportance
-	return container.NewHBox(n, value)
+	return container.NewHBox(muted(name), value)
 }
 
 func layoutSpacer() fyne.CanvasObject { return layout.NewSpacer() }
@@ -317,7 +314,7 @@ func eventText(ev mover.Event) string {
 		}
 	}
 	b.WriteString(firstNonEmpty(ev.Text, kindTitle(ev.Kind)))
-	if ev.UID != 0 && ev.Kind != mover.KindMessage {
+	if ev.UID != 0 && !strings.Contains(ev.Text, fmt.Sprint(ev.UID)) {
 		fmt.Fprintf(&b, " (message %d)", ev.UID)
 	}
 	if ev.Advice != "" {

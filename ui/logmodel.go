@@ -17,7 +17,7 @@ type logModel struct {
 	buf      []mover.Event // ring buffer, len <= capacity
 	start    int           // index of the oldest entry in buf
 	capacity int
-	total    int64 // events ever added (including dropped ones)
+	total    int64  // events ever added (including dropped ones)
 	version  uint64 // bumped on every change
 	shown    uint64 // the version the window shows
 	counters mover.Counters
@@ -37,6 +37,11 @@ func (m *logModel) add(ev mover.Event) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if len(m.buf) < m.capacity {
+		if len(m.buf) == cap(m.buf) { // grow, but never past the capacity
+			nb := make([]mover.Event, len(m.buf), min(2*cap(m.buf)+1, m.capacity))
+			copy(nb, m.buf)
+			m.buf = nb
+		}
 		m.buf = append(m.buf, ev)
 	} else {
 		m.buf[m.start] = ev

@@ -23,7 +23,6 @@ type oauthTab struct {
 	tokenURL     *widget.Entry
 	clientID     *widget.Entry
 	clientSecret *widget.Entry
-	secretMsg    *widget.Label
 	scope        *widget.Entry
 	scopeWarn    *widget.Label
 	redirectURI  *widget.Entry
@@ -53,8 +52,6 @@ func (v *view) buildOAuth() fyne.CanvasObject {
 		v.whenOAuth(validateURL("token URL", "https://oauth2.googleapis.com/token")))
 	t.clientID = v.newEntry("OAuth2", "Client ID", "oauth2.client_id", "00000000-0000-0000-0000-000000000000", v.whenOAuth(validateClientID))
 	t.clientSecret = v.newPassword("OAuth2", "Client secret", "oauth2.client_secret", v.validateClientSecret)
-	t.secretMsg = widget.NewLabel("")
-	t.secretMsg.Importance = widget.LowImportance
 	t.scope = v.newEntry("OAuth2", "Scope", "oauth2.scope", "https://outlook.office.com/IMAP.AccessAsUser.All offline_access", v.whenOAuth(validateScope))
 	t.scope.MultiLine = false
 	t.scopeWarn = widget.NewLabel("")
@@ -84,6 +81,7 @@ func (v *view) buildOAuth() fyne.CanvasObject {
 	t.expiry = widget.NewLabel("")
 	t.getResult = widget.NewLabel("")
 	t.getResult.Wrapping = fyne.TextWrapWord
+	t.getResult.Hide()
 
 	reg := widget.NewForm(
 		&widget.FormItem{Text: "Flow", Widget: t.flow, HintText: "Browser sign-in suits people; client credentials suit app-only Microsoft 365 access"},
@@ -93,20 +91,31 @@ func (v *view) buildOAuth() fyne.CanvasObject {
 		&widget.FormItem{Text: "Client ID", Widget: t.clientID, HintText: "The Application (client) ID of your app registration"},
 		&widget.FormItem{Text: "Client secret", Widget: t.clientSecret,
 			HintText: "Only for confidential (web) clients; leave empty for a public client. Kept in the keyring"},
-		&widget.FormItem{Text: "", Widget: t.secretMsg},
 		&widget.FormItem{Text: "Scope", Widget: t.scope, HintText: "Space-separated; offline_access gives a refresh token"},
 		&widget.FormItem{Text: "", Widget: t.scopeWarn},
 		&widget.FormItem{Text: "Redirect URI", Widget: t.redirectURI, HintText: "Exactly as registered; kept in step with the port"},
 		&widget.FormItem{Text: "Redirect port", Widget: t.redirectPort, HintText: "The local port the sign-in answer comes back to"},
 	)
-	tokens := widget.NewCard("Tokens", "Get them once with GET; MailMover refreshes them by itself.",
+	tokens := widget.NewCard("", "",
 		container.NewVBox(
-			container.NewBorder(nil, nil, nil, t.getBox, container.NewVBox(t.tokenState, t.expiry)),
+			container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), container.NewVBox(t.getBox),
+				container.NewVBox(t.tokenState, t.expiry)),
 			t.urlBox, t.getResult,
 		))
 	return tabPage("OAuth2 sign-in",
 		"The app registration MailMover signs in with. Microsoft 365 and Gmail presets fill the URLs and scope.",
-		reg, tokens)
+		tokens, reg)
+}
+
+// setLoginResult shows the outcome of GET under the token state ("" hides it).
+func (v *view) setLoginResult(text string) {
+	r := v.oauth.getResult
+	r.SetText(text)
+	if text == "" {
+		r.Hide()
+	} else {
+		r.Show()
+	}
 }
 
 // isOAuth reports whether the sign-in method uses OAuth2.

@@ -99,10 +99,20 @@ func describeError(err error) (text, advice string) {
 	if err == nil {
 		return "", ""
 	}
-	text, advice = auth.DescribeError(err)
-	if advice == "" {
-		advice = imapsrc.Advice(err)
+	var ie *imapsrc.Error
+	if errors.As(err, &ie) {
+		text, advice = ie.Reason, ie.Advice
+		if text == "" {
+			text = err.Error()
+		}
+		if ie.Kind == imapsrc.KindToken {
+			if _, a := auth.DescribeError(ie.Err); a != "" {
+				advice = a
+			}
+		}
+		return text, advice
 	}
+	text, advice = auth.DescribeError(err)
 	var ku *store.KeyringUnavailableError
 	if advice == "" && errors.As(err, &ku) {
 		advice = ku.Advice()

@@ -35,14 +35,14 @@ func presetLabel(p string) string {
 
 // Choice labels of the selects: what the window shows, and the file's value.
 var (
-	tlsLabels  = []string{"Implicit TLS (port 993)", "STARTTLS (port 143)", "None (unencrypted, local tests only)"}
-	tlsValues  = []string{store.TLSImplicit, store.TLSStartTLS, store.TLSNone}
-	authLabels = []string{"OAuth2 (XOAUTH2)", "OAuth2 (OAUTHBEARER)", "Password"}
-	authValues = []string{store.AuthXOAuth2, store.AuthOAuthBearer, store.AuthPassword}
-	flowLabels = []string{"Browser sign-in (authorization code + PKCE)", "Device code", "Client credentials (app-only)"}
-	flowValues = []string{store.FlowAuthCode, store.FlowDevice, store.FlowClientCredentials}
-	afterLabels = []string{"Mark as read", "Move to folder", "Delete", "Leave as is"}
-	afterValues = []string{store.AfterSeen, store.AfterMove, store.AfterDelete, store.AfterNone}
+	tlsLabels      = []string{"Implicit TLS (port 993)", "STARTTLS (port 143)", "None (unencrypted, local tests only)"}
+	tlsValues      = []string{store.TLSImplicit, store.TLSStartTLS, store.TLSNone}
+	authLabels     = []string{"OAuth2 (XOAUTH2)", "OAuth2 (OAUTHBEARER)", "Password"}
+	authValues     = []string{store.AuthXOAuth2, store.AuthOAuthBearer, store.AuthPassword}
+	flowLabels     = []string{"Browser sign-in (authorization code + PKCE)", "Device code", "Client credentials (app-only)"}
+	flowValues     = []string{store.FlowAuthCode, store.FlowDevice, store.FlowClientCredentials}
+	afterLabels    = []string{"Mark as read", "Move to folder", "Delete", "Leave as is"}
+	afterValues    = []string{store.AfterSeen, store.AfterMove, store.AfterDelete, store.AfterNone}
 	conflictLabels = []string{"Rename (add a number)", "Overwrite", "Skip"}
 	conflictValues = []string{store.ConflictRename, store.ConflictOverwrite, store.ConflictSkip}
 	searchLabels   = []string{"Unread mail only", "All mail"}

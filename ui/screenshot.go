@@ -2,42 +2,51 @@ package ui
 
 import (
 	"fmt"
-	"image/png"
 	"os"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
+
+	"mailmover/mover"
 )
 
-// Environment variables of the screenshot mode (used by the Xvfb test and to make the
-// README's pictures): MAILMOVER_SCREENSHOT_TAB names the tab to show, and
-// MAILMOVER_SCREENSHOT_OUT the PNG file to write; the program then exits.
+// Environment variables of the screenshot mode, used by the Xvfb test (uishot/) that
+// makes the README's pictures: MAILMOVER_SCREENSHOT_TAB names the tab to show;
+// MAILMOVER_SCREENSHOT_READY is a file the window writes ("WIDTH HEIGHT" in pixels) once
+// the tab is rendered, and waits for the test to delete (after it took the picture)
+// before it quits. MAILMOVER_SCREENSHOT_SAMPLE=1 fills the log with sample events, so
+// the Log tab's picture shows what a run looks like.
+//
+// (The window does not capture itself: under Xvfb with Mesa, fyne's Canvas.Capture
+// reads an empty front buffer, so the test grabs the X screen instead.)
 const (
-	envShotTab = "MAILMOVER_SCREENSHOT_TAB"
-	envShotOut = "MAILMOVER_SCREENSHOT_OUT"
+	envShotTab    = "MAILMOVER_SCREENSHOT_TAB"
+	envShotReady  = "MAILMOVER_SCREENSHOT_READY"
+	envShotSample = "MAILMOVER_SCREENSHOT_SAMPLE"
 )
 
 type screenshot struct {
-	tab, out string
+	tab, ready string
+	sample     bool
 }
 
 func screenshotFromEnv() *screenshot {
-	tab, out := os.Getenv(envShotTab), os.Getenv(envShotOut)
-	if tab == "" || out == "" {
+	tab, ready := os.Getenv(envShotTab), os.Getenv(envShotReady)
+	if tab == "" || ready == "" {
 		return nil
 	}
-	return &screenshot{tab: tab, out: out}
+	return &screenshot{tab: tab, ready: ready, sample: os.Getenv(envShotSample) == "1"}
 }
 
-// run waits for the window to render, selects the tab, captures the canvas, writes the
-// PNG and quits. Errors are printed and exit with status 1.
+// run waits for the window to render, selects the tab, reports readiness, waits for the
+// picture to be taken and quits. On failure it prints the reason and exits with 1.
 func (s *screenshot) run(v *view) {
 	fail := func(err error) {
 		fmt.Fprintln(os.Stderr, "mailmover: screenshot:", err)
 		os.Exit(1)
 	}
-	time.Sleep(1500 * time.Millisecond) // let the window map and the keyring answer
+	time.Sleep(1500 * time.Millisecond) // let the window map and the profile load
 	found := false
 	fyne.DoAndWait(func() {
 		for _, it := range v.tabs.Items {
@@ -46,28 +55,63 @@ func (s *screenshot) run(v *view) {
 				found = true
 			}
 		}
+		if s.sample {
+			for _, ev := range sampleEvents(time.Now()) {
+				v.log.model.add(ev)
+			}
+			v.log.flush()
+		}
 	})
 	if !found {
 		fail(fmt.Errorf("no tab %q", s.tab))
 	}
-	time.Sleep(800 * time.Millisecond)
-	done := make(chan error, 1)
-	fyne.DoAndWait(func() {
-		pic := v.win.Canvas().Capture()
-		f, err := os.Create(s.out)
-		if err != nil {
-			done <- err
-			return
-		}
-		if err := png.Encode(f, pic); err != nil {
-			f.Close()
-			done <- err
-			return
-		}
-		done <- f.Close()
-	})
-	if err := <-done; err != nil {
+	time.Sleep(1000 * time.Millisecond) // let the tab paint
+	var size fyne.Size
+	var scale float32
+	fyne.DoAndWait(func() { size, scale = v.win.Canvas().Size(), v.win.Canvas().Scale() })
+	w, h := int(size.Width*scale+0.5), int(size.Height*scale+0.5)
+	if err := os.WriteFile(s.ready, fmt.Appendf(nil, "%d %d\n", w, h), 0o600); err != nil {
 		fail(err)
 	}
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(s.ready); os.IsNotExist(err) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	fyne.Do(v.quit)
+}
+
+// sampleEvents is what a short run over two invoices looks like in the log.
+func sampleEvents(now time.Time) []mover.Event {
+	t := now.Add(-3 * time.Minute)
+	step := func() time.Time { t = t.Add(7 * time.Second); return t }
+	c := mover.Counters{}
+	evs := []mover.Event{
+		{Time: step(), Kind: mover.KindConnecting, Text: "Connecting to outlook.office365.com:993 (implicit TLS)"},
+		{Time: step(), Kind: mover.KindConnected, Text: "Signed in as invoices@contoso.example with XOAUTH2; INBOX selected"},
+		{Time: step(), Kind: mover.KindFound, Total: 3},
+		{Time: step(), Kind: mover.KindMessage, UID: 4711, From: "billing@fabrikam.example", Subject: "Invoice 2026-1187"},
+	}
+	c.Files, c.Bytes = 1, 184_320
+	evs = append(evs, mover.Event{Time: step(), Kind: mover.KindFileSaved, UID: 4711, Path: "/srv/mail-in/2026-11-28_Invoice-2026-1187.pdf", Bytes: 184_320, Counters: c})
+	c.Files, c.Bytes = 2, 196_608
+	evs = append(evs, mover.Event{Time: step(), Kind: mover.KindFileSaved, UID: 4711, Path: "/srv/mail-in/2026-11-28_Invoice-2026-1187.xml", Bytes: 12_288, Counters: c})
+	evs = append(evs, mover.Event{Time: step(), Kind: mover.KindPostAction, UID: 4711, Text: "Moved to Archive/Invoices", Counters: c})
+	c.Messages = 1
+	evs = append(evs, mover.Event{Time: step(), Kind: mover.KindMessageDone, UID: 4711, Text: "Message 4711 done", Counters: c})
+	evs = append(evs, mover.Event{Time: step(), Kind: mover.KindMessage, UID: 4712, From: "accounts@northwind.example", Subject: "Your statement", Counters: c})
+	evs = append(evs, mover.Event{Time: step(), Kind: mover.KindSkipped, UID: 4712, Text: "logo.png does not match *.pdf;*.xml", Counters: c})
+	c.Files, c.Bytes = 3, 512_000
+	evs = append(evs, mover.Event{Time: step(), Kind: mover.KindFileSaved, UID: 4712, Path: "/srv/mail-in/2026-11-28_statement.pdf", Bytes: 315_392, Counters: c})
+	c.Messages = 2
+	evs = append(evs, mover.Event{Time: step(), Kind: mover.KindMessageDone, UID: 4712, Text: "Message 4712 done", Counters: c})
+	c.Errors = 1
+	evs = append(evs, mover.Event{Time: step(), Kind: mover.KindError, UID: 4713, Text: "Message 4713: broken MIME part", Advice: "left unread; retried on the next pass", Counters: c})
+	evs = append(evs, mover.Event{Time: step(), Kind: mover.KindIdle, Text: "Waiting for new mail (IDLE)", Counters: c})
+	for i := range evs {
+		evs[i].Profile = "invoices"
+	}
+	return evs
 }

@@ -15,13 +15,12 @@ import (
 
 // securityTab is the Security tab: transport, sign-in method, password, certificates.
 type securityTab struct {
-	tls         *widget.Select
-	auth        *widget.Select
-	password    *widget.Entry
-	passwordMsg *widget.Label
-	verify      *widget.Check
-	caFile      *widget.Entry
-	lastTLS     string
+	tls      *widget.Select
+	auth     *widget.Select
+	password *widget.Entry
+	verify   *widget.Check
+	caFile   *widget.Entry
+	lastTLS  string
 }
 
 func (v *view) buildSecurity() fyne.CanvasObject {
@@ -29,8 +28,6 @@ func (v *view) buildSecurity() fyne.CanvasObject {
 	t.tls = v.newSelect(tlsLabels, v.tlsChanged)
 	t.auth = v.newSelect(authLabels, nil)
 	t.password = v.newPassword("Security", "Password", "security.password", v.validatePassword)
-	t.passwordMsg = widget.NewLabel("")
-	t.passwordMsg.Importance = widget.LowImportance
 	t.verify = widget.NewCheck("Verify the server's certificate", func(bool) { v.changed() })
 	t.caFile = v.newEntry("Security", "CA file", "security.ca_file", "/etc/ssl/private-ca.pem (optional)", validateCAFile)
 	browse := widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() {
@@ -50,7 +47,6 @@ func (v *view) buildSecurity() fyne.CanvasObject {
 			HintText: "Microsoft 365 and Gmail need OAuth2 (set it up on the OAuth2 tab)"},
 		&widget.FormItem{Text: "Password", Widget: t.password,
 			HintText: "Only for password sign-in; kept in the system keyring, never in the profile file"},
-		&widget.FormItem{Text: "", Widget: t.passwordMsg},
 		&widget.FormItem{Text: "Certificate", Widget: t.verify},
 		&widget.FormItem{Text: "CA file", Widget: container.NewBorder(nil, nil, nil, browse, t.caFile),
 			HintText: "An extra PEM bundle for a server with a private certificate authority"},
@@ -99,28 +95,15 @@ func (v *view) fillSecurity(p *store.Profile) {
 	t.caFile.SetText(p.Security.CAFile)
 }
 
-// updateSecretHints shows whether the keyring holds a password / client secret, without
-// ever showing a value.
+// updateSecretHints says in the placeholders whether the keyring holds a password /
+// client secret, without ever showing a value.
 func (v *view) updateSecretHints() {
-	pw := &v.security
-	switch {
-	case pw.password.Text != "":
-		pw.passwordMsg.SetText("A new password will be saved to the keyring on Save.")
-	case v.stored[secretPassword]:
-		pw.passwordMsg.SetText("A password is stored in the keyring. Type to replace it.")
-	default:
-		pw.passwordMsg.SetText("No password stored.")
+	stored := func(kind, none string) string {
+		if v.stored[kind] {
+			return "•••••••• stored in the keyring — type to replace"
+		}
+		return none
 	}
-	pw.password.SetPlaceHolder(map[bool]string{true: "•••••••• (stored)", false: ""}[v.stored[secretPassword]])
-
-	o := &v.oauth
-	switch {
-	case o.clientSecret.Text != "":
-		o.secretMsg.SetText("A new client secret will be saved to the keyring on Save.")
-	case v.stored[secretClientSecret]:
-		o.secretMsg.SetText("A client secret is stored in the keyring. Type to replace it.")
-	default:
-		o.secretMsg.SetText("No client secret stored (right for public clients).")
-	}
-	o.clientSecret.SetPlaceHolder(map[bool]string{true: "•••••••• (stored)", false: "optional"}[v.stored[secretClientSecret]])
+	v.security.password.SetPlaceHolder(stored(secretPassword, "not stored"))
+	v.oauth.clientSecret.SetPlaceHolder(stored(secretClientSecret, "optional — not stored"))
 }

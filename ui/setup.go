@@ -38,7 +38,6 @@ func (v *view) buildSetup() fyne.CanvasObject {
 	t.folder.OnChanged = func(string) { v.changed() }
 	v.fields = append(v.fields, &field{tab: "Setup", label: "Folder", key: "setup.folder", entry: &t.folder.Entry})
 	t.foldersState = widget.NewLabel("")
-	t.foldersState.Importance = widget.LowImportance
 	t.loadFolders = widget.NewButtonWithIcon("Load from server", theme.ViewRefreshIcon(), v.loadFolders)
 
 	form := widget.NewForm(
@@ -127,6 +126,14 @@ func (v *view) loadFolders() {
 	})
 }
 
+// muted is secondary text in the colour of the form hints, wrapped.
+func muted(text string) *widget.RichText {
+	rt := widget.NewRichText(&widget.TextSegment{Text: text,
+		Style: widget.RichTextStyle{ColorName: theme.ColorNamePlaceHolder, Inline: true}})
+	rt.Wrapping = fyne.TextWrapWord
+	return rt
+}
+
 func itoa(n int) string {
 	if n == 0 {
 		return ""
@@ -138,10 +145,7 @@ func itoa(n int) string {
 func tabPage(title, intro string, parts ...fyne.CanvasObject) fyne.CanvasObject {
 	head := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	head.SizeName = theme.SizeNameSubHeadingText
-	sub := widget.NewLabel(intro)
-	sub.Wrapping = fyne.TextWrapWord
-	sub.Importance = widget.LowImportance
-	objs := []fyne.CanvasObject{head, sub, widget.NewSeparator()}
+	objs := []fyne.CanvasObject{container.NewVBox(head, muted(intro)), widget.NewSeparator()}
 	objs = append(objs, parts...)
 	return container.NewVScroll(container.NewPadded(container.NewVBox(objs...)))
 }

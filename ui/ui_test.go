@@ -236,8 +236,8 @@ func TestSaveWritesProfileAndSecrets(t *testing.T) {
 	if v.security.password.Text != "" || v.oauth.clientSecret.Text != "" {
 		t.Error("typed secrets must be cleared from the form after Save")
 	}
-	if !strings.Contains(v.security.passwordMsg.Text, "stored in the keyring") {
-		t.Errorf("password state = %q", v.security.passwordMsg.Text)
+	if !strings.Contains(v.security.password.PlaceHolder, "stored in the keyring") {
+		t.Errorf("password placeholder = %q", v.security.password.PlaceHolder)
 	}
 	if strings.HasPrefix(h.win.Title(), "•") || v.act.unsaved.Text != "" {
 		t.Errorf("title %q / label %q still show unsaved changes", h.win.Title(), v.act.unsaved.Text)
@@ -325,7 +325,7 @@ func TestGetShowsProgressSuccessAndFailure(t *testing.T) {
 	if v.oauth.getBox.Objects[0] == v.oauth.get {
 		t.Error("GET button should be replaced by progress + Cancel")
 	}
-	release <- nil
+	send(h, release, nil)
 	h.waitFor("sign-in to end", func() bool { return !v.loginRunning() })
 	if v.oauth.tokenState.Text != "Refresh token: held" {
 		t.Errorf("token state = %q", v.oauth.tokenState.Text)
@@ -336,7 +336,7 @@ func TestGetShowsProgressSuccessAndFailure(t *testing.T) {
 
 	// Failure: a dialog with the error and its advice.
 	test.Tap(v.oauth.get)
-	release <- &auth.ReauthError{Err: errors.New("invalid_grant")}
+	send[error](h, release, &auth.ReauthError{Err: errors.New("invalid_grant")})
 	h.waitFor("the failure", func() bool { return !v.loginRunning() })
 	text, advice := describeError(&auth.ReauthError{Err: errors.New("invalid_grant")})
 	if !strings.Contains(v.lastDialog, text) || (advice != "" && !strings.Contains(v.lastDialog, advice)) {

@@ -1,0 +1,415 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"mailmover/bench"
+)
+
+// common is the configuration every subcommand shares.
+type common struct {
+	dir       string // working folder (runs, manifests)
+	mailmover string // the mailmover binary
+	seed      uint64
+	keep      bool // keep each run's files
+}
+
+func (c *common) flags(fs interface {
+	StringVar(*string, string, string, string)
+	Uint64Var(*uint64, string, uint64, string)
+	BoolVar(*bool, string, bool, string)
+}) {
+	def := os.Getenv("MM_BENCH_DIR")
+	if def == "" {
+		def = filepath.Join(os.TempDir(), "mailmover-bench")
+	}
+	fs.StringVar(&c.dir, "dir", def, "working folder for runs and manifests (MM_BENCH_DIR)")
+	fs.StringVar(&c.mailmover, "mailmover", filepath.Join(def, "bin", "mailmover"), "the mailmover binary")
+	fs.Uint64Var(&c.seed, "seed", 1, "seed of the generated mailbox")
+	fs.BoolVar(&c.keep, "keep", false, "keep each run's files (default: delete after verifying)")
+}
+
+func cmdSeed(ctx context.Context, args []string) error {
+	fs := newFlags("seed")
+	var c common
+	c.flags(fs)
+	n := fs.Int("n", 2000, "messages")
+	folder := fs.String("folder", "Bench", "folder to seed")
+	fs.Parse(args)
+	srv, err := bench.ServerFromEnv()
+	if err != nil {
+		return err
+	}
+	_, err = srv.Seed(bench.DefaultSpec(c.seed, *n, "m"), *folder, filepath.Join(c.dir, "manifest-"+*folder+".json"), logf)
+	return err
+}
+
+func cmdUpper(ctx context.Context, args []string) error {
+	fs := newFlags("upper")
+	folder := fs.String("folder", "Bench", "folder to fetch")
+	batch := fs.Int("batch", 500, "messages per FETCH command")
+	out := fs.String("o", "", "write the result here (else stdout)")
+	fs.Parse(args)
+	srv, err := bench.ServerFromEnv()
+	if err != nil {
+		return err
+	}
+	res, err := srv.UpperBound(ctx, *folder, *batch)
+	if err != nil {
+		return err
+	}
+	line := fmt.Sprintf("%d msgs, %.0f MB\n", res.Messages, float64(res.Bytes)/1e6)
+	if *out == "" {
+		_, err = os.Stdout.WriteString(line)
+		return err
+	}
+	return os.WriteFile(*out, []byte(line), 0o644)
+}
+
+// sample is one timed run.
+type sample struct {
+	Runner  string
+	Rep     int
+	Res     bench.ProcResult
+	Verdict string
+	Load    string // load average before the run
+	Err     error
+}
+
+func (s sample) msgsPerSec(n int) float64 { return float64(n) / s.Res.Wall.Seconds() }
+func (s sample) mbPerSec(b int64) float64 { return float64(b) / 1e6 / s.Res.Wall.Seconds() }
+
+// runSet runs each runner reps times from a cold state, rotating the order each round.
+func runSet(ctx context.Context, c *common, env *bench.Env, runners []bench.Runner, reps int, tag string) ([]sample, error) {
+	var out []sample
+	for rep := range reps {
+		order := slices.Clone(runners)
+		k := rep % len(order)
+		order = append(order[k:], order[:k]...)
+		for _, r := range order {
+			if ctx.Err() != nil {
+				return out, ctx.Err()
+			}
+			dir := filepath.Join(c.dir, "runs", fmt.Sprintf("%s-%s-%d", tag, r.Name, rep+1))
+			os.RemoveAll(dir)
+			if err := os.MkdirAll(dir, 0o700); err != nil {
+				return out, err
+			}
+			job, err := r.Prepare(dir)
+			if err != nil {
+				return out, fmt.Errorf("%s: %w", r.Name, err)
+			}
+			dropCaches()
+			s := sample{Runner: r.Name, Rep: rep + 1, Load: bench.LoadAvg()}
+			s.Res = bench.RunTimed(ctx, filepath.Join(dir, "run.log"), job.Env, dir, job.Argv[0], job.Argv[1:]...)
+			s.Err = s.Res.Err
+			if s.Err == nil {
+				s.Verdict, s.Err = job.Verify()
+			}
+			status := "ok"
+			if s.Err != nil {
+				status = "FAILED: " + s.Err.Error()
+			}
+			logf("%-6s rep %d %-12s %7.2f s  %6.1f msg/s  %6.1f MB/s  rss %4d MB  load %s  %s  %s",
+				tag, rep+1, r.Name, s.Res.Wall.Seconds(), s.msgsPerSec(env.Manifest.Spec.N), s.mbPerSec(env.Manifest.TotalBytes),
+				s.Res.MaxRSSKB/1024, s.Load, s.Verdict, status)
+			out = append(out, s)
+			if !c.keep && s.Err == nil {
+				os.RemoveAll(dir)
+			}
+		}
+	}
+	return out, nil
+}
+
+// dropCaches flushes dirty pages of the previous run so that its writeback does not land
+// on the next one (the server's files stay cached: every client reads them warm).
+func dropCaches() { syscall.Sync() }
+
+// setSecret stores the bench password for profile in the keyring through mailmover
+// itself (so the keyring it reads is the one it writes).
+func setSecret(c *common, profile, password string) error {
+	cmd := exec.Command(c.mailmover, "secret", "set", "-profile", profile, "password")
+	cmd.Env = append(os.Environ(), "MAILMOVER_HOME="+filepath.Join(c.dir, "secret-home"))
+	cmd.Stdin = strings.NewReader(password)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("mailmover secret set -profile %s: %w: %s (is a Secret Service running? scripts/bench.sh starts one)", profile, err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+func cmdBench(ctx context.Context, which string, args []string) error {
+	fs := newFlags(which)
+	var c common
+	c.flags(fs)
+	n := fs.Int("n", 2000, "messages in the benchmark mailbox")
+	reps := fs.Int("reps", 3, "repetitions of each client (alternating)")
+	batch := fs.Int("batch", 500, "upper bound: messages per FETCH")
+	only := fs.String("runners", "mailmover,mbsync,offlineimap,fetchmail,upper-bound", "clients to run, comma-separated")
+	bigSize := fs.Int("size", 200_000_000, "mem: size of the one attachment in bytes")
+	appends := fs.Int("appends", 100, "idle: number of APPENDs")
+	reportPath := fs.String("report", "", "write the Markdown report here (all: docs/benchmarks.md)")
+	fs.Parse(args)
+	if which == "all" && *reportPath == "" {
+		*reportPath = "docs/benchmarks.md"
+	}
+	srv, err := bench.ServerFromEnv()
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(c.dir, 0o755); err != nil {
+		return err
+	}
+	rep := &report{Started: time.Now(), N: *n, Reps: *reps, Batch: *batch, Seed: c.seed, LoadStart: bench.LoadAvg()}
+	baseEnv := os.Environ()
+	var selected []string
+	for _, r := range strings.Split(*only, ",") {
+		selected = append(selected, strings.TrimSpace(r))
+	}
+	if slices.Contains(selected, "mailmover") || which == "idle" || which == "all" {
+		if _, err := os.Stat(c.mailmover); err != nil {
+			return fmt.Errorf("mailmover binary: %w (build it: go build -o %s .)", err, c.mailmover)
+		}
+		for _, p := range []string{"bench", "benchbig", "benchidle"} {
+			if err := setSecret(&c, p, srv.Password); err != nil {
+				return err
+			}
+		}
+	}
+	pick := func(env *bench.Env) []bench.Runner {
+		var out []bench.Runner
+		for _, r := range env.Runners() {
+			if slices.Contains(selected, r.Name) {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+
+	if which == "compare" || which == "all" {
+		m, err := srv.Seed(bench.DefaultSpec(c.seed, *n, "m"), "Bench", filepath.Join(c.dir, fmt.Sprintf("manifest-Bench.json")), logf)
+		if err != nil {
+			return err
+		}
+		env := &bench.Env{Server: srv, Folder: "Bench", Manifest: m, Mailmover: c.mailmover, Self: self, Batch: *batch, BaseEnv: baseEnv}
+		rep.Manifest = m
+		// Warm the server (indexes, page cache) once for everybody; not counted.
+		logf("warm-up: one upper-bound pass over Bench (not counted)")
+		if _, err := srv.UpperBound(ctx, "Bench", *batch); err != nil {
+			return fmt.Errorf("warm-up: %w", err)
+		}
+		rep.Compare, err = runSet(ctx, &c, env, pick(env), *reps, "bench")
+		if err != nil {
+			return err
+		}
+	}
+	if which == "mem" || which == "all" {
+		spec := bench.Spec{Seed: c.seed, N: 1, MinAtt: 1, MaxAtt: 1, MinSize: *bigSize, MaxSize: *bigSize, Prefix: "big"}
+		m, err := srv.Seed(spec, "Big", filepath.Join(c.dir, "manifest-Big.json"), logf)
+		if err != nil {
+			return err
+		}
+		rep.BigManifest = m
+		env := &bench.Env{Server: srv, Folder: "Big", Manifest: m, Mailmover: c.mailmover, Self: self, Batch: *batch, BaseEnv: baseEnv}
+		rep.Mem, err = runSet(ctx, &c, env, pick(env), 1, "mem")
+		if err != nil {
+			return err
+		}
+	}
+	if which == "idle" || which == "all" {
+		rep.Idle, err = idleBench(ctx, &c, srv, *appends)
+		if err != nil {
+			return err
+		}
+	}
+	rep.Finished = time.Now()
+	rep.LoadEnd = bench.LoadAvg()
+	text := rep.markdown()
+	fmt.Println(rep.table())
+	if *reportPath != "" {
+		if err := os.WriteFile(*reportPath, []byte(text), 0o644); err != nil {
+			return err
+		}
+		logf("wrote %s", *reportPath)
+	}
+	var failed []string
+	for _, set := range [][]sample{rep.Compare, rep.Mem} {
+		for _, s := range set {
+			if s.Err != nil {
+				failed = append(failed, fmt.Sprintf("%s rep %d: %v", s.Runner, s.Rep, s.Err))
+			}
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%d run(s) failed:\n  %s", len(failed), strings.Join(failed, "\n  "))
+	}
+	return nil
+}
+
+// idleResult is the IDLE pickup benchmark's outcome.
+type idleResult struct {
+	Latencies []time.Duration // APPEND OK → file under its final name, one per pickup
+	Missed    int             // appends whose file did not appear within the timeout
+	RSSKB     int64
+	Load      string
+}
+
+// idleBench runs `mailmover run` (watching with IDLE) and times APPEND OK → file.
+func idleBench(ctx context.Context, c *common, srv bench.Server, appends int) (*idleResult, error) {
+	res := &idleResult{Load: bench.LoadAvg()}
+	dir := filepath.Join(c.dir, "runs", "idle")
+	os.RemoveAll(dir)
+	home, dest := filepath.Join(dir, "home"), filepath.Join(dir, "dest")
+	if err := os.MkdirAll(dest, 0o755); err != nil {
+		return nil, err
+	}
+	if err := srv.Recreate("Idle"); err != nil {
+		return nil, err
+	}
+	env := &bench.Env{Server: srv}
+	p := env.Profile("benchidle", "Idle", dest)
+	p.Common.Search, p.Common.After, p.Common.Watch = "unseen", "seen", "idle"
+	if err := bench.WriteProfile(home, p); err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(dir, "run.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
+	cmd := exec.Command(c.mailmover, "run", "-profile", "benchidle")
+	cmd.Env = append(os.Environ(), "MAILMOVER_HOME="+home)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	stopMover := func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+		if cmd.ProcessState != nil {
+			if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+				res.RSSKB = ru.Maxrss
+			}
+		}
+	}
+	defer func() {
+		if cmd.ProcessState == nil {
+			stopMover()
+		}
+	}()
+	// Wait until the mover reports that it waits for new mail.
+	if err := waitForLine(ctx, logPath, "waiting for new mail", 30*time.Second, exited); err != nil {
+		return nil, fmt.Errorf("mailmover run did not start watching: %w (log: %s)", err, logPath)
+	}
+	conn, err := srv.Dial()
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	g := &bench.Generator{Spec: bench.Spec{Seed: c.seed, N: appends, MinAtt: 1, MaxAtt: 1, MinSize: 20_000, MaxSize: 20_000, Prefix: "idle"}}
+	r := rand.New(rand.NewPCG(c.seed, 77))
+	for i := range appends {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		raw, info := g.Message(i)
+		target := filepath.Join(dest, info.Attachments[0].Name)
+		if err := bench.AppendOne(conn, "Idle", raw); err != nil {
+			return nil, err
+		}
+		t0 := time.Now()
+		deadline := t0.Add(10 * time.Second)
+		for {
+			if _, err := os.Stat(target); err == nil {
+				res.Latencies = append(res.Latencies, time.Since(t0))
+				break
+			}
+			if time.Now().After(deadline) {
+				res.Missed++
+				break
+			}
+			time.Sleep(500 * time.Microsecond)
+		}
+		// Let the mover go back to IDLE (its post-action and checkpoint) before the next.
+		time.Sleep(time.Duration(150+r.IntN(150)) * time.Millisecond)
+	}
+	stopMover()
+	logf("idle: %d pickups, p50 %v, p95 %v, max %v, missed %d, rss %d MB", len(res.Latencies),
+		pct(res.Latencies, 50), pct(res.Latencies, 95), pct(res.Latencies, 100), res.Missed, res.RSSKB/1024)
+	if !c.keep {
+		os.RemoveAll(dir)
+	}
+	return res, nil
+}
+
+// waitForLine waits until file contains text.
+func waitForLine(ctx context.Context, path, text string, timeout time.Duration, exited <-chan error) error {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(path); err == nil && strings.Contains(string(b), text) {
+			return nil
+		}
+		select {
+		case err := <-exited:
+			return fmt.Errorf("it exited: %v", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return errors.New("timed out")
+}
+
+// pct returns the p-th percentile (nearest rank) of ds.
+func pct(ds []time.Duration, p int) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	k := (p*len(s) + 99) / 100
+	k = max(1, min(k, len(s)))
+	return s[k-1]
+}
+
+// tailLines returns the last n lines of a file (for error messages).
+func tailLines(path string, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if len(lines) > n {
+			lines = lines[1:]
+		}
+	}
+	return strings.Join(lines, "\n")
+}
