@@ -31,11 +31,14 @@ provider:
 ## test: setup, then inside a private D-Bus session: keyring, Xvfb, Dovecot + provider,
 ## gofmt, go vet, staticcheck, go test -race; the servers are always stopped.
 ## One run at a time per working tree (flock). PKGS=./internal/... limits vet/staticcheck/test.
+## TESTFLAGS=-v (or -run X) goes to go test.
 PKGS ?= ./...
+TESTFLAGS ?=
 test: export MM_TEST_PKGS = $(PKGS)
+test: export MM_TEST_FLAGS = $(TESTFLAGS)
 test: setup provider
 	@mkdir -p $(BIN)
-	flock -w 3600 $(BIN)/.test.lock dbus-run-session -- scripts/test-in-session.sh
+	MM_TESTENV_LOCKED=1 flock -o -w 3600 $(BIN)/.test.lock dbus-run-session -- scripts/test-in-session.sh
 
 ## testenv-up / testenv-down: the real servers by hand (then: . testenv/run/env.sh)
 testenv-up: provider

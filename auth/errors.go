@@ -183,6 +183,8 @@ func DescribeError(err error) (text, advice string) {
 		}
 		adv := "Sign in again: press GET in the window, or run 'mailmover login -profile PROFILE'."
 		if a := adviceFor(ra.Code, ra.Description); a != "" {
+			// The code's advice already says "Sign in again."; add only where to do it.
+			a = strings.TrimSuffix(strings.TrimSpace(a), " Sign in again.")
 			adv = a + " " + adv
 		}
 		return text, adv

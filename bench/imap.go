@@ -166,7 +166,8 @@ type UpperResult struct {
 }
 
 // UpperBound fetches every message's BODY.PEEK[] of folder in batches of batch messages
-// and discards it: the most a single connection can get out of the server.
+// and discards it: the most a single connection can get out of the server. batch <= 0
+// fetches one message per command pair instead (envelope, then body), for comparison.
 func (s Server) UpperBound(ctx context.Context, folder string, batch int) (UpperResult, error) {
 	var res UpperResult
 	c, err := s.Dial()
@@ -180,6 +181,34 @@ func (s Server) UpperBound(ctx context.Context, folder string, batch int) (Upper
 	}
 	total := sel.NumMessages
 	buf := make([]byte, 256<<10)
+	if batch <= 0 {
+		// One message at a time, as a per-message client does: its envelope and size
+		// first, then its body (two round trips per message).
+		for seq := uint32(1); seq <= total; seq++ {
+			set := imap.SeqSetNum(seq)
+			if _, err := c.Fetch(set, &imap.FetchOptions{UID: true, RFC822Size: true, Envelope: true, Flags: true, InternalDate: true}).Collect(); err != nil {
+				return res, err
+			}
+			cmd := c.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
+			for m := cmd.Next(); m != nil; m = cmd.Next() {
+				for item := m.Next(); item != nil; item = m.Next() {
+					if bs, ok := item.(imapclient.FetchItemDataBodySection); ok && bs.Literal != nil {
+						n, err := io.CopyBuffer(io.Discard, onlyReader{bs.Literal}, buf)
+						res.Bytes += n
+						if err != nil {
+							cmd.Close()
+							return res, err
+						}
+						res.Messages++
+					}
+				}
+			}
+			if err := cmd.Close(); err != nil {
+				return res, err
+			}
+		}
+		return res, c.Logout().Wait()
+	}
 	for first := uint32(1); first <= total; first += uint32(batch) {
 		if ctx.Err() != nil {
 			return res, ctx.Err()

@@ -34,6 +34,11 @@ func SourceConfig(p *store.Profile, sec store.Secrets, logger *slog.Logger) (ima
 		Folder:            p.Setup.Folder,
 		Logger:            logger,
 	}
+	if cfg.CAFile != "" {
+		if ca, err := store.ExpandPath(cfg.CAFile); err == nil {
+			cfg.CAFile = ca
+		}
+	}
 	if cfg.Folder == "" {
 		cfg.Folder = "INBOX"
 	}

@@ -12,17 +12,18 @@
 //  1. Fetch (BODY.PEEK[], never sets \Seen). While the raw message streams in it is
 //     hashed, parsed (imapsrc.WalkParts), and every part to save is written to a
 //     temporary file ".mailmover-tmp-<profile hash>-<random>" in the destination's top
-//     folder, then fsynced. The .eml, if wanted, is the same stream (io.TeeReader).
-//     Nothing has a final name yet; a crash here leaves only temporary files, which the
-//     next start deletes (the message is not done, so it is fetched again).
+//     folder. The .eml, if wanted, is the same stream (io.TeeReader). Nothing has a
+//     final name yet; a crash here leaves only temporary files, which the next start
+//     deletes (the message is not done, so it is fetched again).
 //  2. Identity check. A message whose identity is already done (same content under a new
 //     UIDVALIDITY, or found again by search = "all") is not saved again: its temporary
 //     files are deleted, the post-action is applied and the UID recorded done.
-//  3. Commit. Final names are chosen (template, safe names, on_conflict against the
-//     destination and against the other parts of the message) and a commit record —
-//     identity, UID, temporary and final names, each file's SHA-256 — is appended to the
-//     journal and fsynced. From here on the message's files are never written again:
-//     after a crash they are finished from the record.
+//  3. Commit. The temporary files are fsynced; final names are chosen (template, safe
+//     names, on_conflict against the destination, the other parts of the message and
+//     the other messages of the batch) and a commit record — identity, UID, temporary
+//     and final names, each file's SHA-256 — is appended to the journal and fsynced.
+//     From here on the message's files are never written again: after a crash they are
+//     finished from the record.
 //  4. Place. Each temporary file gets its final name: a hard link (never replaces;
 //     "rename" and "skip") or a rename ("overwrite"), then the temporary name is removed
 //     and the folders are fsynced. Every case is recognised after a crash: temporary
@@ -35,6 +36,14 @@
 //  6. Done. A done record (UID done, final names) is appended. It need not be fsynced at
 //     once: if a crash loses it, the message is still committed, and the next start
 //     applies the post-action again (step 5) and writes it.
+//
+// Messages are fetched one after another (steps 1–2) and committed in batches (up to 32
+// messages, 64 MB or one second, and always at the end of a search's list): the batch's
+// temporary files are fsynced in parallel, its commit records share one journal fsync and
+// its renames one fsync per folder. That changes no step's order for any message; it
+// only shares the syncs. When the connection breaks or a stop is asked for, the messages
+// already fetched are still committed and put into place; their post-actions follow on
+// the next connection.
 //
 // On start, before connecting, every committed message's files are put into place (step
 // 4), and this profile's temporary files that no commit refers to are deleted. After

@@ -61,20 +61,28 @@ func (m *Mover) step(name string, uid uint32) error {
 }
 
 // netReader remembers a read error of the wire, so that a broken connection is told
-// apart from a broken message or a full disk.
+// apart from a broken message or a full disk. After the first error or EOF it never
+// reads the wire again: the IMAP client's own reader owns the connection's buffer from
+// then on (a cut connection can also end a literal early with a plain EOF; Fetch then
+// reports the cut).
 type netReader struct {
 	r   io.Reader
-	err error
+	err error // a read error other than EOF
+	eof bool
 }
 
 func (n *netReader) Read(p []byte) (int, error) {
 	if n.err != nil {
-		// Never touch a broken connection's reader again: its buffer may already be in
-		// the hands of the client's own reader.
 		return 0, n.err
 	}
+	if n.eof {
+		return 0, io.EOF
+	}
 	k, err := n.r.Read(p)
-	if err != nil && err != io.EOF {
+	switch {
+	case err == io.EOF:
+		n.eof = true
+	case err != nil:
 		n.err = err
 	}
 	return k, err
@@ -210,9 +218,6 @@ func (m *Mover) fetchMessage(ctx context.Context, s *session, uid uint32) (*fetc
 		got.identity = hex.EncodeToString(h.Sum(nil))
 		if eml != nil {
 			err := emlBuf.Flush()
-			if err == nil {
-				err = eml.f.Sync()
-			}
 			if cerr := eml.f.Close(); err == nil {
 				err = cerr
 			}
@@ -319,140 +324,6 @@ func (m *Mover) filterOut(env imapsrc.Envelope) string {
 		}
 	}
 	return ""
-}
-
-// processMessage does one message from fetch to checkpoint. A *messageError means this
-// message failed; any other error means the connection (or the run) ended.
-func (m *Mover) processMessage(ctx context.Context, s *session, uid uint32) error {
-	if rec := s.pending[uid]; rec != nil {
-		// Files already in place from an earlier try; only the post-action is missing.
-		return m.finishCommitted(ctx, s, rec, uid)
-	}
-	got, err := m.fetchMessage(ctx, s, uid)
-	if err != nil {
-		return err
-	}
-	if got.filtered != "" {
-		s.filtered[uid] = true
-		m.emit(ctx, Event{Kind: KindSkipped, UID: uid, Subject: got.env.Subject, From: got.env.From,
-			Text: "message UID " + strconv.FormatUint(uint64(uid), 10) + " skipped: " + got.filtered})
-		return nil
-	}
-	if err := m.step(stepFetched, uid); err != nil {
-		return err
-	}
-	st := s.state.State()
-	if prev := st.Messages[got.identity]; prev != nil {
-		for _, f := range got.files {
-			s.dest.removeTemp(f.Temp)
-		}
-		if prev.Status == store.StatusCommitted {
-			return m.finishCommitted(ctx, s, prev, uid)
-		}
-		// The same message was saved before (another UID, an earlier UIDVALIDITY).
-		if err := m.postAction(ctx, s, uid); err != nil {
-			return err
-		}
-		if err := s.state.MarkUID(s.folder, s.uidValidity, uid); err != nil {
-			return err
-		}
-		m.emit(ctx, Event{Kind: KindSkipped, UID: uid, Subject: got.env.Subject, From: got.env.From,
-			Text: fmt.Sprintf("message UID %d was saved before (same content as UID %d, %s); not saved again", uid, prev.UID, prev.Time.Local().Format("2006-01-02 15:04"))})
-		return nil
-	}
-	if len(got.files) == 0 {
-		m.emit(ctx, Event{Kind: KindSkipped, UID: uid, Subject: got.env.Subject, From: got.env.From,
-			Text: fmt.Sprintf("message UID %d has nothing to save (no part matches the profile's save and attachment_mask)", uid)})
-	}
-	rec := &store.MessageRecord{Identity: got.identity, MessageID: got.env.MessageID, Folder: s.folder,
-		UIDValidity: s.uidValidity, UID: uid, Dest: s.dest.dir, Files: got.files, Time: time.Now().UTC()}
-	s.dest.planNames(rec.Files, m.prof.Destination.OnConflict)
-	if err := s.state.Commit(rec); err != nil {
-		return msgErr(err, "")
-	}
-	s.pending[uid] = rec
-	if err := m.step(stepCommitted, uid); err != nil {
-		return err
-	}
-	return m.finishCommitted(ctx, s, rec, uid)
-}
-
-// finishCommitted puts a committed message's files into place (again: every step copes
-// with having been done before), applies the post-action to uid and records the message
-// done.
-func (m *Mover) finishCommitted(ctx context.Context, s *session, rec *store.MessageRecord, uid uint32) error {
-	if err := m.placeFiles(ctx, s.dest, rec); err != nil {
-		if errors.Is(err, errTempGone) {
-			delete(s.pending, uid)
-			if derr := s.state.Drop(rec.Identity); derr != nil {
-				return msgErr(derr, "")
-			}
-		}
-		return err
-	}
-	if err := m.step(stepPlaced, uid); err != nil {
-		return err
-	}
-	if err := m.postAction(ctx, s, uid); err != nil {
-		return err
-	}
-	if err := m.step(stepPostAction, uid); err != nil {
-		return err
-	}
-	rec.UID, rec.UIDValidity, rec.Folder = uid, s.uidValidity, s.folder
-	if err := s.state.Done(rec); err != nil {
-		return msgErr(err, "")
-	}
-	delete(s.pending, uid)
-	m.cnt.Messages++
-	m.emit(ctx, Event{Kind: KindMessageDone, UID: uid, Text: fmt.Sprintf("message UID %d done", uid)})
-	return m.step(stepDone, uid)
-}
-
-// placeFiles renames a committed message's temporary files to their final names and
-// syncs the folders. Files already placed (an earlier try) are recognised.
-func (m *Mover) placeFiles(ctx context.Context, d *dest, rec *store.MessageRecord) error {
-	dirs := map[string]bool{".": true}
-	for i := range rec.Files {
-		f := &rec.Files[i]
-		if f.Temp == "" {
-			continue // placed in an earlier try
-		}
-		if err := d.place(f, m.prof.Destination.OnConflict); err != nil {
-			return msgErr(fmt.Errorf("putting %s into place: %w", d.abs(f.Path), err), "")
-		}
-		if f.Skipped == "" {
-			dirs[parentDir(f.Path)] = true
-		}
-	}
-	for dir := range dirs {
-		if err := d.syncDir(dir); err != nil {
-			return msgErr(err, "")
-		}
-	}
-	for i := range rec.Files {
-		f := &rec.Files[i]
-		if f.Temp == "" {
-			continue
-		}
-		f.Temp = ""
-		if f.Skipped != "" {
-			m.emit(ctx, Event{Kind: KindSkipped, UID: rec.UID, Path: d.abs(f.Path), Text: "file " + d.abs(f.Path) + " not written: " + f.Skipped})
-			continue
-		}
-		m.cnt.Files++
-		m.cnt.Bytes += f.Bytes
-		m.emit(ctx, Event{Kind: KindFileSaved, UID: rec.UID, Path: d.abs(f.Path), Bytes: f.Bytes,
-			Text: fmt.Sprintf("saved %s (%d bytes)", d.abs(f.Path), f.Bytes)})
-	}
-	return nil
-}
-
-func parentDir(rel string) string {
-	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
-		return rel[:i]
-	}
-	return "."
 }
 
 // postActionTimeout bounds a post-action that runs after a stop was asked for: once the

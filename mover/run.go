@@ -111,7 +111,7 @@ func (m *Mover) run(ctx context.Context, once bool) error {
 
 	rs := &runState{filtered: map[uint32]bool{}}
 	bo := backoff.NewExponentialBackOff()
-	bo.InitialInterval = min(time.Second, m.opts.MaxRetry)
+	bo.InitialInterval = min(500*time.Millisecond, m.opts.MaxRetry)
 	bo.MaxInterval = m.opts.MaxRetry
 	bo.Multiplier = 2
 	bo.RandomizationFactor = 0.5
@@ -249,6 +249,7 @@ func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d 
 	m.emit(ctx, Event{Kind: KindConnected, Text: fmt.Sprintf("connected; folder %s selected (%d messages)", folder, mb.Messages)})
 	for {
 		failed := map[uint32]bool{}
+		skipped := map[uint32]bool{} // gone meanwhile
 		var cycleMax uint32
 		for first := true; ; first = false {
 			res, err := src.Search(ctx, m.criteria(box.Mark+1))
@@ -261,7 +262,7 @@ func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d 
 			var todo []uint32
 			for _, uid := range res.UIDs {
 				cycleMax = max(cycleMax, uid)
-				if box.IsDone(uid) || failed[uid] || s.filtered[uid] {
+				if box.IsDone(uid) || failed[uid] || skipped[uid] || s.filtered[uid] {
 					continue
 				}
 				todo = append(todo, uid)
@@ -280,17 +281,54 @@ func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d 
 				break
 			}
 			m.emit(ctx, Event{Kind: KindFound, Total: len(todo), Text: fmt.Sprintf("%d message(s) to do", len(todo))})
-			for i, uid := range todo {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				err := m.processMessage(ctx, s, uid)
-				if err != nil {
-					if ferr := m.messageFailed(ctx, uid, err); ferr != nil {
+			var b batch
+			// settle applies an outcome; it returns the error that ends the session.
+			settle := func(o outcome) error {
+				for uid, err := range o.errs {
+					gone, ferr := m.messageFailed(ctx, uid, err)
+					if ferr != nil {
 						return ferr
 					}
-					failed[uid] = true
-				} else {
+					if gone {
+						skipped[uid] = true
+					} else {
+						failed[uid] = true
+					}
+				}
+				return o.fatal
+			}
+			for i, uid := range todo {
+				if ctx.Err() != nil {
+					// Stop: finish what is fetched (local work, and post-actions with their
+					// own short timeout), fetch nothing more.
+					m.commit(ctx, s, &b)
+					return ctx.Err()
+				}
+				before, beforeFiles := m.cnt.Messages, m.cnt.Files
+				rec, o := m.prepare(ctx, s, &b, uid)
+				if err := settle(o); err != nil {
+					if !errors.Is(err, errSimulatedCrash) {
+						// The messages fetched so far are complete: commit them rather than
+						// fetch them again (a connection that keeps breaking must not undo
+						// all progress). Their post-actions wait for the next connection if
+						// this one is gone.
+						o := m.commit(ctx, s, &b)
+						if errors.Is(o.fatal, errSimulatedCrash) {
+							return o.fatal
+						}
+						settle(outcome{errs: o.errs})
+					}
+					return err
+				}
+				if rec != nil {
+					b.add(rec)
+				}
+				if b.full() || i == len(todo)-1 {
+					if err := settle(m.commit(ctx, s, &b)); err != nil {
+						return err
+					}
+				}
+				if m.cnt.Messages > before || m.cnt.Files > beforeFiles {
 					rs.progressed = true
 				}
 				m.emit(ctx, Event{Kind: KindProgress, Done: i + 1, Total: len(todo), Text: fmt.Sprintf("%d of %d", i+1, len(todo))})
@@ -333,26 +371,27 @@ func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d 
 	}
 }
 
-// messageFailed reports a message that failed and returns nil, or returns err when it is
-// not the message's failure but the connection's (or a stop, or a simulated crash).
-func (m *Mover) messageFailed(ctx context.Context, uid uint32, err error) error {
+// messageFailed reports a message that failed (or is gone: gone is true) and returns a
+// nil error, or returns err when it is not the message's failure but the connection's
+// (or a stop, or a simulated crash).
+func (m *Mover) messageFailed(ctx context.Context, uid uint32, err error) (gone bool, _ error) {
 	var me *messageError
 	switch {
 	case errors.Is(err, errSimulatedCrash) || ctx.Err() != nil:
-		return err
+		return false, err
 	case errors.As(err, &me):
 		m.cnt.Errors++
 		m.emit(ctx, Event{Kind: KindError, UID: uid, Text: fmt.Sprintf("message UID %d failed and stays unmarked: %v", uid, err), Advice: me.advice})
-		return nil
+		return false, nil
 	case imapsrc.KindOf(err) == imapsrc.KindGone:
 		m.emit(ctx, Event{Kind: KindSkipped, UID: uid, Text: fmt.Sprintf("message UID %d is gone from the folder (moved or deleted by another client)", uid)})
-		return nil
+		return true, nil
 	case imapsrc.KindOf(err) == imapsrc.KindServer:
 		m.cnt.Errors++
 		m.emit(ctx, Event{Kind: KindError, UID: uid, Text: fmt.Sprintf("message UID %d failed and stays unmarked: %v", uid, err), Advice: adviceFor(err)})
-		return nil
+		return false, nil
 	}
-	return err
+	return false, err
 }
 
 // recoverLocal finishes what a crash interrupted, before connecting: committed messages'

@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 
 	"mailmover/store"
@@ -36,7 +37,10 @@ func tempPrefixFor(profile string) string {
 }
 
 func openDest(dir, profile string) (*dest, error) {
-	abs, err := filepath.Abs(dir)
+	abs, err := store.ExpandPath(dir)
+	if err != nil {
+		abs, err = filepath.Abs(dir)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("destination %q: %w", dir, err)
 	}
@@ -87,7 +91,8 @@ func (d *dest) createTemp() (*tempFile, error) {
 // copyBufSize is the buffer of every streaming copy to disk.
 const copyBufSize = 256 << 10
 
-// writeTemp streams r into a new temporary file, hashing it, and syncs it.
+// writeTemp streams r into a new temporary file, hashing it. It does not sync it: the
+// batch's commit syncs all its files at once (syncTemps).
 func (d *dest) writeTemp(r io.Reader) (*tempFile, error) {
 	t, err := d.createTemp()
 	if err != nil {
@@ -100,9 +105,6 @@ func (d *dest) writeTemp(r io.Reader) (*tempFile, error) {
 	buf := make([]byte, copyBufSize)
 	n, err := io.CopyBuffer(io.MultiWriter(w, t.h), onlyReader{r}, buf)
 	t.bytes = n
-	if err == nil {
-		err = t.f.Sync()
-	}
 	if cerr := t.f.Close(); err == nil {
 		err = cerr
 	}
@@ -111,6 +113,44 @@ func (d *dest) writeTemp(r io.Reader) (*tempFile, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// syncTemps fsyncs the named temporary files, several at once (file systems such as
+// ext4 then share one journal commit among them), and returns each file's error.
+func (d *dest) syncTemps(names []string) []error {
+	errs := make([]error, len(names))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(8, len(names)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				errs[i] = d.syncFile(names[i])
+			}
+		}()
+	}
+	for i := range names {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	return errs
+}
+
+func (d *dest) syncFile(name string) error {
+	f, err := d.root.OpenFile(name, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("writing a file in %s: %w", d.dir, err)
+	}
+	return nil
 }
 
 // onlyReader hides WriteTo, so that CopyBuffer uses our buffer.
@@ -249,15 +289,18 @@ func (d *dest) place(f *store.FileRecord, policy string) error {
 // against each other, according to policy. Files with the same name in one message are
 // handled by the same policy: "rename" numbers them, "overwrite" keeps the last,
 // "skip" keeps the first.
-func (d *dest) planNames(files []store.FileRecord, policy string) {
-	taken := map[string]int{} // lower-case name → index in files
+//
+// taken (lower-case name → index in files) carries the names planned for earlier
+// messages of a batch; their files are not in place yet.
+func (d *dest) planNames(files []store.FileRecord, policy string, taken map[string]int) {
+	mine := map[string]bool{}
 	for i := range files {
 		f := &files[i]
 		base := f.Path
 		key := strings.ToLower(f.Path)
 		switch policy {
 		case store.ConflictOverwrite:
-			if j, ok := taken[key]; ok {
+			if j, ok := taken[key]; ok && mine[key] {
 				files[j].Skipped = "replaced by a later part of the same message with the same name (on_conflict = overwrite)"
 			}
 		case store.ConflictSkip:
@@ -275,6 +318,7 @@ func (d *dest) planNames(files []store.FileRecord, policy string) {
 			}
 		}
 		taken[key] = i
+		mine[key] = true
 	}
 }
 

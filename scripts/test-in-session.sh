@@ -40,8 +40,9 @@ fi
 export MM_KEYRING=1
 echo "gnome-keyring unlocked (pid ${KEYRING_PID:-?})"
 
-# --- X server for window tests (MM_DISPLAY; DISPLAY itself is left alone) --------------
+# --- X server for window tests (MM_DISPLAY); the desktop's display is not used ----------
 step "xvfb"
+unset DISPLAY WAYLAND_DISPLAY
 exec 9>"$PRIV/display"
 Xvfb -displayfd 9 -screen 0 1280x1024x24 -nolisten tcp -noreset >"$PRIV/xvfb.log" 2>&1 &
 XVFB_PID=$!
@@ -84,7 +85,7 @@ step "staticcheck"
 
 step "go test -race"
 # shellcheck disable=SC2086
-go test -race -count=1 -timeout 25m $PKGS || failed+=("go test")
+go test -race -count=1 -timeout 25m ${MM_TEST_FLAGS:-} $PKGS || failed+=("go test")
 
 if ((${#failed[@]})); then
   step "FAILED: ${failed[*]}"

@@ -3,6 +3,13 @@
 # provider). Safe to run when nothing runs. --quiet: say nothing when nothing was running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Do not pull the servers from under a running `make test` (it holds bin/.test.lock and
+# sets MM_TESTENV_LOCKED=1 for its own calls).
+if [ -z "${MM_TESTENV_LOCKED:-}" ]; then
+  mkdir -p bin
+  exec 8>bin/.test.lock
+  flock -n 8 || { echo "testenv-down: \`make test\` is running in this tree (bin/.test.lock); try again when it is done" >&2; exit 1; }
+fi
 RUN="$PWD/testenv/run"
 quiet=0; [ "${1:-}" = "--quiet" ] && quiet=1
 

@@ -12,6 +12,14 @@
 # MM_TESTENV_IMAPS_PORT (10993), MM_TESTENV_OIDC_PORT (10980).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Do not pull the servers from under a running `make test` (it holds bin/.test.lock and
+# sets MM_TESTENV_LOCKED=1 for its own calls).
+if [ -z "${MM_TESTENV_LOCKED:-}" ]; then
+  mkdir -p bin
+  exec 8>bin/.test.lock
+  flock -n 8 || { echo "testenv-up: \`make test\` is running in this tree (bin/.test.lock); try again when it is done" >&2; exit 1; }
+  export MM_TESTENV_LOCKED=1   # for testenv-down below; the servers get no fd 8
+fi
 ROOT="$PWD"
 RUN="$ROOT/testenv/run"
 IMAP_PORT="${MM_TESTENV_IMAP_PORT:-10143}"
@@ -33,7 +41,7 @@ done
 
 rm -rf "$RUN"
 mkdir -p "$RUN"/{tls,dovecot/base,dovecot/state,mail}
-chmod 0755 "$RUN" "$RUN/dovecot"
+chmod 0755 "$RUN" "$RUN/dovecot" "$RUN/dovecot/base" "$RUN/dovecot/state" "$RUN/mail"
 
 # --- the provider -------------------------------------------------------------------
 PROVIDER="${MM_TESTPROVIDER:-$ROOT/bin/mm-testprovider}"
@@ -42,7 +50,7 @@ if [ ! -x "$PROVIDER" ]; then
   go build -o "$PROVIDER" ./cmd/mm-testprovider
 fi
 setsid "$PROVIDER" -addr "127.0.0.1:$OIDC_PORT" -user "$MAIL_USER" -password "$OIDC_PASSWORD" \
-  -env-file "$RUN/oidc.env" >"$RUN/provider.log" 2>&1 </dev/null &
+  -env-file "$RUN/oidc.env" >"$RUN/provider.log" 2>&1 </dev/null 8>&- &
 echo $! >"$RUN/provider.pid"
 
 # --- Dovecot ------------------------------------------------------------------------
@@ -150,7 +158,8 @@ userdb {
 }
 CONF
 
-dovecot -c "$RUN/dovecot/dovecot.conf" >"$RUN/dovecot.start.log" 2>&1 || {
+chmod 0644 "$RUN/dovecot/oauth2.conf.ext" "$RUN/dovecot/dovecot.conf"   # whatever the umask
+dovecot -c "$RUN/dovecot/dovecot.conf" >"$RUN/dovecot.start.log" 2>&1 8>&- || {
   cat "$RUN/dovecot.start.log" >&2
   tail -n 30 "$RUN/dovecot.log" >&2 2>/dev/null || true
   die "dovecot did not start (config $RUN/dovecot/dovecot.conf)"

@@ -410,10 +410,18 @@ func (s *StateFile) Sync() error { return s.journal.Sync() }
 
 // Commit records (durably, before it returns) that msg's files are planned, with their
 // temporary and final names.
-func (s *StateFile) Commit(msg *MessageRecord) error {
-	m := cloneMsg(msg)
-	m.Status = StatusCommitted
-	return s.append(&journalRecord{Op: opCommit, Msg: m}, true)
+func (s *StateFile) Commit(msg *MessageRecord) error { return s.CommitAll([]*MessageRecord{msg}) }
+
+// CommitAll commits several messages with one durable write.
+func (s *StateFile) CommitAll(msgs []*MessageRecord) error {
+	for i, msg := range msgs {
+		m := cloneMsg(msg)
+		m.Status = StatusCommitted
+		if err := s.append(&journalRecord{Op: opCommit, Msg: m}, i == len(msgs)-1); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Done records that msg is done (its files in place, its post-action applied) and its

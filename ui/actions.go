@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -93,6 +94,17 @@ func (v *view) updateActions() {
 		}
 	} else if p := v.saveProblem(); p != "" {
 		problem = p
+	} else if v.profileName != "" {
+		// The store's rules are the last word (they also guard the file on Save).
+		if fes := store.FieldErrors(v.profileFromForm().Validate()); len(fes) > 0 {
+			fe := fes[0]
+			if ff := v.fieldByKey(fe.Key); ff != nil {
+				f = ff
+				problem = ff.tab + " › " + ff.label + ": " + fe.Msg
+			} else {
+				problem = fe.Error()
+			}
+		}
 	}
 	a.problemField = f
 	if problem == "" {
@@ -366,7 +378,7 @@ func (v *view) startSaved() {
 			})
 			return
 		}
-		v.br.pump(events, v.log.model, func() {
+		v.br.pump(events, v.log.model, v.notes.event, func() {
 			close(done)
 			v.runEnded()
 		})
@@ -439,4 +451,31 @@ func parseURL(s string) (*url.URL, error) {
 		return nil, fmt.Errorf("the sign-in URL is not valid: %w", err)
 	}
 	return u, nil
+}
+
+// addShortcuts binds the keyboard: Ctrl+S saves, Ctrl+R starts, Ctrl+. stops, Ctrl+L
+// runs GET, Ctrl+1…6 switch tabs (Cmd on macOS).
+func (v *view) addShortcuts() {
+	if v.win == nil {
+		return
+	}
+	mod := fyne.KeyModifierShortcutDefault
+	bind := func(key fyne.KeyName, b *widget.Button) {
+		v.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: key, Modifier: mod}, func(fyne.Shortcut) {
+			if b != nil && !b.Disabled() && b.OnTapped != nil {
+				b.OnTapped()
+			}
+		})
+	}
+	bind(fyne.KeyS, v.act.save)
+	bind(fyne.KeyR, v.act.start)
+	bind(fyne.KeyPeriod, v.act.stop)
+	bind(fyne.KeyL, v.oauth.get)
+	for i, key := range []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5, fyne.Key6} {
+		v.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: key, Modifier: mod}, func(fyne.Shortcut) {
+			if i < len(v.tabs.Items) {
+				v.tabs.SelectIndex(i)
+			}
+		})
+	}
 }

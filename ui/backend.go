@@ -88,6 +88,8 @@ type TokenState struct {
 	RefreshToken bool
 	AccessToken  bool
 	Expiry       time.Time // the stored access token's expiry, when known
+	// Lapse warns when the refresh token nears the provider's known lapse ("" if not).
+	Lapse string
 }
 
 // CheckReport is the outcome of Check in plain words.

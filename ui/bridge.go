@@ -55,12 +55,15 @@ func (b *bridge) ticker(ctx context.Context, interval time.Duration, changed fun
 	}()
 }
 
-// pump reads mover events into the log model until the channel closes, then calls
-// finished on the UI thread. It touches no widget itself.
-func (b *bridge) pump(events <-chan mover.Event, model *logModel, finished func()) {
+// pump reads mover events into the log model (and hands each to onEvent, which must not
+// touch widgets) until the channel closes, then calls finished on the UI thread.
+func (b *bridge) pump(events <-chan mover.Event, model *logModel, onEvent func(mover.Event), finished func()) {
 	go func() {
 		for ev := range events {
 			model.add(ev)
+			if onEvent != nil {
+				onEvent(ev)
+			}
 		}
 		b.do(finished)
 	}()

@@ -38,8 +38,8 @@ func (v *view) buildCommon() fyne.CanvasObject {
 	t.search = widget.NewRadioGroup(searchLabels, onChange)
 	t.search.Horizontal = true
 	t.since = v.newEntry("Common", "Since", "common.since", "YYYY-MM-DD (empty: any date)", validateSince)
-	t.from = v.newEntry("Common", "From contains", "common.from", "e.g. billing@ (empty: anyone)", nil)
-	t.subject = v.newEntry("Common", "Subject contains", "common.subject", "e.g. Invoice (empty: any)", nil)
+	t.from = v.newEntry("Common", "From contains", "common.from", "e.g. billing@ (empty: anyone)", validateOneLine)
+	t.subject = v.newEntry("Common", "Subject contains", "common.subject", "e.g. Invoice (empty: any)", validateOneLine)
 	t.mask = v.newEntry("Common", "Attachment files", "common.attachment_mask", "*.pdf;*.xml", validateMask)
 	onCheck := func(bool) { onChange("") }
 	t.saveAtt = widget.NewCheck("Attachments", onCheck)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -27,14 +28,22 @@ type logView struct {
 
 	list       *widget.List
 	entries    []mover.Event // what the list shows (UI thread only)
+	spare      []mover.Event // the other buffer, filled by the next snapshot
 	version    uint64        // model version the list shows
 	errorsOnly *widget.Check
 	jump       *widget.Button
 	lastBottom float32
 	following  bool
+	// settle counts redraws still to come after new lines: the list's height and
+	// content size are laid out on the next frame, so following re-scrolls a few times.
+	settle atomic.Int32
 
 	messages, files, bytes, errors *widget.Label
 	shown                          *widget.Label
+
+	progressBox  *fyne.Container // the backlog progress, shown while a pass runs
+	progressBar  *widget.ProgressBar
+	progressText *widget.Label
 
 	statusIcon *widget.Icon
 	status     *widget.Label
@@ -73,8 +82,7 @@ func (l *logView) build() fyne.CanvasObject {
 	l.errorsOnly = widget.NewCheck("Errors only", func(bool) { l.version = 0; l.flush() })
 	l.jump = widget.NewButtonWithIcon("Latest", theme.MoveDownIcon(), func() {
 		l.following = true
-		l.list.ScrollToBottom()
-		l.lastBottom = l.list.GetScrollOffset()
+		l.scrollToEnd()
 		l.jump.Disable()
 	})
 	l.jump.Disable()
@@ -91,8 +99,13 @@ func (l *logView) build() fyne.CanvasObject {
 		counterBox("Saved", l.bytes), counterBox("Errors", l.errors),
 		layoutSpacer(), l.shown)
 	bar := container.NewHBox(l.errorsOnly, l.jump, layoutSpacer(), clear, open)
+	l.progressBar = widget.NewProgressBar()
+	l.progressText = widget.NewLabel("")
+	l.progressText.Truncation = fyne.TextTruncateEllipsis
+	l.progressBox = container.NewVBox(l.progressBar, l.progressText)
+	l.progressBox.Hide()
 	l.updateCounters(mover.Counters{}, 0, 0)
-	return container.NewBorder(container.NewVBox(counters, bar, widget.NewSeparator()), nil, nil, nil, l.list)
+	return container.NewBorder(container.NewVBox(counters, l.progressBox, bar, widget.NewSeparator()), nil, nil, nil, l.list)
 }
 
 // buildStatus makes the status line shown under the tabs.
@@ -110,7 +123,7 @@ func counterLabel() *widget.Label {
 }
 
 func counterBox(name string, value *widget.Label) fyne.CanvasObject {
-	return container.NewHBox(muted(name), value)
+	return container.NewHBox(mutedLine(name), value)
 }
 
 func layoutSpacer() fyne.CanvasObject { return layout.NewSpacer() }
@@ -118,7 +131,7 @@ func layoutSpacer() fyne.CanvasObject { return layout.NewSpacer() }
 // startTicker redraws the log on a timer while events arrive.
 func (l *logView) startTicker(ctx context.Context) {
 	l.v.br.ticker(ctx, logRefresh, func() bool {
-		return l.model.changedSince(l.seenVersion())
+		return l.model.changedSince(l.seenVersion()) || l.settle.Load() > 0
 	}, l.flush)
 }
 
@@ -128,27 +141,39 @@ func (l *logView) seenVersion() uint64 { return l.model.seen() }
 // flush copies the model into the list (UI thread). It keeps the view at the bottom
 // when the user was there, and pauses following while they read further up.
 func (l *logView) flush() {
-	snap, ok := l.model.snapshot(l.version, l.errorsOnly != nil && l.errorsOnly.Checked, nil)
+	// Two buffers take turns, so a busy log does not allocate 10,000 entries per redraw.
+	snap, ok := l.model.snapshot(l.version, l.errorsOnly != nil && l.errorsOnly.Checked, l.spare)
+	atBottom := l.list.GetScrollOffset() >= l.lastBottom-2
 	if !ok {
+		if l.settle.Load() > 0 {
+			l.settle.Add(-1)
+			if l.following && atBottom {
+				l.scrollToEnd()
+			}
+		}
 		return
 	}
 	l.model.markSeen(snap.version)
 	l.version = snap.version
-	atBottom := l.list.GetScrollOffset() >= l.lastBottom-2
+	l.spare = l.entries
 	l.entries = snap.entries
+	l.updateCounters(snap.counters, snap.total, len(snap.entries))
+	l.updateProgress(snap.pass)
 	l.list.Refresh()
 	if atBottom {
 		l.following = true
-		l.list.ScrollToBottom()
-		l.lastBottom = l.list.GetScrollOffset()
+		l.scrollToEnd()
+		l.settle.Store(3)
 		l.jump.Disable()
 	} else {
 		l.following = false
 		l.jump.Enable()
 	}
-	l.updateCounters(snap.counters, snap.total, len(snap.entries))
 	if snap.hasLast {
 		l.setStatus(snap.last)
+		if _, _, show := snap.pass.describe(); show && l.status != nil {
+			l.status.SetText(l.status.Text + fmt.Sprintf(" — %d of %d messages", snap.pass.done, snap.pass.total))
+		}
 	}
 }
 
@@ -173,6 +198,25 @@ func (l *logView) updateCounters(c mover.Counters, total int64, shown int) {
 	}
 }
 
+// scrollToEnd shows the newest line and remembers where the bottom is.
+func (l *logView) scrollToEnd() {
+	l.list.ScrollToBottom()
+	l.lastBottom = l.list.GetScrollOffset()
+}
+
+// updateProgress shows the backlog progress bar while a pass of more than a handful of
+// messages runs.
+func (l *logView) updateProgress(p passProgress) {
+	frac, text, show := p.describe()
+	if !show {
+		l.progressBox.Hide()
+		return
+	}
+	l.progressBar.SetValue(frac)
+	l.progressText.SetText(text)
+	l.progressBox.Show()
+}
+
 // setStatus shows the mover's state in the status line.
 func (l *logView) setStatus(ev mover.Event) {
 	if l.status == nil {
@@ -181,6 +225,7 @@ func (l *logView) setStatus(ev mover.Event) {
 	text, icon := statusOf(ev)
 	l.status.SetText(text)
 	l.statusIcon.SetResource(icon)
+	l.v.setTrayState(ev.Kind)
 }
 
 // setStatusText shows a state that does not come from an event (e.g. "Stopping…").
@@ -214,7 +259,7 @@ func statusOf(ev mover.Event) (string, fyne.Resource) {
 		return "Idle — waiting for new mail", theme.NewSuccessThemedResource(theme.HistoryIcon())
 	case mover.KindFound, mover.KindMessage, mover.KindFileSaved, mover.KindSkipped,
 		mover.KindPostAction, mover.KindMessageDone, mover.KindProgress:
-		return "Working" + progressText(ev), theme.NewPrimaryThemedResource(theme.MediaPlayIcon())
+		return "Working", theme.NewPrimaryThemedResource(theme.MediaPlayIcon())
 	case mover.KindRetry:
 		return "Reconnecting — " + ev.Text, theme.NewWarningThemedResource(theme.ViewRefreshIcon())
 	case mover.KindPaused:
@@ -227,13 +272,6 @@ func statusOf(ev mover.Event) (string, fyne.Resource) {
 		return "Stopped", theme.MediaStopIcon()
 	}
 	return ev.Kind.String(), theme.InfoIcon()
-}
-
-func progressText(ev mover.Event) string {
-	if ev.Total > 0 && ev.Kind == mover.KindProgress {
-		return fmt.Sprintf(" — %d of %d messages", ev.Done, ev.Total)
-	}
-	return ""
 }
 
 // kindIcon is the icon of an event kind in the log.

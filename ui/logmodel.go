@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"fmt"
 	"sync"
+	"time"
 
 	"mailmover/mover"
 )
@@ -23,6 +25,36 @@ type logModel struct {
 	counters mover.Counters
 	last     mover.Event // the latest event (for the status line)
 	hasLast  bool
+	pass     passProgress
+}
+
+// passProgress is the state of the current pass over a backlog, from the mover's Found
+// and Progress events (the UI does not guess).
+type passProgress struct {
+	active      bool
+	done, total int
+	start, last time.Time      // event times: when the pass started, the latest progress
+	base        mover.Counters // the counters when the pass started
+	now         mover.Counters // the latest counters
+}
+
+// track updates the pass from an event.
+func (p *passProgress) track(ev mover.Event) {
+	switch ev.Kind {
+	case mover.KindFound:
+		*p = passProgress{active: ev.Total > 0, total: ev.Total, start: ev.Time, last: ev.Time, base: ev.Counters, now: ev.Counters}
+	case mover.KindProgress:
+		if !p.active {
+			*p = passProgress{active: true, start: ev.Time, base: ev.Counters}
+		}
+		p.done, p.total, p.last, p.now = ev.Done, ev.Total, ev.Time, ev.Counters
+	case mover.KindIdle, mover.KindStopped, mover.KindPaused:
+		p.active = false
+	default:
+		if p.active {
+			p.now = ev.Counters
+		}
+	}
 }
 
 func newLogModel(capacity int) *logModel {
@@ -36,6 +68,15 @@ func newLogModel(capacity int) *logModel {
 func (m *logModel) add(ev mover.Event) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.pass.track(ev)
+	m.version++
+	m.counters = ev.Counters
+	m.last = ev
+	m.hasLast = true
+	if ev.Kind == mover.KindProgress {
+		return // shown by the progress bar, not as a line
+	}
+	m.total++
 	if len(m.buf) < m.capacity {
 		if len(m.buf) == cap(m.buf) { // grow, but never past the capacity
 			nb := make([]mover.Event, len(m.buf), min(2*cap(m.buf)+1, m.capacity))
@@ -47,13 +88,6 @@ func (m *logModel) add(ev mover.Event) {
 		m.buf[m.start] = ev
 		m.start = (m.start + 1) % m.capacity
 	}
-	m.total++
-	m.version++
-	if ev.Kind != mover.KindProgress || ev.Counters != (mover.Counters{}) {
-		m.counters = ev.Counters
-	}
-	m.last = ev
-	m.hasLast = true
 }
 
 // clear empties the log and the counters.
@@ -66,6 +100,7 @@ func (m *logModel) clear() {
 	m.version++
 	m.counters = mover.Counters{}
 	m.hasLast = false
+	m.pass = passProgress{}
 }
 
 // logSnapshot is a copy of the log taken for the UI.
@@ -77,6 +112,7 @@ type logSnapshot struct {
 	last     mover.Event
 	hasLast  bool
 	version  uint64
+	pass     passProgress
 }
 
 // snapshot copies the entries (only errors and warnings when errorsOnly) if the log
@@ -99,11 +135,12 @@ func (m *logModel) snapshot(since uint64, errorsOnly bool, reuse []mover.Event) 
 	return logSnapshot{
 		entries:  out,
 		total:    m.total,
-		dropped:  m.total - int64(n),
+		dropped:  max(0, m.total-int64(n)),
 		counters: m.counters,
 		last:     m.last,
 		hasLast:  m.hasLast,
 		version:  m.version,
+		pass:     m.pass,
 	}, true
 }
 
@@ -138,4 +175,36 @@ func (m *logModel) size() int {
 // isProblem reports whether an event kind belongs in the "errors only" view.
 func isProblem(k mover.Kind) bool {
 	return k == mover.KindError || k == mover.KindWarning || k == mover.KindPaused || k == mover.KindRetry
+}
+
+// backlogMin is the smallest pass that gets a progress bar ("more than a handful").
+const backlogMin = 5
+
+// describe returns the progress line: done/total, files and bytes so far, rate and time
+// left; show is false when no backlog pass is running.
+func (p passProgress) describe() (fraction float64, text string, show bool) {
+	if !p.active || p.total <= backlogMin || p.done >= p.total {
+		return 0, "", false
+	}
+	fraction = float64(p.done) / float64(p.total)
+	files := p.now.Files - p.base.Files
+	bytes := p.now.Bytes - p.base.Bytes
+	text = fmt.Sprintf("%d of %d messages · %s · %s", p.done, p.total, plural(files, "file", "files"), formatBytes(bytes))
+	if el := p.last.Sub(p.start); p.done > 0 && el > 0 {
+		rate := float64(p.done) / el.Seconds()
+		left := time.Duration(float64(p.total-p.done) / rate * float64(time.Second))
+		text += fmt.Sprintf(" · %.1f messages/s · about %s left", rate, roundLeft(left))
+	}
+	return fraction, text, true
+}
+
+// roundLeft writes a remaining time coarsely: "40 s", "3 min", "1 h 20 min".
+func roundLeft(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()+0.5))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()+0.5))
+	}
+	return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
 }

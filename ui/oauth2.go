@@ -21,6 +21,7 @@ type oauthTab struct {
 	tenant       *widget.Entry
 	authURL      *widget.Entry
 	tokenURL     *widget.Entry
+	deviceURL    *widget.Entry
 	clientID     *widget.Entry
 	clientSecret *widget.Entry
 	scope        *widget.Entry
@@ -50,6 +51,9 @@ func (v *view) buildOAuth() fyne.CanvasObject {
 	t.tokenURL = v.newEntry("OAuth2", "Token URL", "oauth2.token_url",
 		"https://login.microsoftonline.com/organizations/oauth2/v2.0/token",
 		v.whenOAuth(validateURL("token URL", "https://oauth2.googleapis.com/token")))
+	t.deviceURL = v.newEntry("OAuth2", "Device URL", "oauth2.device_url",
+		"https://login.microsoftonline.com/organizations/oauth2/v2.0/devicecode",
+		v.whenOAuthFlow(store.FlowDevice, validateURL("device authorization URL", "https://login.microsoftonline.com/organizations/oauth2/v2.0/devicecode")))
 	t.clientID = v.newEntry("OAuth2", "Client ID", "oauth2.client_id", "00000000-0000-0000-0000-000000000000", v.whenOAuth(validateClientID))
 	t.clientSecret = v.newPassword("OAuth2", "Client secret", "oauth2.client_secret", v.validateClientSecret)
 	t.scope = v.newEntry("OAuth2", "Scope", "oauth2.scope", "https://outlook.office.com/IMAP.AccessAsUser.All offline_access", v.whenOAuth(validateScope))
@@ -79,6 +83,7 @@ func (v *view) buildOAuth() fyne.CanvasObject {
 	t.tokenState = widget.NewLabel("Refresh token: none")
 	t.tokenState.TextStyle.Bold = true
 	t.expiry = widget.NewLabel("")
+	t.expiry.Wrapping = fyne.TextWrapWord
 	t.getResult = widget.NewLabel("")
 	t.getResult.Wrapping = fyne.TextWrapWord
 	t.getResult.Hide()
@@ -88,6 +93,7 @@ func (v *view) buildOAuth() fyne.CanvasObject {
 		&widget.FormItem{Text: "Tenant", Widget: t.tenant, HintText: "Microsoft 365: your tenant ID or domain, or organizations / common"},
 		&widget.FormItem{Text: "Authorization URL", Widget: t.authURL, HintText: "Where the browser signs in"},
 		&widget.FormItem{Text: "Token URL", Widget: t.tokenURL, HintText: "Where MailMover exchanges and refreshes tokens"},
+		&widget.FormItem{Text: "Device URL", Widget: t.deviceURL, HintText: "Only for the device-code flow"},
 		&widget.FormItem{Text: "Client ID", Widget: t.clientID, HintText: "The Application (client) ID of your app registration"},
 		&widget.FormItem{Text: "Client secret", Widget: t.clientSecret,
 			HintText: "Only for confidential (web) clients; leave empty for a public client. Kept in the keyring"},
@@ -233,6 +239,7 @@ func (v *view) tenantChanged() {
 			v.loading = true
 			v.oauth.authURL.SetText(p.OAuth2.AuthorizationURL)
 			v.oauth.tokenURL.SetText(p.OAuth2.TokenURL)
+			v.oauth.deviceURL.SetText(p.OAuth2.DeviceURL)
 			v.loading = false
 		}
 	}
@@ -245,6 +252,7 @@ func (v *view) readOAuth(p *store.Profile) {
 	p.OAuth2.Tenant = strings.TrimSpace(t.tenant.Text)
 	p.OAuth2.AuthorizationURL = strings.TrimSpace(t.authURL.Text)
 	p.OAuth2.TokenURL = strings.TrimSpace(t.tokenURL.Text)
+	p.OAuth2.DeviceURL = strings.TrimSpace(t.deviceURL.Text)
 	p.OAuth2.ClientID = strings.TrimSpace(t.clientID.Text)
 	p.OAuth2.Scope = strings.Join(strings.Fields(t.scope.Text), " ")
 	p.OAuth2.RedirectURI = strings.TrimSpace(t.redirectURI.Text)
@@ -257,6 +265,7 @@ func (v *view) fillOAuth(p *store.Profile) {
 	t.tenant.SetText(p.OAuth2.Tenant)
 	t.authURL.SetText(p.OAuth2.AuthorizationURL)
 	t.tokenURL.SetText(p.OAuth2.TokenURL)
+	t.deviceURL.SetText(p.OAuth2.DeviceURL)
 	t.clientID.SetText(p.OAuth2.ClientID)
 	t.scope.SetText(p.OAuth2.Scope)
 	t.redirectURI.SetText(p.OAuth2.RedirectURI)
@@ -281,6 +290,7 @@ func (v *view) updateOAuthDerived() {
 		t.scopeWarn.Show()
 	}
 	oauth := v.isOAuth()
+	setEnabled(v.security.password, !oauth)
 	for _, e := range []*widget.Entry{t.tokenURL, t.clientID, t.clientSecret, t.scope} {
 		setEnabled(e, oauth)
 	}
@@ -290,6 +300,7 @@ func (v *view) updateOAuthDerived() {
 	for _, e := range []*widget.Entry{t.authURL, t.redirectURI, t.redirectPort} {
 		setEnabled(e, code)
 	}
+	setEnabled(t.deviceURL, oauth && v.flow() == store.FlowDevice)
 	if !v.loginRunning() {
 		setEnabled(t.get, oauth && v.profileName != "")
 	}
@@ -303,7 +314,12 @@ func (v *view) showTokenState(ts TokenState) {
 	} else {
 		t.tokenState.SetText("Refresh token: none — click GET to sign in")
 	}
-	t.expiry.SetText(describeExpiry(ts.AccessToken, ts.Expiry, time.Now()))
+	exp := describeExpiry(ts.AccessToken, ts.Expiry, time.Now())
+	if ts.Lapse != "" {
+		exp += "\n⚠ " + ts.Lapse
+		v.notes.lapse(v.profileName, ts.Lapse)
+	}
+	t.expiry.SetText(exp)
 }
 
 // describeExpiry says when the access token expires, in words.

@@ -101,10 +101,7 @@ func describeError(err error) (text, advice string) {
 	}
 	var ie *imapsrc.Error
 	if errors.As(err, &ie) {
-		text, advice = ie.Reason, ie.Advice
-		if text == "" {
-			text = err.Error()
-		}
+		text, advice = err.Error(), ie.Advice
 		if ie.Kind == imapsrc.KindToken {
 			if _, a := auth.DescribeError(ie.Err); a != "" {
 				advice = a
@@ -190,7 +187,13 @@ func (b *realBackend) TokenState(ctx context.Context, profile string) (TokenStat
 	if st.Token == nil {
 		return TokenState{}, nil
 	}
-	return TokenState{RefreshToken: st.Token.RefreshToken != "", AccessToken: st.Token.AccessToken != "", Expiry: st.Token.Expiry}, nil
+	ts := TokenState{RefreshToken: st.Token.RefreshToken != "", AccessToken: st.Token.AccessToken != "", Expiry: st.Token.Expiry}
+	if p, err := b.LoadProfile(profile); err == nil && ts.RefreshToken {
+		now := time.Now()
+		ts.Lapse = firstNonEmpty(auth.LapseWarning(p.OAuth2.Preset, st.LastRefresh, now),
+			auth.SignInAgeWarning(p.OAuth2.Preset, st.Issued, now))
+	}
+	return ts, nil
 }
 
 func (b *realBackend) sourceConfig(p *store.Profile, sec Secrets) (imapsrc.Config, error) {

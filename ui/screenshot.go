@@ -55,11 +55,14 @@ func (s *screenshot) run(v *view) {
 				found = true
 			}
 		}
-		if s.sample {
-			for _, ev := range sampleEvents(time.Now()) {
+		if s.sample && strings.EqualFold(s.tab, "log") {
+			for _, ev := range sampleEvents(time.Date(2026, 11, 28, 9, 14, 0, 0, time.Local)) {
 				v.log.model.add(ev)
 			}
 			v.log.flush()
+			// The picture shows a run in progress: Start off, Stop on.
+			v.act.start.Disable()
+			v.act.stop.Enable()
 		}
 	})
 	if !found {
@@ -83,35 +86,44 @@ func (s *screenshot) run(v *view) {
 	fyne.Do(v.quit)
 }
 
-// sampleEvents is what a short run over two invoices looks like in the log.
-func sampleEvents(now time.Time) []mover.Event {
-	t := now.Add(-3 * time.Minute)
-	step := func() time.Time { t = t.Add(7 * time.Second); return t }
+// sampleEvents is what the start of a pass over a backlog of invoices looks like in the
+// log, from start (a fixed time, so that the pictures only change when the window does).
+func sampleEvents(start time.Time) []mover.Event {
+	t := start
+	step := func() time.Time { t = t.Add(3 * time.Second); return t }
 	c := mover.Counters{}
-	evs := []mover.Event{
-		{Time: step(), Kind: mover.KindConnecting, Text: "Connecting to outlook.office365.com:993 (implicit TLS)"},
-		{Time: step(), Kind: mover.KindConnected, Text: "Signed in as invoices@contoso.example with XOAUTH2; INBOX selected"},
-		{Time: step(), Kind: mover.KindFound, Total: 3},
-		{Time: step(), Kind: mover.KindMessage, UID: 4711, From: "billing@fabrikam.example", Subject: "Invoice 2026-1187"},
+	const total = 48
+	var evs []mover.Event
+	add := func(ev mover.Event) {
+		ev.Time, ev.Counters, ev.Profile = step(), c, "invoices"
+		evs = append(evs, ev)
 	}
+	progress := func() { add(mover.Event{Kind: mover.KindProgress, Done: c.Messages + c.Errors, Total: total}) }
+	add(mover.Event{Kind: mover.KindConnecting, Text: "Connecting to outlook.office365.com:993 (implicit TLS)"})
+	add(mover.Event{Kind: mover.KindConnected, Text: "Signed in as invoices@contoso.example with XOAUTH2; INBOX selected"})
+	add(mover.Event{Kind: mover.KindFound, Total: total})
+	add(mover.Event{Kind: mover.KindMessage, UID: 4711, From: "billing@fabrikam.example", Subject: "Invoice 2026-1187"})
 	c.Files, c.Bytes = 1, 184_320
-	evs = append(evs, mover.Event{Time: step(), Kind: mover.KindFileSaved, UID: 4711, Path: "/srv/mail-in/2026-11-28_Invoice-2026-1187.pdf", Bytes: 184_320, Counters: c})
+	add(mover.Event{Kind: mover.KindFileSaved, UID: 4711, Path: "/srv/mail-in/2026-11-28_Invoice-2026-1187.pdf", Bytes: 184_320})
 	c.Files, c.Bytes = 2, 196_608
-	evs = append(evs, mover.Event{Time: step(), Kind: mover.KindFileSaved, UID: 4711, Path: "/srv/mail-in/2026-11-28_Invoice-2026-1187.xml", Bytes: 12_288, Counters: c})
-	evs = append(evs, mover.Event{Time: step(), Kind: mover.KindPostAction, UID: 4711, Text: "Moved to Archive/Invoices", Counters: c})
+	add(mover.Event{Kind: mover.KindFileSaved, UID: 4711, Path: "/srv/mail-in/2026-11-28_Invoice-2026-1187.xml", Bytes: 12_288})
+	add(mover.Event{Kind: mover.KindPostAction, UID: 4711, Text: "Moved to Archive/Invoices"})
 	c.Messages = 1
-	evs = append(evs, mover.Event{Time: step(), Kind: mover.KindMessageDone, UID: 4711, Text: "Message 4711 done", Counters: c})
-	evs = append(evs, mover.Event{Time: step(), Kind: mover.KindMessage, UID: 4712, From: "accounts@northwind.example", Subject: "Your statement", Counters: c})
-	evs = append(evs, mover.Event{Time: step(), Kind: mover.KindSkipped, UID: 4712, Text: "logo.png does not match *.pdf;*.xml", Counters: c})
+	add(mover.Event{Kind: mover.KindMessageDone, UID: 4711, Text: "Message 4711 done"})
+	progress()
+	add(mover.Event{Kind: mover.KindMessage, UID: 4712, From: "accounts@northwind.example", Subject: "Your statement"})
+	add(mover.Event{Kind: mover.KindSkipped, UID: 4712, Text: "logo.png does not match *.pdf;*.xml"})
 	c.Files, c.Bytes = 3, 512_000
-	evs = append(evs, mover.Event{Time: step(), Kind: mover.KindFileSaved, UID: 4712, Path: "/srv/mail-in/2026-11-28_statement.pdf", Bytes: 315_392, Counters: c})
+	add(mover.Event{Kind: mover.KindFileSaved, UID: 4712, Path: "/srv/mail-in/2026-11-28_statement.pdf", Bytes: 315_392})
+	add(mover.Event{Kind: mover.KindPostAction, UID: 4712, Text: "Moved to Archive/Invoices"})
 	c.Messages = 2
-	evs = append(evs, mover.Event{Time: step(), Kind: mover.KindMessageDone, UID: 4712, Text: "Message 4712 done", Counters: c})
+	add(mover.Event{Kind: mover.KindMessageDone, UID: 4712, Text: "Message 4712 done"})
+	progress()
 	c.Errors = 1
-	evs = append(evs, mover.Event{Time: step(), Kind: mover.KindError, UID: 4713, Text: "Message 4713: broken MIME part", Advice: "left unread; retried on the next pass", Counters: c})
-	evs = append(evs, mover.Event{Time: step(), Kind: mover.KindIdle, Text: "Waiting for new mail (IDLE)", Counters: c})
-	for i := range evs {
-		evs[i].Profile = "invoices"
-	}
+	add(mover.Event{Kind: mover.KindError, UID: 4713, Text: "Message 4713: broken MIME part", Advice: "left unread; retried on the next pass"})
+	progress()
+	add(mover.Event{Kind: mover.KindMessage, UID: 4714, From: "invoice@contoso-supplies.example", Subject: "Rechnung 88213"})
+	c.Files, c.Bytes = 4, 733_184
+	add(mover.Event{Kind: mover.KindFileSaved, UID: 4714, Path: "/srv/mail-in/2026-11-28_Rechnung-88213.pdf", Bytes: 221_184})
 	return evs
 }

@@ -23,6 +23,7 @@ type setupTab struct {
 	folder       *widget.SelectEntry
 	loadFolders  *widget.Button
 	foldersState *widget.Label
+	folderNames  []string // the folders last loaded from the server
 }
 
 func (v *view) buildSetup() fyne.CanvasObject {
@@ -121,6 +122,7 @@ func (v *view) loadFolders() {
 			return
 		}
 		sort.Strings(names)
+		t.folderNames = names
 		t.folder.SetOptions(names)
 		t.foldersState.SetText(plural(len(names), "folder", "folders") + " on the server: open the list at the Folder field.")
 	})
@@ -131,6 +133,13 @@ func muted(text string) *widget.RichText {
 	rt := widget.NewRichText(&widget.TextSegment{Text: text,
 		Style: widget.RichTextStyle{ColorName: theme.ColorNamePlaceHolder, Inline: true}})
 	rt.Wrapping = fyne.TextWrapWord
+	return rt
+}
+
+// mutedLine is muted on one line (for short names beside values).
+func mutedLine(text string) *widget.RichText {
+	rt := muted(text)
+	rt.Wrapping = fyne.TextWrapOff
 	return rt
 }
 

@@ -5,13 +5,18 @@
 package ui
 
 import (
+	"flag"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"mailmover/assets"
+	"mailmover/mover"
 )
 
 // AppID is the application ID, as in FyneApp.toml.
@@ -23,23 +28,46 @@ const (
 	prefHeight = "window.height"
 )
 
-// Main opens the window and blocks until it is closed; it returns the exit code.
+// Main opens the window and blocks until it is closed; it returns the exit code. args
+// may hold -profile NAME (the profile to show first) and -demo (the window runs on
+// `mailmover demo`'s built-in servers; a banner says so).
 func Main(args []string) int {
+	fs := flag.NewFlagSet("mailmover", flag.ContinueOnError)
+	profile := fs.String("profile", "", "the profile to show first")
+	demo := fs.Bool("demo", false, "the window runs on the built-in demo servers")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
 	a := app.NewWithID(AppID)
 	icon := fyne.NewStaticResource("icon.png", assets.IconPNG())
 	a.SetIcon(icon)
 	w := a.NewWindow("MailMover")
-	v := newView(a, w, NewBackend(), newBridge())
-	w.SetContent(v.content())
+	v := create(a, w)
+	if *profile != "" {
+		v.profiles.reload(*profile)
+	}
+	content := v.root
+	if *demo {
+		content = container.NewBorder(demoBanner(), nil, nil, nil, v.root)
+	}
+	w.SetContent(content)
 	w.Resize(windowSize(a))
 	w.SetMaster()
-	v.setupDesktop(icon)
 	if shot := screenshotFromEnv(); shot != nil {
 		go shot.run(v)
 	}
 	w.ShowAndRun()
 	v.cancel()
 	return 0
+}
+
+// demoBanner tells the user that the window runs on the built-in demo.
+func demoBanner() fyne.CanvasObject {
+	l := widget.NewLabel("Demo: the IMAP and sign-in servers run inside MailMover on loopback. " +
+		"Click GET on the OAuth2 tab (the login page shows the demo user), then Start.")
+	l.Wrapping = fyne.TextWrapWord
+	l.Importance = widget.HighImportance
+	return container.NewBorder(nil, widget.NewSeparator(), widget.NewIcon(theme.InfoIcon()), nil, l)
 }
 
 // windowSize is the remembered window size, or a default that fits the form.
@@ -67,7 +95,9 @@ func (v *view) setupDesktop(icon fyne.Resource) {
 	v.win.SetCloseIntercept(v.onClose)
 	if d, ok := v.app.(desktop.App); ok {
 		v.tray = d
-		d.SetSystemTrayIcon(icon)
+		if icon != nil {
+			d.SetSystemTrayIcon(icon)
+		}
 		v.updateTray()
 	}
 }
@@ -104,6 +134,37 @@ func (v *view) onClose() {
 func (v *view) quit() {
 	v.cancel()
 	v.app.Quit()
+}
+
+// setTrayState shows the mover's state in the tray icon: the app icon while all is well,
+// a pause sign while it waits for the user, an error sign after an error.
+func (v *view) setTrayState(k mover.Kind) {
+	if v.tray == nil {
+		return
+	}
+	state := "ok"
+	switch k {
+	case mover.KindPaused:
+		state = "paused"
+	case mover.KindError:
+		state = "error"
+	case mover.KindMessageDone, mover.KindIdle, mover.KindConnected, mover.KindStopped:
+		state = "ok"
+	default:
+		return // keep the state until something settles it
+	}
+	if state == v.trayState {
+		return
+	}
+	v.trayState = state
+	switch state {
+	case "paused":
+		v.tray.SetSystemTrayIcon(theme.NewWarningThemedResource(theme.MediaPauseIcon()))
+	case "error":
+		v.tray.SetSystemTrayIcon(theme.NewErrorThemedResource(theme.ErrorIcon()))
+	default:
+		v.tray.SetSystemTrayIcon(v.app.Icon())
+	}
 }
 
 // updateTray refreshes the tray menu: Show, Start/Stop, Quit.

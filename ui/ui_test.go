@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -121,7 +123,9 @@ func TestValidatorMessages(t *testing.T) {
 		{"mask empty", v.common.mask, "", "patterns"},
 		{"mask bad", v.common.mask, "[.pdf", "not a valid pattern"},
 		{"mask ok", v.common.mask, "*.pdf; *.xml", ""},
-		{"poll short", v.common.poll, "1s", "10s to 24h"},
+		{"poll short", v.common.poll, "1s", "5s to 24h"},
+		{"subject two lines", v.common.subject, "a\nb", "one line"},
+		{"dest home", v.dest.folder, "~/mail-in", ""},
 		{"poll ok", v.common.poll, "5m", ""},
 		{"auth url http", v.oauth.authURL, "http://login.example.com/authorize", "https://"},
 		{"auth url empty", v.oauth.authURL, "", "authorization URL"},
@@ -163,6 +167,34 @@ func TestValidatorMessages(t *testing.T) {
 	if v.act.save.Disabled() {
 		f, err := v.firstInvalid()
 		t.Fatalf("Save disabled after restoring all fields: %v %v", f, err)
+	}
+}
+
+func TestDeviceURLOnlyForDeviceFlow(t *testing.T) {
+	h := newHarness(t)
+	h.newProfile("p")
+	o := &h.v.oauth
+	o.deviceURL.SetText("http://example.com/devicecode")
+	if err := o.deviceURL.Validate(); err != nil || !o.deviceURL.Disabled() {
+		t.Fatalf("authcode flow: device URL error %v, disabled %v", err, o.deviceURL.Disabled())
+	}
+	o.flow.SetSelected(labelOf(flowLabels, flowValues, store.FlowDevice))
+	if err := o.deviceURL.Validate(); err == nil || !strings.Contains(err.Error(), "https://") {
+		t.Fatalf("device flow: %v", err)
+	}
+	if o.deviceURL.Disabled() || !o.redirectURI.Disabled() {
+		t.Error("device flow: the device URL is used and the redirect is not")
+	}
+}
+
+func TestStoreRulesBlockSave(t *testing.T) {
+	h := newHarness(t)
+	h.newProfile("p")
+	v := h.v
+	// No TLS to a remote host passes the field checks but not the store's rules.
+	v.security.tls.SetSelected(labelOf(tlsLabels, tlsValues, store.TLSNone))
+	if !v.act.save.Disabled() || !strings.Contains(v.act.problem.Text, "security.tls") {
+		t.Fatalf("save disabled %v, problem %q", v.act.save.Disabled(), v.act.problem.Text)
 	}
 }
 
@@ -208,8 +240,12 @@ func TestSaveWritesProfileAndSecrets(t *testing.T) {
 	h := newHarness(t)
 	h.newProfile("invoices")
 	v := h.v
-	test.Type(v.security.password, "s3cret-pw")
 	test.Type(v.oauth.clientSecret, "client-s3cret")
+	if !v.security.password.Disabled() {
+		t.Error("the password entry is for password sign-in only")
+	}
+	v.security.auth.SetSelected(labelOf(authLabels, authValues, store.AuthPassword))
+	test.Type(v.security.password, "s3cret-pw")
 	v.common.since.SetText("2026-01-31")
 	if !strings.HasPrefix(h.win.Title(), "• ") {
 		t.Errorf("title %q should show unsaved changes", h.win.Title())
@@ -539,5 +575,64 @@ func TestFormatBytes(t *testing.T) {
 		if got := formatBytes(n); got != want {
 			t.Errorf("formatBytes(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+func TestKeyboardShortcuts(t *testing.T) {
+	h := newHarness(t)
+	h.newProfile("p")
+	sc := h.win.Canvas().(interface{ TypedShortcut(fyne.Shortcut) })
+	sc.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.Key6, Modifier: fyne.KeyModifierShortcutDefault})
+	if got := h.v.tabs.SelectedIndex(); got != 5 {
+		t.Errorf("Ctrl+6 selected tab %d", got)
+	}
+	sc.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault})
+	h.waitFor("Ctrl+S to save", func() bool { return !h.v.isNew && !h.v.dirty })
+}
+
+func TestBacklogProgress(t *testing.T) {
+	start := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	var p passProgress
+	p.track(mover.Event{Kind: mover.KindFound, Total: 2000, Time: start, Counters: mover.Counters{Files: 10, Bytes: 1000}})
+	if _, _, show := p.describe(); !show {
+		t.Fatal("a backlog of 2000 should show progress")
+	}
+	p.track(mover.Event{Kind: mover.KindProgress, Done: 500, Total: 2000, Time: start.Add(100 * time.Second),
+		Counters: mover.Counters{Files: 510, Bytes: 1_001_000}})
+	frac, text, _ := p.describe()
+	if frac != 0.25 {
+		t.Errorf("fraction = %v", frac)
+	}
+	for _, want := range []string{"500 of 2000 messages", "500 files", "1.0 MB", "5.0 messages/s", "about 5 min left"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("progress %q lacks %q", text, want)
+		}
+	}
+	p.track(mover.Event{Kind: mover.KindIdle})
+	if _, _, show := p.describe(); show {
+		t.Error("progress should hide when the pass ends")
+	}
+	var small passProgress
+	small.track(mover.Event{Kind: mover.KindFound, Total: 3})
+	if _, _, show := small.describe(); show {
+		t.Error("a handful of messages gets no progress bar")
+	}
+}
+
+func TestBacklogProgressInLogTab(t *testing.T) {
+	h := newHarness(t)
+	h.newProfile("p")
+	l := h.v.log
+	now := time.Now()
+	l.model.add(mover.Event{Kind: mover.KindFound, Total: 100, Time: now})
+	l.model.add(mover.Event{Kind: mover.KindProgress, Done: 40, Total: 100, Time: now.Add(10 * time.Second)})
+	l.flush()
+	if l.progressBox.Hidden || l.progressBar.Value != 0.4 || !strings.Contains(l.progressText.Text, "40 of 100") {
+		t.Errorf("progress hidden %v value %v text %q", l.progressBox.Hidden, l.progressBar.Value, l.progressText.Text)
+	}
+	l.model.add(mover.Event{Kind: mover.KindIdle, Time: now.Add(30 * time.Second)})
+	l.flush()
+	if !l.progressBox.Hidden {
+		t.Error("progress still shown after the pass")
 	}
 }

@@ -64,7 +64,7 @@ func validateCAFile(s string) error {
 	if strings.TrimSpace(s) == "" {
 		return nil
 	}
-	if !filepath.IsAbs(s) {
+	if !isAbsOrHome(s) {
 		return hint("Choose a PEM file by its full path, or leave empty")
 	}
 	return nil
@@ -110,8 +110,8 @@ func validateMoveTo(needed bool) func(string) error {
 
 func validatePoll(s string) error {
 	d, err := time.ParseDuration(strings.TrimSpace(s))
-	if err != nil || d < 10*time.Second || d > 24*time.Hour {
-		return hint("Enter a duration from 10s to 24h, e.g. 60s or 5m")
+	if err != nil || d < 5*time.Second || d > 24*time.Hour {
+		return hint("Enter a duration from 5s to 24h, e.g. 60s or 5m")
 	}
 	return nil
 }
@@ -137,6 +137,19 @@ func validateURL(what, example string) func(string) error {
 
 func isLoopbackHost(h string) bool {
 	return h == "localhost" || h == "127.0.0.1" || h == "::1"
+}
+
+// isAbsOrHome accepts absolute paths and paths under the home folder ("~/…").
+func isAbsOrHome(s string) bool {
+	return filepath.IsAbs(s) || strings.HasPrefix(s, "~/")
+}
+
+// validateOneLine accepts any text on one line (filters may be empty).
+func validateOneLine(s string) error {
+	if strings.ContainsAny(s, "\r\n\t\x00") {
+		return hint("Keep it on one line, without tabs")
+	}
+	return nil
 }
 
 func validateClientID(s string) error {
@@ -193,7 +206,7 @@ func validateDestFolder(s string) error {
 	if s == "" {
 		return hint("Choose the folder the files are saved to")
 	}
-	if !filepath.IsAbs(s) {
+	if !isAbsOrHome(s) {
 		return hint("Enter a full path, e.g. /srv/mail-in (or choose with the button)")
 	}
 	return nil

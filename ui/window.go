@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -45,6 +46,7 @@ type view struct {
 	fields      []*field
 
 	tabs *container.AppTabs
+	root fyne.CanvasObject // the window's content
 
 	profiles *profilePicker
 	setup    setupTab
@@ -54,24 +56,37 @@ type view struct {
 	dest     destTab
 	log      *logView
 	act      actions
+	notes    *notifier
 
 	tray      desktop.App // nil when the driver has no system tray
 	trayLabel string      // "Start" or "Stop": the tray menu's current action
+	trayState string      // "ok", "paused" or "error": the tray icon shown
 
 	lastDialog string // text of the last message dialog (for tests and the status line)
 }
 
-// Create builds the window's content for a and w with the real backend and returns it;
-// main sets it with w.SetContent.
+// Create builds the window's content for a and w with the real backend and returns it
+// (the caller sets it with w.SetContent). It also installs the close question and, on
+// desktops, the system tray menu.
 func Create(a fyne.App, w fyne.Window) fyne.CanvasObject {
+	return create(a, w).root
+}
+
+// create builds the view of the window with the real backend.
+func create(a fyne.App, w fyne.Window) *view {
 	v := newView(a, w, NewBackend(), newBridge())
-	return v.content()
+	v.root = v.content()
+	v.setupDesktop(a.Icon())
+	return v
 }
 
 func newView(a fyne.App, w fyne.Window, be Backend, br *bridge) *view {
 	v := &view{app: a, win: w, be: be, br: br, stored: map[string]bool{}}
 	v.ctx, v.cancel = context.WithCancel(context.Background())
 	v.log = newLogView(v)
+	v.notes = newNotifier(time.Now, func(title, body string) {
+		br.ui(func() { a.SendNotification(fyne.NewNotification(title, body)) })
+	})
 	v.profiles = newProfilePicker(v)
 	return v
 }
@@ -94,6 +109,7 @@ func (v *view) content() fyne.CanvasObject {
 	body := container.NewBorder(top, v.buildStatusBar(), nil, nil, v.tabs)
 	v.profiles.reload("")
 	v.log.startTicker(v.ctx)
+	v.addShortcuts()
 	return body
 }
 

@@ -125,7 +125,10 @@ func TestScreenshotsOfEachTab(t *testing.T) {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	display := startXvfb(t)
+	display := os.Getenv("MM_DISPLAY") // the Xvfb of `make test`, else our own
+	if display == "" {
+		display = startXvfb(t)
+	}
 	home := sampleHome(t)
 	script := filepath.Join(tmp, "session.sh")
 	if err := os.WriteFile(script, []byte(session), 0o700); err != nil {
@@ -143,7 +146,7 @@ func TestScreenshotsOfEachTab(t *testing.T) {
 			defer cancel()
 			cmd := exec.CommandContext(ctx, "dbus-run-session", "--", script, bin)
 			cmd.Env = append(os.Environ(),
-				"DISPLAY="+display, "FYNE_SCALE=1", "LANG=C.UTF-8", "MAILMOVER_HOME="+home, "PRIV="+priv,
+				"DISPLAY="+display, "FYNE_SCALE=1", "FYNE_THEME=dark", "LANG=C.UTF-8", "MAILMOVER_HOME="+home, "PRIV="+priv,
 				"MAILMOVER_SCREENSHOT_TAB="+tab, "MAILMOVER_SCREENSHOT_READY="+ready,
 				"MAILMOVER_SCREENSHOT_SAMPLE=1")
 			var logBuf bytes.Buffer

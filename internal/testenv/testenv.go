@@ -1,7 +1,8 @@
 // Package testenv gives tests the real parts that `make test` starts: a private Dovecot,
-// the test OpenID provider (cmd/mm-testprovider) and a Secret Service on a private
-// D-Bus. It reads them from the MM_* environment variables that scripts/testenv-up.sh
-// writes to testenv/run/env.sh.
+// the test OpenID provider (cmd/mm-testprovider), a Secret Service on a private D-Bus
+// and an Xvfb display. It reads them from the MM_* environment variables that
+// scripts/testenv-up.sh writes to testenv/run/env.sh (and scripts/test-in-session.sh
+// sets for the keyring and the display).
 //
 // When a variable is missing the test is skipped, unless MM_REQUIRE_REAL=1 (set by
 // `make test`): then it fails, so a broken test environment cannot pass silently.

@@ -159,13 +159,14 @@ func run(f *fakeTB, fn func(testing.TB)) {
 }
 
 func TestMissingEnvSkipsOrFails(t *testing.T) {
-	for _, n := range []string{"MM_DOVECOT_HOST", "MM_OIDC_ISSUER", "MM_KEYRING"} {
+	for _, n := range []string{"MM_DOVECOT_HOST", "MM_OIDC_ISSUER", "MM_KEYRING", "MM_DISPLAY"} {
 		t.Setenv(n, "")
 	}
 	helpers := map[string]func(testing.TB){
 		"Dovecot": func(tb testing.TB) { Dovecot(tb) },
 		"OIDC":    func(tb testing.TB) { OIDC(tb) },
 		"Keyring": Keyring,
+		"Display": func(tb testing.TB) { Display(tb) },
 	}
 	for name, fn := range helpers {
 		t.Run(name, func(t *testing.T) {

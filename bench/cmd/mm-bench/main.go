@@ -37,6 +37,8 @@ func main() {
 		err = cmdUpper(ctx, args)
 	case "compare", "mem", "idle", "all":
 		err = cmdBench(ctx, cmd, args)
+	case "profile":
+		err = cmdProfile(ctx, args)
 	case "soak":
 		err = cmdSoak(ctx, args)
 	case "-h", "-help", "--help", "help":
