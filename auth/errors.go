@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"unicode"
 
@@ -16,6 +17,17 @@ var ErrLoginTimeout = errors.New("sign-in timed out")
 
 // ErrNotSignedIn is wrapped by a *ReauthError when no refresh token is stored at all.
 var ErrNotSignedIn = errors.New("not signed in")
+
+// exchangeTimeoutError means the browser's answer arrived, but the token endpoint did not
+// answer the code exchange before the sign-in's time ran out. It wraps ErrLoginTimeout.
+type exchangeTimeoutError struct{ tokenURL string }
+
+func (e *exchangeTimeoutError) Error() string {
+	return "sign-in timed out: the browser's answer arrived, but the token endpoint " + e.tokenURL +
+		" did not answer the code exchange in time"
+}
+
+func (e *exchangeTimeoutError) Unwrap() error { return ErrLoginTimeout }
 
 // ConfigError is a problem with one field of the [oauth2] profile table. Field is the
 // profile key ("redirect_uri", "redirect_port", "client_id", …).
@@ -135,6 +147,16 @@ func tokenError(op, tokenURL string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%s at %s: %w", op, tokenURL, err)
 	}
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Timeout() {
+		return fmt.Errorf("%s: the provider at %s did not answer in time (check the network, or try again later): %w", op, tokenURL, err)
+	}
+	if !errors.As(err, &ue) {
+		// The provider answered, but not with a token response x/oauth2 can read (an
+		// HTML page, broken JSON, no access_token): the address is likely not the token
+		// endpoint, or a proxy answered instead.
+		return fmt.Errorf("%s: the answer from %s is not a usable token response (is token_url the provider's token endpoint? a proxy or login page may have answered): %w", op, tokenURL, err)
+	}
 	return fmt.Errorf("%s: cannot reach the provider at %s (check the URL in the profile and the network): %w", op, tokenURL, err)
 }
 
@@ -198,7 +220,18 @@ func DescribeError(err error) (text, advice string) {
 	case errors.As(err, &pr):
 		return text, adviceFor(pr.Code, pr.Description)
 	case errors.As(err, &te):
-		return text, adviceFor(te.Code, te.Description)
+		if a := adviceFor(te.Code, te.Description); a != "" || te.Code != "" {
+			return text, a
+		}
+		switch {
+		case te.Status >= 500:
+			return text, "The provider had an internal error (HTTP " + fmt.Sprint(te.Status) + "): try again later."
+		case te.Status == 404 || te.Status == 405:
+			return text, "The token endpoint was not found: check token_url in the profile (or pick a preset)."
+		}
+		return text, ""
+	case errors.As(err, new(*exchangeTimeoutError)):
+		return text, "The provider is slow or does not answer: check token_url and the network, then sign in again."
 	case errors.Is(err, ErrLoginTimeout):
 		return text, "Start the sign-in again and finish it in the browser within the time limit; if no browser opened, copy the printed address into one on this machine."
 	case errors.Is(err, ErrDeviceCodeExpired):

@@ -118,6 +118,9 @@ func Login(ctx context.Context, cfg Config, opts LoginOptions) (*Result, error) 
 	exchange := func(ctx context.Context, code string) (*oauth2.Token, error) {
 		tok, err := oc.Exchange(cfg.httpContext(ctx), code, oauth2.VerifierOption(verifier))
 		if err != nil {
+			if errors.Is(context.Cause(ctx), ErrLoginTimeout) {
+				return nil, &exchangeTimeoutError{tokenURL: cfg.TokenURL}
+			}
 			return nil, tokenError("code exchange", cfg.TokenURL, err)
 		}
 		return tok, nil
@@ -164,9 +167,8 @@ func Login(ctx context.Context, cfg Config, opts LoginOptions) (*Result, error) 
 	select {
 	case cr = <-h.done:
 	case <-flowCtx.Done():
-		select {
-		case cr = <-h.done: // a result that raced the deadline wins
-		default:
+		var ok bool
+		if cr, ok = lateResult(h); !ok {
 			if errors.Is(context.Cause(flowCtx), ErrLoginTimeout) && ctx.Err() == nil {
 				return nil, fmt.Errorf("%w: no answer reached %s within %v; the listener is closed", ErrLoginTimeout, redirectURI, timeout)
 			}
@@ -180,6 +182,28 @@ func Login(ctx context.Context, cfg Config, opts LoginOptions) (*Result, error) 
 	res.Warnings = append(res.Warnings, tokenWarnings(cfg, cr.tok)...)
 	logger.Info("sign-in: tokens received", "refresh_token", cr.tok.RefreshToken != "", "expiry", cr.tok.Expiry)
 	return res, nil
+}
+
+// lateResult returns a result that raced the end of the flow: one already handed over,
+// or, when a callback was claimed (its code exchange is cut short by the flow's end), the
+// one it hands over within a few seconds, so the error says what really happened.
+func lateResult(h *callbackHandler) (callbackResult, bool) {
+	select {
+	case cr := <-h.done:
+		return cr, true
+	default:
+	}
+	if !h.claimed.Load() {
+		return callbackResult{}, false
+	}
+	t := time.NewTimer(5 * time.Second)
+	defer t.Stop()
+	select {
+	case cr := <-h.done:
+		return cr, true
+	case <-t.C:
+		return callbackResult{}, false
+	}
 }
 
 // tokenWarnings returns warnings about a fresh token.

@@ -2,6 +2,7 @@ package imapsrc
 
 import (
 	"bytes"
+	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -28,10 +29,29 @@ type wireConn struct {
 
 	saslEmptyAsBlank atomic.Bool
 	emptyLinesSent   atomic.Int32 // empty SASL responses sent as empty line (for tests)
+
+	// greetLeft bounds what is read before the greeting is complete (see limitGreeting);
+	// -1 when no limit applies.
+	greetLeft atomic.Int64
 }
+
+// maxGreeting is the most read from a server before its greeting is complete. A greeting
+// is one short line; a server that streams more (a wrong port, a hostile or broken
+// server) would otherwise make imapclient buffer it all.
+const maxGreeting = 64 << 10
+
+// errGreetingTooLong ends a connection whose greeting exceeds maxGreeting.
+var errGreetingTooLong = errors.New("the server sent more than 64 KiB without completing an IMAP greeting")
+
+// limitGreeting caps the bytes read until endGreeting is called.
+func (w *wireConn) limitGreeting() { w.greetLeft.Store(maxGreeting) }
+
+// endGreeting lifts the cap of limitGreeting.
+func (w *wireConn) endGreeting() { w.greetLeft.Store(-1) }
 
 func newWireConn(c net.Conn, greeting string) *wireConn {
 	w := &wireConn{Conn: c}
+	w.greetLeft.Store(-1)
 	if greeting != "" {
 		w.prefix = []byte(greeting)
 	}
@@ -52,7 +72,19 @@ func (w *wireConn) Read(p []byte) (int, error) {
 	if d := time.Duration(w.readIdle.Load()); d > 0 {
 		_ = w.Conn.SetReadDeadline(time.Now().Add(d))
 	}
-	return w.Conn.Read(p)
+	left := w.greetLeft.Load()
+	if left < 0 {
+		return w.Conn.Read(p)
+	}
+	if left == 0 {
+		return 0, errGreetingTooLong
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := w.Conn.Read(p)
+	w.greetLeft.Add(-int64(n))
+	return n, err
 }
 
 var saslEmpty = []byte("=\r\n")

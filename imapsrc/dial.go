@@ -200,6 +200,7 @@ func connect(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, log: log, tlsInfo: tlsInfo, newMail: make(chan struct{}, 1)}
 	c.wire = newWireConn(conn, greeting)
+	c.wire.limitGreeting() // before imapclient starts reading
 	c.ic = imapclient.New(c.wire, &imapclient.Options{
 		WordDecoder: &mime.WordDecoder{CharsetReader: charset.Reader},
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
@@ -210,7 +211,9 @@ func connect(ctx context.Context, cfg Config) (*Client, error) {
 			},
 		},
 	})
-	if err := c.run(ctx, func() error { return c.ic.WaitGreeting() }); err != nil {
+	err = c.run(ctx, func() error { return c.ic.WaitGreeting() })
+	c.wire.endGreeting()
+	if err != nil {
 		c.closeNow()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()

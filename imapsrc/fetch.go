@@ -59,14 +59,27 @@ func (c *Client) Fetch(ctx context.Context, uid uint32, fn func(*Message) error)
 			}
 			called = true
 			var body io.Reader = strings.NewReader("")
+			var gr *guardedReader
 			if bs.Literal != nil {
-				body = &guardedReader{r: bs.Literal, g: g}
+				gr = &guardedReader{r: bs.Literal, g: g, size: bs.Literal.Size()}
+				body = gr
 			}
 			msg.Body = body
 			g.disarm()
 			fnErr = fn(msg)
 			g.arm()
 			msg.Body = nil
+			if gr != nil && gr.broken {
+				// The body ended short (cut connection). go-imap beta.8 would read the
+				// rest of the literal again from a buffer its own reader goroutine is
+				// using (a data race), so the connection was closed: stop here.
+				if gerr := g.done(nil); g.why.Load() != 0 {
+					return gerr // the guard closed it: ctx.Err() or a timeout *Error
+				}
+				return &Error{Kind: KindNetwork, Host: host, Op: fmt.Sprintf("fetch UID %d", uid),
+					Reason: "the connection broke while the message was being read",
+					Advice: "Check the network; MailMover connects again on its own.", Err: gr.err}
+			}
 		}
 	}
 	err = g.done(cmd.Close())
@@ -86,16 +99,33 @@ func (c *Client) Fetch(ctx context.Context, uid uint32, fn func(*Message) error)
 	return nil
 }
 
-// guardedReader arms the guard's timeout while a Read waits on the wire.
+// guardedReader arms the guard's timeout while a Read waits on the wire. When the
+// literal ends before its announced size, or a read fails, it closes the connection and
+// keeps failing: the connection cannot be used any more.
 type guardedReader struct {
-	r io.Reader
-	g *guard
+	r      io.Reader
+	g      *guard
+	size   int64
+	read   int64
+	broken bool
+	err    error
 }
 
 func (r *guardedReader) Read(p []byte) (int, error) {
+	if r.broken {
+		return 0, r.err
+	}
 	r.g.arm()
 	n, err := r.r.Read(p)
 	r.g.disarm()
+	r.read += int64(n)
+	if err != nil && (err != io.EOF || r.read < r.size) {
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+		r.broken, r.err = true, err
+		_ = r.g.c.ic.Close()
+	}
 	return n, err
 }
 

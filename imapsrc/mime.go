@@ -194,6 +194,9 @@ func (w *walker) leaf(h message.Header, mt string, params map[string]string, bod
 		// Attachments keep their bytes: only the transfer encoding is undone.
 		hh.Set("Content-Type", "application/octet-stream")
 	}
+	if strings.EqualFold(strings.TrimSpace(h.Get("Content-Transfer-Encoding")), "quoted-printable") {
+		body = &qpLineBreaker{r: body}
+	}
 	ent, err := message.New(hh, body)
 	switch {
 	case err == nil:
@@ -270,4 +273,63 @@ func (l *headerLimiter) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
 	l.left -= int64(n)
 	return n, err
+}
+
+// qpMaxLine is where qpLineBreaker breaks a quoted-printable line. The standard library's
+// decoder fails on lines longer than its 4 KiB buffer ("bufio: buffer full"); RFC 2045
+// allows 76 characters, but some mailers send whole HTML documents on one line.
+const qpMaxLine = 1000
+
+// qpLineBreaker inserts a soft line break ("=\r\n", which decodes to nothing) into
+// quoted-printable lines longer than qpMaxLine, never inside an "=XX" escape, so that such
+// parts decode instead of failing.
+type qpLineBreaker struct {
+	r       io.Reader
+	run     int    // bytes since the last line end
+	lastEq  int    // bytes since the last '=' (3 or more: not inside an escape)
+	pending []byte // output not yet returned
+	buf     [4096]byte
+}
+
+func (q *qpLineBreaker) Read(p []byte) (int, error) {
+	for len(q.pending) == 0 {
+		n, err := q.r.Read(q.buf[:])
+		if n > 0 {
+			q.pending = q.breakLines(q.buf[:n])
+		}
+		if err != nil {
+			if len(q.pending) > 0 {
+				break
+			}
+			return 0, err
+		}
+		if n == 0 {
+			return 0, nil
+		}
+	}
+	n := copy(p, q.pending)
+	q.pending = q.pending[n:]
+	return n, nil
+}
+
+func (q *qpLineBreaker) breakLines(in []byte) []byte {
+	out := make([]byte, 0, len(in)+len(in)/qpMaxLine*3+3)
+	for _, c := range in {
+		if q.run >= qpMaxLine && q.lastEq >= 3 && c != '\r' && c != '\n' {
+			out = append(out, "=\r\n"...)
+			q.run = 0
+		}
+		out = append(out, c)
+		q.lastEq++
+		switch c {
+		case '\n':
+			q.run = 0
+		case '=':
+			q.lastEq = 1
+			q.run++
+		default:
+			q.run++
+		}
+	}
+	return out
 }

@@ -202,6 +202,11 @@ func FuzzWalkParts(f *testing.F) {
 	}
 	f.Add([]byte("Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n"))
 	f.Add([]byte("Content-Type: message/rfc822\r\n\r\nContent-Type: message/rfc822\r\n\r\n"))
+	f.Add([]byte("Content-Type: text/plain\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
+		strings.Repeat("a=3D", 1500) + "=\r\n=4"))
+	f.Add([]byte("Content-Type: application/pdf; name*2=c; name*0*=iso-8859-1''%E9; name*1=b; name*0=x\r\n\r\n"))
+	f.Add([]byte("Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: message/rfc822\r\n" +
+		"Content-Transfer-Encoding: base64\r\n\r\n!!!\r\n--B\r\n\r\n--B"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		done := make(chan struct{})
 		go func() {

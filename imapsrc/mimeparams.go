@@ -1,9 +1,10 @@
 package imapsrc
 
 import (
-	"fmt"
 	"io"
 	"mime"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/emersion/go-message"
@@ -150,6 +151,7 @@ func decode2231(base string, pieces []string) (string, bool) {
 		v   string
 	}
 	var ps []piece
+	seen := map[int]bool{}
 	for _, p := range pieces {
 		k, v, _ := strings.Cut(p, "=")
 		rest := strings.TrimPrefix(k, base+"*")
@@ -157,21 +159,23 @@ func decode2231(base string, pieces []string) (string, bool) {
 		rest = strings.TrimSuffix(rest, "*")
 		n := 0
 		if rest != "" {
-			if _, err := fmt.Sscanf(rest, "%d", &n); err != nil || n < 0 || n > 999 {
+			var err error
+			if n, err = strconv.Atoi(rest); err != nil || n < 0 || n > 999 {
 				continue
 			}
 		}
+		// A section given twice keeps its first value: at most 1000 pieces, so a
+		// hostile header cannot make the sort below slow.
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
 		ps = append(ps, piece{n, ext, v})
 	}
 	if len(ps) == 0 {
 		return "", false
 	}
-	sortPieces := func(i, j int) bool { return ps[i].n < ps[j].n }
-	for i := 1; i < len(ps); i++ { // insertion sort: few pieces
-		for j := i; j > 0 && sortPieces(j, j-1); j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
-		}
-	}
+	slices.SortFunc(ps, func(a, b piece) int { return a.n - b.n })
 	charset := "utf-8"
 	var raw []byte
 	for i, p := range ps {

@@ -1,3 +1,5 @@
+//go:build unix
+
 package mover
 
 import (
@@ -287,4 +289,68 @@ func TestFileSizeLimitLeavesMailUnmarked(t *testing.T) {
 		t.Fatalf("run -once: %v\n%s", err, out)
 	}
 	h.exactlyOnce()
+}
+
+// TestProfilesInSeparateProcesses: two profiles run at once in two processes, each with
+// its own state; a second process on a running profile is refused.
+func TestProfilesInSeparateProcesses(t *testing.T) {
+	tg := memTarget(t)
+	a := newHarness(t)
+	tg.append(t, a.makeMail(30, 5000, 21)...)
+	a.useTarget(tg, "")
+	a.prof.Common.Search, a.prof.Common.After = store.SearchAll, store.AfterNone
+	pa := newMoverProcess(t, a, tg.pass)
+	b := newHarness(t)
+	b.home = a.home // same home: state/ side by side
+	b.want = a.want // same mail, another destination
+	b.useTarget(tg, "")
+	b.prof.Common.Search, b.prof.Common.After = store.SearchAll, store.AfterNone
+	pb := newMoverProcess(t, b, tg.pass)
+
+	// A watching process holds profile a.
+	watch := pa.command(false)
+	out, err := watch.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := watch.Start(); err != nil {
+		t.Fatal(err)
+	}
+	idle := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(out)
+		closed := false
+		for sc.Scan() {
+			if lineKind(sc.Text()) == "idle" && !closed {
+				close(idle)
+				closed = true
+			}
+		}
+	}()
+	select {
+	case <-idle:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the first process did not get to idle")
+	}
+	// Profile b in its own process at the same time: fine.
+	if out, err := pb.command(true).CombinedOutput(); err != nil {
+		t.Fatalf("profile b: %v\n%s", err, out)
+	}
+	// Profile a a second time: refused.
+	second, err := pa.command(true).CombinedOutput()
+	if err == nil || !strings.Contains(string(second), "already running") {
+		t.Errorf("second process on profile a: %v\n%s", err, second)
+	}
+	watch.Process.Signal(syscall.SIGTERM)
+	if err := watch.Wait(); err != nil {
+		t.Errorf("first process after SIGTERM: %v", err)
+	}
+	a.exactlyOnce()
+	b.exactlyOnce()
+	for _, h := range []*harness{a, b} {
+		st, err := store.LoadState(h.home, h.prof.Name)
+		if err != nil || len(st.Messages) != 30 {
+			t.Errorf("state of %s: %d messages, %v", h.prof.Name, len(st.Messages), err)
+		}
+	}
 }

@@ -205,7 +205,10 @@ func (m *Mover) fetchMessage(ctx context.Context, s *session, uid uint32) (*fetc
 			return nr.err // the connection broke inside a part WalkParts skipped
 		}
 		// Read the rest (epilogue) so that the hash and the .eml cover the whole message.
-		if _, err := io.CopyBuffer(io.Discard, onlyReader{tee}, make([]byte, 32<<10)); err != nil {
+		buf := copyBufs.Get().(*[]byte)
+		_, err = io.CopyBuffer(io.Discard, onlyReader{tee}, *buf)
+		copyBufs.Put(buf)
+		if err != nil {
 			return fail(err)
 		}
 		if tw.err != nil {

@@ -260,3 +260,31 @@ func TestBrokenMessageFailsOthersGoOn(t *testing.T) {
 	}
 	h.srv.mu.Unlock()
 }
+
+// TestRunRetriesFailedMessages: in Run, a failed message is tried again after the poll
+// interval even when no new mail comes (IDLE would wait for new mail).
+func TestRunRetriesFailedMessages(t *testing.T) {
+	h := newHarness(t)
+	uid := h.addMail(1, 1, "")
+	h.srv.failPost[uid] = 1
+	ev := make(chan Event, 100)
+	m := h.mover(hooks{}, ev)
+	m.prof.Common.PollInterval.Duration = 20 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	if e := waitKind(t, ev, KindError); e.UID != uid {
+		t.Fatalf("error event for UID %d, want %d", e.UID, uid)
+	}
+	if e := waitKind(t, ev, KindMessageDone); e.UID != uid {
+		t.Fatalf("done event for UID %d", e.UID)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	h.exactlyOnce()
+	if h.srv.fetches[uid] != 1 {
+		t.Errorf("fetched %d times; the retry needs only the post-action", h.srv.fetches[uid])
+	}
+}

@@ -70,6 +70,7 @@ type FailedError struct {
 	Failed int // messages that failed in the pass
 }
 
+// Error says how many messages failed and that they are retried.
 func (e *FailedError) Error() string {
 	return fmt.Sprintf("%d message(s) failed and were left unmarked; they are retried on the next run (see the log for the reasons)", e.Failed)
 }

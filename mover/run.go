@@ -145,12 +145,6 @@ func (m *Mover) run(ctx context.Context, once bool) error {
 		if ctx.Err() != nil {
 			return m.stopped(ctx, nil)
 		}
-		var le *errLocal
-		if errors.As(err, &le) {
-			m.cnt.Errors++
-			m.emit(ctx, Event{Kind: KindError, Text: err.Error(), Advice: adviceFor(err)})
-			return m.stopped(ctx, err)
-		}
 		attempts++
 		if advice, ok := needsUser(err); ok {
 			m.cnt.Errors++
@@ -449,6 +443,14 @@ func (m *Mover) recoverLocal(ctx context.Context, sf *store.StateFile, d *dest) 
 // needsUser tells errors that only the user can fix (sign in again, a setting) and what
 // to do about them.
 func needsUser(err error) (string, bool) {
+	var le *errLocal
+	if errors.As(err, &le) {
+		advice := adviceFor(err)
+		if advice == "" {
+			advice = "MailMover cannot write its state or files: check the free space and permissions of its folders."
+		}
+		return advice, true
+	}
 	var re *auth.ReauthError
 	if errors.As(err, &re) {
 		_, advice := auth.DescribeError(err)

@@ -91,6 +91,10 @@ func (d *dest) createTemp() (*tempFile, error) {
 // copyBufSize is the buffer of every streaming copy to disk.
 const copyBufSize = 256 << 10
 
+// copyBufs recycles the copy buffers, so that each file does not allocate (and clear) a
+// new one.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+
 // writeTemp streams r into a new temporary file, hashing it. It does not sync it: the
 // batch's commit syncs all its files at once (syncTemps).
 func (d *dest) writeTemp(r io.Reader) (*tempFile, error) {
@@ -102,8 +106,9 @@ func (d *dest) writeTemp(r io.Reader) (*tempFile, error) {
 	if d.wrap != nil {
 		w = d.wrap(w)
 	}
-	buf := make([]byte, copyBufSize)
-	n, err := io.CopyBuffer(io.MultiWriter(w, t.h), onlyReader{r}, buf)
+	buf := copyBufs.Get().(*[]byte)
+	n, err := io.CopyBuffer(io.MultiWriter(w, t.h), onlyReader{r}, *buf)
+	copyBufs.Put(buf)
 	t.bytes = n
 	if cerr := t.f.Close(); err == nil {
 		err = cerr
@@ -219,13 +224,17 @@ func (d *dest) linkNoReplace(tmp, rel string) error {
 		return d.root.Remove(tmp)
 	case errors.Is(err, fs.ErrExist):
 		return errExists
-	case errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOTSUP) || errors.Is(err, syscall.EMLINK) || errors.Is(err, errors.ErrUnsupported):
-		if d.exists(rel) {
-			return errExists
-		}
-		return d.root.Rename(tmp, filepath.FromSlash(rel))
 	}
-	return err
+	// No hard links here (FAT, some network shares: EPERM, ENOTSUP, EMLINK, …): check,
+	// then rename. Only another program creating the same name in between could be
+	// replaced.
+	if d.exists(rel) {
+		return errExists
+	}
+	if rerr := d.root.Rename(tmp, filepath.FromSlash(rel)); rerr != nil {
+		return fmt.Errorf("%w (hard link: %v)", rerr, err)
+	}
+	return nil
 }
 
 // sameFile reports whether the two names are the same file (a hard link not yet

@@ -392,7 +392,14 @@ func (s *StateFile) append(r *journalRecord, sync bool) error {
 		return err
 	}
 	line = append(line, '\n')
+	off, err := s.journal.Seek(0, io.SeekCurrent)
+	if err != nil {
+		return fmt.Errorf("writing the state journal: %w", err)
+	}
 	if _, err := s.journal.Write(line); err != nil {
+		// Take back a partial line, so that later records do not follow a torn one.
+		s.journal.Truncate(off)
+		s.journal.Seek(off, io.SeekStart)
 		return fmt.Errorf("writing the state journal: %w; check the free space of %s", err, StateDir(s.home))
 	}
 	if sync {
@@ -470,11 +477,13 @@ func (s *StateFile) UseMailbox(folder string, uidValidity uint32, filter string)
 	return s.st.Mailbox(folder, uidValidity), nil
 }
 
-// compactEvery is the journal length at which Done writes a new snapshot.
+// compactEvery is the shortest journal at which Done writes a new snapshot; a large state
+// waits for a journal as long as its number of messages, so that rewriting the snapshot
+// costs O(1) per message however large the state grows.
 const compactEvery = 2000
 
 func (s *StateFile) maybeCompact() error {
-	if s.records < compactEvery {
+	if s.records < max(compactEvery, len(s.st.Messages)) {
 		return nil
 	}
 	return s.Compact()

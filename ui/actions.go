@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"errors"
 	"fmt"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -40,20 +42,22 @@ type actions struct {
 	runName   string             // the profile the mover runs
 	stopping  bool
 	afterStop func() // called once the run has ended (e.g. quit)
+	// userStopped is true when the run ends because the user stopped it.
+	userStopped bool
 }
 
 // buildActionBar makes Save, Check, Start and Stop with the unsaved-changes marker.
 func (v *view) buildActionBar() fyne.CanvasObject {
 	a := &v.act
-	a.save = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), v.save)
+	a.save = widget.NewButtonWithIcon(lang.L("Save"), theme.DocumentSaveIcon(), v.save)
 	a.save.Importance = widget.HighImportance
-	a.check = widget.NewButtonWithIcon("Check", theme.ConfirmIcon(), v.runCheck)
-	a.start = widget.NewButtonWithIcon("Start", theme.MediaPlayIcon(), v.startMover)
-	a.stop = widget.NewButtonWithIcon("Stop", theme.MediaStopIcon(), func() { v.stopMover(nil) })
+	a.check = widget.NewButtonWithIcon(lang.L("Check"), theme.ConfirmIcon(), v.runCheck)
+	a.start = widget.NewButtonWithIcon(lang.L("Start"), theme.MediaPlayIcon(), v.startMover)
+	a.stop = widget.NewButtonWithIcon(lang.L("Stop"), theme.MediaStopIcon(), func() { v.stopMover(nil) })
 	a.stop.Disable()
 	a.unsaved = widget.NewLabel("")
 	a.unsaved.Importance = widget.WarningImportance
-	return container.NewHBox(a.unsaved, a.save, a.check, widget.NewSeparator(), a.start, a.stop)
+	return container.NewHBox(a.save, a.check, widget.NewSeparator(), a.start, a.stop)
 }
 
 // buildProblemBar shows the first invalid field (why Save is disabled), with a link to it.
@@ -62,7 +66,7 @@ func (v *view) buildProblemBar() fyne.CanvasObject {
 	a.problem = widget.NewLabel("")
 	a.problem.Importance = widget.DangerImportance
 	a.problem.Truncation = fyne.TextTruncateEllipsis
-	show := widget.NewButton("Show", func() {
+	show := widget.NewButton(lang.L("Show"), func() {
 		if a.problemField != nil {
 			v.showField(a.problemField)
 		}
@@ -73,9 +77,35 @@ func (v *view) buildProblemBar() fyne.CanvasObject {
 	return a.problemBox
 }
 
-// buildStatusBar is the line under the tabs: the mover's state.
+// buildStatusBar is the line under the tabs: the mover's state, and unsaved changes.
 func (v *view) buildStatusBar() fyne.CanvasObject {
-	return container.NewVBox(widget.NewSeparator(), v.log.buildStatus())
+	return container.NewVBox(widget.NewSeparator(),
+		container.NewBorder(nil, nil, nil, container.NewHBox(v.act.unsaved, v.buildLanguagePicker()), v.log.buildStatus()))
+}
+
+// buildLanguagePicker overrides the system's language (applied at the next start).
+func (v *view) buildLanguagePicker() fyne.CanvasObject {
+	names := make([]string, len(languages))
+	current := v.app.Preferences().String(prefLanguage)
+	sel := widget.NewSelect(nil, nil)
+	for i, l := range languages {
+		names[i] = lang.L(l.name)
+		if l.code == current {
+			sel.PlaceHolder = names[i]
+		}
+	}
+	sel.Options = names
+	sel.SetSelectedIndex(max(0, slices.IndexFunc(languages, func(l struct{ code, name string }) bool { return l.code == current })))
+	sel.OnChanged = func(string) {
+		code := languages[sel.SelectedIndex()].code
+		if code == v.app.Preferences().String(prefLanguage) {
+			return
+		}
+		v.app.Preferences().SetString(prefLanguage, code)
+		v.showMessage(lang.L("Language"), lang.L("The language changes when MailMover starts next time."))
+	}
+	v.langSelect = sel
+	return container.NewHBox(widget.NewIcon(theme.NewThemedResource(theme.ComputerIcon())), sel)
 }
 
 // updateActions enables the actions that make sense now and says why Save is disabled.
@@ -90,7 +120,7 @@ func (v *view) updateActions() {
 		n := v.invalidCount()
 		problem = f.tab + " › " + f.label + ": " + err.Error()
 		if n > 1 {
-			problem += "  (" + plural(n-1, "more field needs", "more fields need") + " attention)"
+			problem += "  " + plural(n-1, lang.L("(%d more field needs attention)"), lang.L("(%d more fields need attention)"))
 		}
 	} else if p := v.saveProblem(); p != "" {
 		problem = p
@@ -121,7 +151,7 @@ func (v *view) updateActions() {
 	setEnabled(a.start, has && valid && !running)
 	setEnabled(a.stop, running && !a.stopping)
 	if v.dirty || v.isNew {
-		a.unsaved.SetText("● Unsaved changes")
+		a.unsaved.SetText(lang.L("● Unsaved changes"))
 	} else {
 		a.unsaved.SetText("")
 	}
@@ -135,7 +165,7 @@ func (v *view) save() { v.saveThen(nil) }
 func (v *view) saveThen(next func()) {
 	if f, err := v.firstInvalid(); f != nil {
 		v.showField(f)
-		v.showError("Cannot save yet", err)
+		v.showError(lang.L("Cannot save yet"), err)
 		return
 	}
 	p := v.profileFromForm()
@@ -162,7 +192,7 @@ func (v *view) saveThen(next func()) {
 					v.showField(f)
 				}
 			}
-			v.showError("Could not save "+p.Name, err)
+			v.showError(lang.L("Could not save ")+p.Name, err)
 			return
 		}
 		v.saved = p
@@ -190,7 +220,7 @@ type secretSaveError struct {
 }
 
 func (e *secretSaveError) Error() string {
-	return "the profile was saved, but the " + strings.ReplaceAll(e.kind, "-", " ") + " could not be stored in the keyring: " + e.err.Error()
+	return lang.L("the profile was saved, but the ") + strings.ReplaceAll(e.kind, "-", " ") + lang.L(" could not be stored in the keyring: ") + e.err.Error()
 }
 
 func (e *secretSaveError) Unwrap() error { return e.err }
@@ -201,7 +231,7 @@ func (v *view) runCheck() {
 	p := v.profileFromForm()
 	sec := v.secretsForRun()
 	a.checking = true
-	a.check.SetText("Checking…")
+	a.check.SetText(lang.L("Checking…"))
 	v.updateActions()
 	ctx, cancel := context.WithTimeout(v.ctx, defaultActionTimeout)
 	run(v.br, func() (*CheckReport, error) {
@@ -209,22 +239,22 @@ func (v *view) runCheck() {
 		return v.be.Check(ctx, p, sec)
 	}, func(rep *CheckReport, err error) {
 		a.checking = false
-		a.check.SetText("Check")
+		a.check.SetText(lang.L("Check"))
 		v.updateActions()
 		if err != nil && rep == nil {
-			v.showError("Check failed", err)
+			v.showError(lang.L("Check failed"), err)
 			return
 		}
-		title := "Check passed"
+		title := lang.L("Check passed")
 		if !rep.OK || err != nil {
-			title = "Check found problems"
+			title = lang.L("Check found problems")
 		}
 		lines := append([]string(nil), rep.Lines...)
 		if err != nil {
 			text, advice := v.be.DescribeError(err)
 			lines = append(lines, "✗ "+firstNonEmpty(text, err.Error()))
 			if advice != "" {
-				lines = append(lines, "  What to do: "+advice)
+				lines = append(lines, lang.L("  What to do: ")+advice)
 			}
 		}
 		v.showMessage(title, strings.Join(lines, "\n"))
@@ -246,7 +276,7 @@ func (v *view) startLogin() {
 		container.NewGridWrap(fyne.NewSize(180, t.cancel.MinSize().Height), t.progress), t.cancel)}
 	t.progress.Start()
 	t.getBox.Refresh()
-	v.setLoginResult("Signing in… finish the sign-in in your browser.")
+	v.setLoginResult(lang.L("Signing in… finish the sign-in in your browser."))
 	t.urlBox.Hide()
 	opts := LoginOptions{
 		OpenBrowser: func(u string) error {
@@ -282,16 +312,16 @@ func (v *view) startLogin() {
 		v.updateActions()
 		if err != nil {
 			if errors.Is(err, context.Canceled) {
-				v.setLoginResult("Sign-in cancelled.")
+				v.setLoginResult(lang.L("Sign-in cancelled."))
 				return
 			}
-			v.setLoginResult("Sign-in failed.")
-			v.showError("Sign-in failed", err)
+			v.setLoginResult(lang.L("Sign-in failed."))
+			v.showError(lang.L("Sign-in failed"), err)
 			return
 		}
-		msg := "Signed in."
+		msg := lang.L("Signed in.")
 		if !res.RefreshToken {
-			msg += " No refresh token was issued: add offline_access to the scope, or MailMover must sign in again when the access token expires."
+			msg += lang.L(" No refresh token was issued: add offline_access to the scope, or MailMover must sign in again when the access token expires.")
 		}
 		for _, w := range res.Warnings {
 			msg += "\n⚠ " + w
@@ -326,7 +356,7 @@ func (v *view) refreshTokenState() {
 			return
 		}
 		if err != nil {
-			v.oauth.tokenState.SetText("Tokens: unknown (" + firstLine(err.Error()) + ")")
+			v.oauth.tokenState.SetText(lang.L("Tokens: unknown (") + firstLine(err.Error()) + ")")
 			return
 		}
 		v.showTokenState(ts)
@@ -339,13 +369,13 @@ func (v *view) startMover() {
 		return
 	}
 	if v.dirty || v.isNew {
-		d := dialog.NewConfirm("Save changes?", "The mover runs the saved profile. Save your changes and start?",
+		d := dialog.NewConfirm(lang.L("Save changes?"), lang.L("The mover runs the saved profile. Save your changes and start?"),
 			func(ok bool) {
 				if ok {
 					v.saveThen(v.startSaved)
 				}
 			}, v.win)
-		d.SetConfirmText("Save and start")
+		d.SetConfirmText(lang.L("Save and start"))
 		d.Show()
 		return
 	}
@@ -365,7 +395,7 @@ func (v *view) startSaved() {
 	a.runName = p.Name
 	a.stopping = false
 	v.log.model.clear()
-	v.log.setStatusText("Starting…", theme.ViewRefreshIcon())
+	v.log.setStatusText(lang.L("Starting…"), theme.ViewRefreshIcon())
 	v.updateActions()
 	done := a.runDone
 	go func() {
@@ -374,7 +404,7 @@ func (v *view) startSaved() {
 			v.br.ui(func() {
 				close(done)
 				v.runEnded()
-				v.showError("Could not start", err)
+				v.showError(lang.L("Could not start"), err)
 			})
 			return
 		}
@@ -394,7 +424,12 @@ func (v *view) runEnded() {
 	a.runCancel = nil
 	a.stopping = false
 	v.log.flush()
-	v.log.setStatusText("Stopped", theme.MediaStopIcon())
+	if p, ok := v.log.model.lastProblem(); ok && !a.userStopped {
+		v.log.setStatusText(lang.L("Stopped after an error — ")+firstNonEmpty(p.Text, p.Kind.String()), theme.NewErrorThemedResource(theme.ErrorIcon()))
+	} else {
+		v.log.setStatusText(lang.L("Stopped"), theme.MediaStopIcon())
+	}
+	a.userStopped = false
 	v.updateActions()
 	if a.afterStop != nil {
 		next := a.afterStop
@@ -414,8 +449,9 @@ func (v *view) stopMover(next func()) {
 		return
 	}
 	a.stopping = true
+	a.userStopped = true
 	a.afterStop = next
-	v.log.setStatusText("Stopping — finishing the file in hand…", theme.MediaStopIcon())
+	v.log.setStatusText(lang.L("Stopping — finishing the file in hand…"), theme.MediaStopIcon())
 	a.runCancel()
 	v.updateActions()
 }
@@ -434,7 +470,7 @@ func (v *view) showMessage(title, text string) {
 }
 
 func newDialog(title string, content fyne.CanvasObject, w fyne.Window) dialog.Dialog {
-	return dialog.NewCustom(title, "Close", content, w)
+	return dialog.NewCustom(title, lang.L("Close"), content, w)
 }
 
 func firstLine(s string) string {
@@ -448,7 +484,7 @@ func firstLine(s string) string {
 func parseURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, fmt.Errorf("the sign-in URL is not valid: %w", err)
+		return nil, fmt.Errorf(lang.L("the sign-in URL is not valid: %w"), err)
 	}
 	return u, nil
 }

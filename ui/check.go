@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"fyne.io/fyne/v2/lang"
+
 	"mailmover/imapsrc"
 	"mailmover/store"
 )
@@ -22,20 +24,20 @@ func runCheck(ctx context.Context, cfg imapsrc.Config, p *store.Profile) (*Check
 	}
 	if err != nil {
 		if rep.Server != "" {
-			out.Lines = append(out.Lines, fmt.Sprintf("✗ Could not finish the check of %s as %s.", rep.Server, cfg.Username))
+			out.Lines = append(out.Lines, fmt.Sprintf(lang.L("✗ Could not finish the check of %s as %s."), rep.Server, cfg.Username))
 		}
 		return out, err
 	}
 	out.Lines = append(out.Lines,
-		fmt.Sprintf("✓ Signed in to %s as %s (%s, %s) in %s.", rep.Server, cfg.Username, rep.Mechanism, rep.Security,
+		fmt.Sprintf(lang.L("✓ Signed in to %s as %s (%s, %s) in %s."), rep.Server, cfg.Username, rep.Mechanism, rep.Security,
 			rep.Elapsed.Round(time.Millisecond)),
-		fmt.Sprintf("✓ Folder %q holds %s.", rep.Mailbox.Name, plural(int(rep.Mailbox.Messages), "message", "messages")),
-		fmt.Sprintf("✓ %s match (%s) and would be processed.", plural(rep.Matching, "message", "messages"), describeCriteria(crit)),
-		fmt.Sprintf("✓ The mailbox has %s.", plural(len(rep.Folders), "folder", "folders")))
+		fmt.Sprintf(lang.L("✓ Folder %q holds %s."), rep.Mailbox.Name, plural(int(rep.Mailbox.Messages), lang.L("%d message"), lang.L("%d messages"))),
+		fmt.Sprintf(lang.L("✓ %s match (%s) and would be processed."), plural(rep.Matching, lang.L("%d message"), lang.L("%d messages")), describeCriteria(crit)),
+		fmt.Sprintf(lang.L("✓ The mailbox has %s."), plural(len(rep.Folders), lang.L("%d folder"), lang.L("%d folders"))))
 	out.OK = true
 	if p.Common.After == store.AfterMove && !hasFolder(rep.Folders, p.Common.MoveTo) {
 		out.OK = false
-		out.Lines = append(out.Lines, fmt.Sprintf("✗ The folder %q for \"Move to folder\" does not exist on the server: create it, or pick one of: %s.",
+		out.Lines = append(out.Lines, fmt.Sprintf(lang.L("✗ The folder %q for \"Move to folder\" does not exist on the server: create it, or pick one of: %s."),
 			p.Common.MoveTo, folderList(rep.Folders, 8)))
 	}
 	for _, w := range rep.Warnings {
@@ -55,18 +57,18 @@ func checkCriteria(p *store.Profile) imapsrc.Criteria {
 }
 
 func describeCriteria(cr imapsrc.Criteria) string {
-	parts := []string{"all mail"}
+	parts := []string{lang.L("all mail")}
 	if cr.UnseenOnly {
-		parts[0] = "unread mail"
+		parts[0] = lang.L("unread mail")
 	}
 	if !cr.Since.IsZero() {
 		parts = append(parts, "since "+cr.Since.Format("2006-01-02"))
 	}
 	if cr.From != "" {
-		parts = append(parts, fmt.Sprintf("from contains %q", cr.From))
+		parts = append(parts, fmt.Sprintf(lang.L("from contains %q"), cr.From))
 	}
 	if cr.Subject != "" {
-		parts = append(parts, fmt.Sprintf("subject contains %q", cr.Subject))
+		parts = append(parts, fmt.Sprintf(lang.L("subject contains %q"), cr.Subject))
 	}
 	return strings.Join(parts, ", ")
 }

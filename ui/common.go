@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/widget"
 
 	"mailmover/store"
@@ -35,39 +36,39 @@ func (v *view) buildCommon() fyne.CanvasObject {
 			v.changed()
 		}
 	}
-	t.search = widget.NewRadioGroup(searchLabels, onChange)
+	t.search = widget.NewRadioGroup(translated(searchLabels), onChange)
 	t.search.Horizontal = true
-	t.since = v.newEntry("Common", "Since", "common.since", "YYYY-MM-DD (empty: any date)", validateSince)
-	t.from = v.newEntry("Common", "From contains", "common.from", "e.g. billing@ (empty: anyone)", validateOneLine)
-	t.subject = v.newEntry("Common", "Subject contains", "common.subject", "e.g. Invoice (empty: any)", validateOneLine)
-	t.mask = v.newEntry("Common", "Attachment files", "common.attachment_mask", "*.pdf;*.xml", validateMask)
+	t.since = v.newEntry(lang.L("Common"), lang.L("Since"), "common.since", lang.L("YYYY-MM-DD (empty: any date)"), validateSince)
+	t.from = v.newEntry(lang.L("Common"), lang.L("From contains"), "common.from", lang.L("e.g. billing@ (empty: anyone)"), validateOneLine)
+	t.subject = v.newEntry(lang.L("Common"), lang.L("Subject contains"), "common.subject", lang.L("e.g. Invoice (empty: any)"), validateOneLine)
+	t.mask = v.newEntry(lang.L("Common"), lang.L("Attachment files"), "common.attachment_mask", "*.pdf;*.xml", validateMask)
 	onCheck := func(bool) { onChange("") }
-	t.saveAtt = widget.NewCheck("Attachments", onCheck)
-	t.saveMsg = widget.NewCheck("Whole message (.eml)", onCheck)
-	t.saveBody = widget.NewCheck("Message text", onCheck)
-	t.after = v.newSelect(afterLabels, nil)
-	t.moveTo = v.newEntry("Common", "Move to", "common.move_to", "Archive", func(s string) error {
+	t.saveAtt = widget.NewCheck(lang.L("Attachments"), onCheck)
+	t.saveMsg = widget.NewCheck(lang.L("Whole message (.eml)"), onCheck)
+	t.saveBody = widget.NewCheck(lang.L("Message text"), onCheck)
+	t.after = v.newSelect(translated(afterLabels), nil)
+	t.moveTo = v.newEntry(lang.L("Common"), lang.L("Move to"), "common.move_to", lang.L("Archive"), func(s string) error {
 		return validateMoveTo(valueOf(afterLabels, afterValues, t.after.Selected) == store.AfterMove)(s)
 	})
-	t.watch = widget.NewRadioGroup(watchLabels, onChange)
+	t.watch = widget.NewRadioGroup(translated(watchLabels), onChange)
 	t.watch.Horizontal = true
-	t.poll = v.newEntry("Common", "Poll every", "common.poll_interval", "60s", validatePoll)
+	t.poll = v.newEntry(lang.L("Common"), lang.L("Poll every"), "common.poll_interval", "60s", validatePoll)
 
 	form := widget.NewForm(
-		&widget.FormItem{Text: "Which mail", Widget: t.search},
-		&widget.FormItem{Text: "Since", Widget: t.since, HintText: "Only mail received on or after this day"},
-		&widget.FormItem{Text: "From contains", Widget: t.from, HintText: "Sender address or name, case-insensitive"},
-		&widget.FormItem{Text: "Subject contains", Widget: t.subject, HintText: "Case-insensitive"},
-		&widget.FormItem{Text: "Save", Widget: container.NewHBox(t.saveAtt, t.saveMsg, t.saveBody)},
-		&widget.FormItem{Text: "Attachment files", Widget: t.mask,
+		&widget.FormItem{Text: lang.L("Which mail"), Widget: t.search},
+		&widget.FormItem{Text: lang.L("Since"), Widget: t.since, HintText: lang.L("Only mail received on or after this day")},
+		&widget.FormItem{Text: lang.L("From contains"), Widget: t.from, HintText: lang.L("Sender address or name, case-insensitive")},
+		&widget.FormItem{Text: lang.L("Subject contains"), Widget: t.subject, HintText: lang.L("Case-insensitive")},
+		&widget.FormItem{Text: lang.L("Save"), Widget: container.NewHBox(t.saveAtt, t.saveMsg, t.saveBody)},
+		&widget.FormItem{Text: lang.L("Attachment files"), Widget: t.mask,
 			HintText: `Patterns separated by ";", case-insensitive; * saves every attachment`},
-		&widget.FormItem{Text: "Afterwards", Widget: t.after, HintText: "Applied only after the files are safely on disk"},
-		&widget.FormItem{Text: "Move to", Widget: t.moveTo, HintText: "The folder for \"Move to folder\""},
-		&widget.FormItem{Text: "New mail", Widget: t.watch, HintText: "IDLE reacts at once; poll checks on a timer"},
-		&widget.FormItem{Text: "Poll every", Widget: t.poll, HintText: "Also the IDLE fallback when the server has no IDLE"},
+		&widget.FormItem{Text: lang.L("Afterwards"), Widget: t.after, HintText: lang.L("Applied only after the files are safely on disk")},
+		&widget.FormItem{Text: lang.L("Move to"), Widget: t.moveTo, HintText: lang.L("The folder for \"Move to folder\"")},
+		&widget.FormItem{Text: lang.L("New mail"), Widget: t.watch, HintText: lang.L("IDLE reacts at once; poll checks on a timer")},
+		&widget.FormItem{Text: lang.L("Poll every"), Widget: t.poll, HintText: lang.L("Also the IDLE fallback when the server has no IDLE")},
 	)
-	return tabPage("Which mail, and what to keep",
-		"Filters pick the messages; the files go to the Destination; the message is then marked, moved or deleted.",
+	return tabPage(lang.L("Which mail, and what to keep"),
+		lang.L("Filters pick the messages; the files go to the Destination; the message is then marked, moved or deleted."),
 		form)
 }
 
@@ -75,7 +76,7 @@ func (v *view) buildCommon() fyne.CanvasObject {
 func (v *view) saveProblem() string {
 	t := &v.common
 	if !t.saveAtt.Checked && !t.saveMsg.Checked && !t.saveBody.Checked {
-		return "Common › Save: tick at least one of Attachments, Whole message, Message text"
+		return lang.L("Common › Save: tick at least one of Attachments, Whole message, Message text")
 	}
 	return ""
 }

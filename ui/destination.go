@@ -6,6 +6,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -22,8 +23,8 @@ type destTab struct {
 
 func (v *view) buildDestination() fyne.CanvasObject {
 	t := &v.dest
-	t.folder = v.newEntry("Destination", "Folder", "destination.folder", "/srv/mail-in", validateDestFolder)
-	choose := widget.NewButtonWithIcon("Choose…", theme.FolderOpenIcon(), func() {
+	t.folder = v.newEntry(lang.L("Destination"), lang.L("Folder"), "destination.folder", "/srv/mail-in", validateDestFolder)
+	choose := widget.NewButtonWithIcon(lang.L("Choose…"), theme.FolderOpenIcon(), func() {
 		d := dialog.NewFolderOpen(func(u fyne.ListableURI, err error) {
 			if err != nil || u == nil {
 				return
@@ -32,24 +33,24 @@ func (v *view) buildDestination() fyne.CanvasObject {
 		}, v.win)
 		d.Show()
 	})
-	t.filename = v.newEntry("Destination", "File name", "destination.filename", "{filename}", validateTemplate)
+	t.filename = v.newEntry(lang.L("Destination"), lang.L("File name"), "destination.filename", "{filename}", validateTemplate)
 	t.example = widget.NewLabel("")
 	t.example.TextStyle.Monospace = true
 	t.example.Truncation = fyne.TextTruncateEllipsis
-	t.conflict = v.newSelect(conflictLabels, nil)
+	t.conflict = v.newSelect(translated(conflictLabels), nil)
 
-	names := muted("{filename} {name} {ext} {date} {time} {from} {subject} {uid} {messageid} — a \"/\" makes sub-folders")
+	names := muted(lang.L("{filename} {name} {ext} {date} {time} {from} {subject} {uid} {messageid} — a \"/\" makes sub-folders"))
 
 	form := widget.NewForm(
-		&widget.FormItem{Text: "Folder", Widget: container.NewBorder(nil, nil, nil, choose, t.folder),
-			HintText: "Where the files are saved; created when missing"},
-		&widget.FormItem{Text: "File name", Widget: t.filename, HintText: "A template; names from mail are made safe"},
-		&widget.FormItem{Text: "Placeholders", Widget: names},
-		&widget.FormItem{Text: "Example", Widget: t.example},
-		&widget.FormItem{Text: "If the file exists", Widget: t.conflict},
+		&widget.FormItem{Text: lang.L("Folder"), Widget: container.NewBorder(nil, nil, nil, choose, t.folder),
+			HintText: lang.L("Where the files are saved; created when missing")},
+		&widget.FormItem{Text: lang.L("File name"), Widget: t.filename, HintText: lang.L("A template; names from mail are made safe")},
+		&widget.FormItem{Text: lang.L("Placeholders"), Widget: names},
+		&widget.FormItem{Text: lang.L("Example"), Widget: t.example},
+		&widget.FormItem{Text: lang.L("If the file exists"), Widget: t.conflict},
 	)
-	return tabPage("Destination",
-		"Files are written to a temporary name, synced, then renamed into place — never half a file.",
+	return tabPage(lang.L("Destination"),
+		lang.L("Files are written to a temporary name, synced, then renamed into place — never half a file."),
 		form)
 }
 

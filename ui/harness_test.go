@@ -85,6 +85,8 @@ type harness struct {
 	v   *view
 	be  *fakeBackend
 	q   chan func()
+	// timeout bounds each waitFor (default 10s).
+	timeout time.Duration
 }
 
 func newHarness(t *testing.T) *harness {
@@ -107,7 +109,11 @@ func newHarness(t *testing.T) *harness {
 // waitFor runs queued UI work until cond holds, failing after a timeout.
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.NewTimer(10 * time.Second)
+	d := h.timeout
+	if d == 0 {
+		d = 10 * time.Second
+	}
+	deadline := time.NewTimer(d)
 	defer deadline.Stop()
 	for !cond() {
 		select {

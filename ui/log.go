@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
@@ -79,24 +80,24 @@ func (l *logView) build() fyne.CanvasObject {
 		})
 	l.list.OnSelected = func(id widget.ListItemID) { l.list.Unselect(id) }
 
-	l.errorsOnly = widget.NewCheck("Errors only", func(bool) { l.version = 0; l.flush() })
-	l.jump = widget.NewButtonWithIcon("Latest", theme.MoveDownIcon(), func() {
+	l.errorsOnly = widget.NewCheck(lang.L("Errors only"), func(bool) { l.version = 0; l.flush() })
+	l.jump = widget.NewButtonWithIcon(lang.L("Latest"), theme.MoveDownIcon(), func() {
 		l.following = true
 		l.scrollToEnd()
 		l.jump.Disable()
 	})
 	l.jump.Disable()
-	clear := widget.NewButtonWithIcon("Clear", theme.ContentClearIcon(), func() {
+	clear := widget.NewButtonWithIcon(lang.L("Clear"), theme.ContentClearIcon(), func() {
 		l.model.clear()
 		l.flush()
 	})
-	open := widget.NewButtonWithIcon("Open destination folder", theme.FolderOpenIcon(), l.openDestination)
+	open := widget.NewButtonWithIcon(lang.L("Open destination folder"), theme.FolderOpenIcon(), l.openDestination)
 
 	l.messages, l.files, l.bytes, l.errors = counterLabel(), counterLabel(), counterLabel(), counterLabel()
 	l.shown = widget.NewLabel("")
 	counters := container.NewHBox(
-		counterBox("Messages", l.messages), counterBox("Files", l.files),
-		counterBox("Saved", l.bytes), counterBox("Errors", l.errors),
+		counterBox(lang.L("Messages"), l.messages), counterBox(lang.L("Files"), l.files),
+		counterBox(lang.L("Saved"), l.bytes), counterBox(lang.L("Errors"), l.errors),
 		layoutSpacer(), l.shown)
 	bar := container.NewHBox(l.errorsOnly, l.jump, layoutSpacer(), clear, open)
 	l.progressBar = widget.NewProgressBar()
@@ -111,7 +112,7 @@ func (l *logView) build() fyne.CanvasObject {
 // buildStatus makes the status line shown under the tabs.
 func (l *logView) buildStatus() fyne.CanvasObject {
 	l.statusIcon = widget.NewIcon(theme.MediaStopIcon())
-	l.status = widget.NewLabel("Stopped")
+	l.status = widget.NewLabel(lang.L("Stopped"))
 	l.status.Truncation = fyne.TextTruncateEllipsis
 	return container.NewBorder(nil, nil, l.statusIcon, nil, l.status)
 }
@@ -172,16 +173,16 @@ func (l *logView) flush() {
 	if snap.hasLast {
 		l.setStatus(snap.last)
 		if _, _, show := snap.pass.describe(); show && l.status != nil {
-			l.status.SetText(l.status.Text + fmt.Sprintf(" — %d of %d messages", snap.pass.done, snap.pass.total))
+			l.status.SetText(l.status.Text + fmt.Sprintf(lang.L(" — %d of %d messages"), snap.pass.done, snap.pass.total))
 		}
 	}
 }
 
 func (l *logView) updateCounters(c mover.Counters, total int64, shown int) {
-	l.messages.SetText(fmt.Sprint(c.Messages))
-	l.files.SetText(fmt.Sprint(c.Files))
+	l.messages.SetText(formatInt(int64(c.Messages)))
+	l.files.SetText(formatInt(int64(c.Files)))
 	l.bytes.SetText(formatBytes(c.Bytes))
-	l.errors.SetText(fmt.Sprint(c.Errors))
+	l.errors.SetText(formatInt(int64(c.Errors)))
 	if c.Errors > 0 {
 		l.errors.Importance = widget.DangerImportance
 	} else {
@@ -190,11 +191,11 @@ func (l *logView) updateCounters(c mover.Counters, total int64, shown int) {
 	l.errors.Refresh()
 	switch {
 	case total == 0:
-		l.shown.SetText("No events yet")
+		l.shown.SetText(lang.L("No events yet"))
 	case int64(shown) < total:
-		l.shown.SetText(fmt.Sprintf("Showing %d of %d events", shown, total))
+		l.shown.SetText(fmt.Sprintf(lang.L("Showing %s of %s events"), formatInt(int64(shown)), formatInt(total)))
 	default:
-		l.shown.SetText(plural(int(total), "event", "events"))
+		l.shown.SetText(plural(int(total), lang.L("%d event"), lang.L("%d events")))
 	}
 }
 
@@ -243,7 +244,7 @@ func (l *logView) openDestination() {
 		return
 	}
 	if err := l.v.app.OpenURL(&url.URL{Scheme: "file", Path: folder}); err != nil {
-		l.v.showError("Could not open the folder", err)
+		l.v.showError(lang.L("Could not open the folder"), err)
 	}
 }
 
@@ -252,24 +253,24 @@ func (l *logView) openDestination() {
 func statusOf(ev mover.Event) (string, fyne.Resource) {
 	switch ev.Kind {
 	case mover.KindConnecting:
-		return "Connecting…", theme.ViewRefreshIcon()
+		return lang.L("Connecting…"), theme.ViewRefreshIcon()
 	case mover.KindConnected:
-		return "Connected", theme.NewSuccessThemedResource(theme.ConfirmIcon())
+		return lang.L("Connected"), theme.NewSuccessThemedResource(theme.ConfirmIcon())
 	case mover.KindIdle:
-		return "Idle — waiting for new mail", theme.NewSuccessThemedResource(theme.HistoryIcon())
+		return lang.L("Idle — waiting for new mail"), theme.NewSuccessThemedResource(theme.HistoryIcon())
 	case mover.KindFound, mover.KindMessage, mover.KindFileSaved, mover.KindSkipped,
 		mover.KindPostAction, mover.KindMessageDone, mover.KindProgress:
-		return "Working", theme.NewPrimaryThemedResource(theme.MediaPlayIcon())
+		return lang.L("Working"), theme.NewPrimaryThemedResource(theme.MediaPlayIcon())
 	case mover.KindRetry:
-		return "Reconnecting — " + ev.Text, theme.NewWarningThemedResource(theme.ViewRefreshIcon())
+		return lang.L("Reconnecting — ") + ev.Text, theme.NewWarningThemedResource(theme.ViewRefreshIcon())
 	case mover.KindPaused:
-		return "Paused — " + firstNonEmpty(ev.Advice, ev.Text), theme.NewWarningThemedResource(theme.MediaPauseIcon())
+		return lang.L("Paused — ") + firstNonEmpty(ev.Advice, ev.Text), theme.NewWarningThemedResource(theme.MediaPauseIcon())
 	case mover.KindError:
-		return "Error — " + ev.Text, theme.NewErrorThemedResource(theme.ErrorIcon())
+		return lang.L("Error — ") + ev.Text, theme.NewErrorThemedResource(theme.ErrorIcon())
 	case mover.KindWarning:
-		return "Warning — " + ev.Text, theme.NewWarningThemedResource(theme.WarningIcon())
+		return lang.L("Warning — ") + ev.Text, theme.NewWarningThemedResource(theme.WarningIcon())
 	case mover.KindStopped:
-		return "Stopped", theme.MediaStopIcon()
+		return lang.L("Stopped"), theme.MediaStopIcon()
 	}
 	return ev.Kind.String(), theme.InfoIcon()
 }
@@ -324,14 +325,14 @@ func eventText(ev mover.Event) string {
 	var b strings.Builder
 	switch ev.Kind {
 	case mover.KindFileSaved:
-		b.WriteString("Saved ")
+		b.WriteString(lang.L("Saved "))
 		b.WriteString(ev.Path)
 		if ev.Bytes > 0 {
 			b.WriteString("  (" + formatBytes(ev.Bytes) + ")")
 		}
 		return b.String()
 	case mover.KindMessage:
-		fmt.Fprintf(&b, "Message %d", ev.UID)
+		fmt.Fprintf(&b, lang.L("Message %d"), ev.UID)
 		if ev.From != "" {
 			b.WriteString(" from " + ev.From)
 		}
@@ -344,16 +345,16 @@ func eventText(ev mover.Event) string {
 		return b.String()
 	case mover.KindFound:
 		if ev.Text == "" {
-			return fmt.Sprintf("Found %s to do", plural(ev.Total, "message", "messages"))
+			return fmt.Sprintf(lang.L("Found %s to do"), plural(ev.Total, lang.L("%d message"), lang.L("%d messages")))
 		}
 	case mover.KindProgress:
 		if ev.Text == "" {
-			return fmt.Sprintf("%d of %d messages done", ev.Done, ev.Total)
+			return fmt.Sprintf(lang.L("%d of %d messages done"), ev.Done, ev.Total)
 		}
 	}
 	b.WriteString(firstNonEmpty(ev.Text, kindTitle(ev.Kind)))
 	if ev.UID != 0 && !strings.Contains(ev.Text, fmt.Sprint(ev.UID)) {
-		fmt.Fprintf(&b, " (message %d)", ev.UID)
+		fmt.Fprintf(&b, lang.L(" (message %d)"), ev.UID)
 	}
 	if ev.Advice != "" {
 		b.WriteString(" — " + ev.Advice)
@@ -389,5 +390,5 @@ func formatBytes(n int64) string {
 		div *= unit
 		exp++
 	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
+	return formatDecimal(float64(n)/float64(div)) + " " + string("kMGTPE"[exp]) + "B"
 }

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"fyne.io/fyne/v2/lang"
+
 	"mailmover/mover"
 )
 
@@ -26,6 +28,7 @@ type logModel struct {
 	last     mover.Event // the latest event (for the status line)
 	hasLast  bool
 	pass     passProgress
+	problem  *mover.Event // the latest error or pause since the last good news
 }
 
 // passProgress is the state of the current pass over a backlog, from the mover's Found
@@ -73,6 +76,13 @@ func (m *logModel) add(ev mover.Event) {
 	m.counters = ev.Counters
 	m.last = ev
 	m.hasLast = true
+	switch ev.Kind {
+	case mover.KindError, mover.KindPaused:
+		e := ev
+		m.problem = &e
+	case mover.KindConnected, mover.KindIdle, mover.KindMessageDone:
+		m.problem = nil
+	}
 	if ev.Kind == mover.KindProgress {
 		return // shown by the progress bar, not as a line
 	}
@@ -101,6 +111,18 @@ func (m *logModel) clear() {
 	m.counters = mover.Counters{}
 	m.hasLast = false
 	m.pass = passProgress{}
+	m.problem = nil
+}
+
+// lastProblem returns the latest error or pause not followed by good news (a connect,
+// idle or a finished message).
+func (m *logModel) lastProblem() (mover.Event, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.problem == nil {
+		return mover.Event{}, false
+	}
+	return *m.problem, true
 }
 
 // logSnapshot is a copy of the log taken for the UI.
@@ -189,11 +211,11 @@ func (p passProgress) describe() (fraction float64, text string, show bool) {
 	fraction = float64(p.done) / float64(p.total)
 	files := p.now.Files - p.base.Files
 	bytes := p.now.Bytes - p.base.Bytes
-	text = fmt.Sprintf("%d of %d messages · %s · %s", p.done, p.total, plural(files, "file", "files"), formatBytes(bytes))
+	text = fmt.Sprintf(lang.L("%d of %d messages · %s · %s"), p.done, p.total, plural(files, lang.L("%d file"), lang.L("%d files")), formatBytes(bytes))
 	if el := p.last.Sub(p.start); p.done > 0 && el > 0 {
 		rate := float64(p.done) / el.Seconds()
 		left := time.Duration(float64(p.total-p.done) / rate * float64(time.Second))
-		text += fmt.Sprintf(" · %.1f messages/s · about %s left", rate, roundLeft(left))
+		text += fmt.Sprintf(lang.L(" · %s messages/s · about %s left"), formatDecimal(rate), roundLeft(left))
 	}
 	return fraction, text, true
 }
@@ -204,7 +226,7 @@ func roundLeft(d time.Duration) string {
 	case d < time.Minute:
 		return fmt.Sprintf("%d s", int(d.Seconds()+0.5))
 	case d < time.Hour:
-		return fmt.Sprintf("%d min", int(d.Minutes()+0.5))
+		return fmt.Sprintf(lang.L("%d min"), int(d.Minutes()+0.5))
 	}
-	return fmt.Sprintf("%d h %d min", int(d.Hours()), int(d.Minutes())%60)
+	return fmt.Sprintf(lang.L("%d h %d min"), int(d.Hours()), int(d.Minutes())%60)
 }

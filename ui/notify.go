@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"fyne.io/fyne/v2/lang"
+
 	"mailmover/mover"
 )
 
@@ -50,7 +52,7 @@ func (n *notifier) notify(cause, title, body string) bool {
 func (n *notifier) event(ev mover.Event) {
 	switch ev.Kind {
 	case mover.KindPaused:
-		n.notify("paused:"+ev.Profile, "MailMover paused ("+ev.Profile+")", firstNonEmpty(ev.Advice, ev.Text))
+		n.notify("paused:"+ev.Profile, lang.L("MailMover paused (")+ev.Profile+")", firstNonEmpty(ev.Advice, ev.Text))
 	case mover.KindError:
 		if ev.UID == 0 {
 			return
@@ -60,8 +62,8 @@ func (n *notifier) event(ev mover.Event) {
 		count := n.failures[ev.UID]
 		n.mu.Unlock()
 		if count >= failRepeat {
-			n.notify("failing:"+ev.Profile, "A message keeps failing ("+ev.Profile+")",
-				fmt.Sprintf("Message %d failed %d times: %s", ev.UID, count, firstNonEmpty(ev.Advice, ev.Text)))
+			n.notify("failing:"+ev.Profile, lang.L("A message keeps failing (")+ev.Profile+")",
+				fmt.Sprintf(lang.L("Message %d failed %d times: %s"), ev.UID, count, firstNonEmpty(ev.Advice, ev.Text)))
 		}
 	case mover.KindMessageDone:
 		n.mu.Lock()
@@ -73,6 +75,6 @@ func (n *notifier) event(ev mover.Event) {
 // lapse warns that the refresh token of profile nears its known lapse.
 func (n *notifier) lapse(profile, warning string) {
 	if warning != "" {
-		n.notify("lapse:"+profile, "Sign in again soon ("+profile+")", warning)
+		n.notify("lapse:"+profile, lang.L("Sign in again soon (")+profile+")", warning)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -42,45 +43,45 @@ type oauthTab struct {
 
 func (v *view) buildOAuth() fyne.CanvasObject {
 	t := &v.oauth
-	t.flow = v.newSelect(flowLabels, nil)
-	t.tenant = v.newEntry("OAuth2", "Tenant", "oauth2.tenant", "organizations", v.validateTenant)
+	t.flow = v.newSelect(translated(flowLabels), nil)
+	t.tenant = v.newEntry(lang.L("OAuth2"), lang.L("Tenant"), "oauth2.tenant", "organizations", v.validateTenant)
 	t.tenant.OnChanged = func(string) { v.tenantChanged() }
-	t.authURL = v.newEntry("OAuth2", "Authorization URL", "oauth2.authorization_url",
+	t.authURL = v.newEntry(lang.L("OAuth2"), lang.L("Authorization URL"), "oauth2.authorization_url",
 		"https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize",
-		v.whenOAuthFlow(store.FlowAuthCode, validateURL("authorization URL", "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize")))
-	t.tokenURL = v.newEntry("OAuth2", "Token URL", "oauth2.token_url",
+		v.whenOAuthFlow(store.FlowAuthCode, validateURL(lang.L("authorization URL"), "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize")))
+	t.tokenURL = v.newEntry(lang.L("OAuth2"), lang.L("Token URL"), "oauth2.token_url",
 		"https://login.microsoftonline.com/organizations/oauth2/v2.0/token",
-		v.whenOAuth(validateURL("token URL", "https://oauth2.googleapis.com/token")))
-	t.deviceURL = v.newEntry("OAuth2", "Device URL", "oauth2.device_url",
+		v.whenOAuth(validateURL(lang.L("token URL"), "https://oauth2.googleapis.com/token")))
+	t.deviceURL = v.newEntry(lang.L("OAuth2"), lang.L("Device URL"), "oauth2.device_url",
 		"https://login.microsoftonline.com/organizations/oauth2/v2.0/devicecode",
-		v.whenOAuthFlow(store.FlowDevice, validateURL("device authorization URL", "https://login.microsoftonline.com/organizations/oauth2/v2.0/devicecode")))
-	t.clientID = v.newEntry("OAuth2", "Client ID", "oauth2.client_id", "00000000-0000-0000-0000-000000000000", v.whenOAuth(validateClientID))
-	t.clientSecret = v.newPassword("OAuth2", "Client secret", "oauth2.client_secret", v.validateClientSecret)
-	t.scope = v.newEntry("OAuth2", "Scope", "oauth2.scope", "https://outlook.office.com/IMAP.AccessAsUser.All offline_access", v.whenOAuth(validateScope))
+		v.whenOAuthFlow(store.FlowDevice, validateURL(lang.L("device authorization URL"), "https://login.microsoftonline.com/organizations/oauth2/v2.0/devicecode")))
+	t.clientID = v.newEntry(lang.L("OAuth2"), lang.L("Client ID"), "oauth2.client_id", "00000000-0000-0000-0000-000000000000", v.whenOAuth(validateClientID))
+	t.clientSecret = v.newPassword(lang.L("OAuth2"), lang.L("Client secret"), "oauth2.client_secret", v.validateClientSecret)
+	t.scope = v.newEntry(lang.L("OAuth2"), lang.L("Scope"), "oauth2.scope", "https://outlook.office.com/IMAP.AccessAsUser.All offline_access", v.whenOAuth(validateScope))
 	t.scope.MultiLine = false
 	t.scopeWarn = widget.NewLabel("")
 	t.scopeWarn.Wrapping = fyne.TextWrapWord
 	t.scopeWarn.Importance = widget.WarningImportance
 	t.scopeWarn.Hide()
-	t.redirectURI = v.newEntry("OAuth2", "Redirect URI", "oauth2.redirect_uri", "http://localhost:3017/", v.whenOAuthFlow(store.FlowAuthCode, v.validateRedirectURI))
-	t.redirectPort = v.newEntry("OAuth2", "Redirect port", "oauth2.redirect_port", "3017", v.whenOAuthFlow(store.FlowAuthCode, validateRedirectPort))
+	t.redirectURI = v.newEntry(lang.L("OAuth2"), lang.L("Redirect URI"), "oauth2.redirect_uri", "http://localhost:3017/", v.whenOAuthFlow(store.FlowAuthCode, v.validateRedirectURI))
+	t.redirectPort = v.newEntry(lang.L("OAuth2"), lang.L("Redirect port"), "oauth2.redirect_port", "3017", v.whenOAuthFlow(store.FlowAuthCode, validateRedirectPort))
 	t.redirectURI.OnChanged = func(s string) { v.redirectURIChanged(s) }
 	t.redirectPort.OnChanged = func(s string) { v.redirectPortChanged(s) }
 
-	t.get = widget.NewButtonWithIcon("GET tokens", theme.LoginIcon(), v.startLogin)
+	t.get = widget.NewButtonWithIcon(lang.L("GET tokens"), theme.LoginIcon(), v.startLogin)
 	t.get.Importance = widget.HighImportance
 	t.progress = widget.NewProgressBarInfinite()
 	t.progress.Stop()
-	t.cancel = widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), v.cancelLogin)
+	t.cancel = widget.NewButtonWithIcon(lang.L("Cancel"), theme.CancelIcon(), v.cancelLogin)
 	t.getBox = container.NewStack(container.NewHBox(t.get))
 	t.urlEntry = widget.NewEntry()
 	t.urlEntry.Disable()
-	copyURL := widget.NewButtonWithIcon("Copy", theme.ContentCopyIcon(), func() {
+	copyURL := widget.NewButtonWithIcon(lang.L("Copy"), theme.ContentCopyIcon(), func() {
 		v.app.Clipboard().SetContent(t.urlEntry.Text)
 	})
-	t.urlBox = container.NewBorder(nil, nil, widget.NewLabel("Sign-in page:"), copyURL, t.urlEntry)
+	t.urlBox = container.NewBorder(nil, nil, widget.NewLabel(lang.L("Sign-in page:")), copyURL, t.urlEntry)
 	t.urlBox.Hide()
-	t.tokenState = widget.NewLabel("Refresh token: none")
+	t.tokenState = widget.NewLabel(lang.L("Refresh token: none"))
 	t.tokenState.TextStyle.Bold = true
 	t.expiry = widget.NewLabel("")
 	t.expiry.Wrapping = fyne.TextWrapWord
@@ -89,18 +90,18 @@ func (v *view) buildOAuth() fyne.CanvasObject {
 	t.getResult.Hide()
 
 	reg := widget.NewForm(
-		&widget.FormItem{Text: "Flow", Widget: t.flow, HintText: "Browser sign-in suits people; client credentials suit app-only Microsoft 365 access"},
-		&widget.FormItem{Text: "Tenant", Widget: t.tenant, HintText: "Microsoft 365: your tenant ID or domain, or organizations / common"},
-		&widget.FormItem{Text: "Authorization URL", Widget: t.authURL, HintText: "Where the browser signs in"},
-		&widget.FormItem{Text: "Token URL", Widget: t.tokenURL, HintText: "Where MailMover exchanges and refreshes tokens"},
-		&widget.FormItem{Text: "Device URL", Widget: t.deviceURL, HintText: "Only for the device-code flow"},
-		&widget.FormItem{Text: "Client ID", Widget: t.clientID, HintText: "The Application (client) ID of your app registration"},
-		&widget.FormItem{Text: "Client secret", Widget: t.clientSecret,
-			HintText: "Only for confidential (web) clients; leave empty for a public client. Kept in the keyring"},
-		&widget.FormItem{Text: "Scope", Widget: t.scope, HintText: "Space-separated; offline_access gives a refresh token"},
+		&widget.FormItem{Text: lang.L("Flow"), Widget: t.flow, HintText: lang.L("Browser sign-in suits people; client credentials suit app-only Microsoft 365 access")},
+		&widget.FormItem{Text: lang.L("Tenant"), Widget: t.tenant, HintText: lang.L("Microsoft 365: your tenant ID or domain, or organizations / common")},
+		&widget.FormItem{Text: lang.L("Authorization URL"), Widget: t.authURL, HintText: lang.L("Where the browser signs in")},
+		&widget.FormItem{Text: lang.L("Token URL"), Widget: t.tokenURL, HintText: lang.L("Where MailMover exchanges and refreshes tokens")},
+		&widget.FormItem{Text: lang.L("Device URL"), Widget: t.deviceURL, HintText: lang.L("Only for the device-code flow")},
+		&widget.FormItem{Text: lang.L("Client ID"), Widget: t.clientID, HintText: lang.L("The Application (client) ID of your app registration")},
+		&widget.FormItem{Text: lang.L("Client secret"), Widget: t.clientSecret,
+			HintText: lang.L("Only for confidential (web) clients; leave empty for a public client. Kept in the keyring")},
+		&widget.FormItem{Text: lang.L("Scope"), Widget: t.scope, HintText: lang.L("Space-separated; offline_access gives a refresh token")},
 		&widget.FormItem{Text: "", Widget: t.scopeWarn},
-		&widget.FormItem{Text: "Redirect URI", Widget: t.redirectURI, HintText: "Exactly as registered; kept in step with the port"},
-		&widget.FormItem{Text: "Redirect port", Widget: t.redirectPort, HintText: "The local port the sign-in answer comes back to"},
+		&widget.FormItem{Text: lang.L("Redirect URI"), Widget: t.redirectURI, HintText: lang.L("Exactly as registered; kept in step with the port")},
+		&widget.FormItem{Text: lang.L("Redirect port"), Widget: t.redirectPort, HintText: lang.L("The local port the sign-in answer comes back to")},
 	)
 	tokens := widget.NewCard("", "",
 		container.NewVBox(
@@ -108,8 +109,8 @@ func (v *view) buildOAuth() fyne.CanvasObject {
 				container.NewVBox(t.tokenState, t.expiry)),
 			t.urlBox, t.getResult,
 		))
-	return tabPage("OAuth2 sign-in",
-		"The app registration MailMover signs in with. Microsoft 365 and Gmail presets fill the URLs and scope.",
+	return tabPage(lang.L("OAuth2 sign-in"),
+		lang.L("The app registration MailMover signs in with. Microsoft 365 and Gmail presets fill the URLs and scope."),
 		tokens, reg)
 }
 
@@ -165,7 +166,7 @@ func (v *view) validateTenant(s string) error {
 
 func (v *view) validateClientSecret(s string) error {
 	if v.isOAuth() && v.flow() == store.FlowClientCredentials && s == "" && !v.stored[secretClientSecret] {
-		return hint("Client credentials need the client secret of the app registration")
+		return hint(lang.L("Client credentials need the client secret of the app registration"))
 	}
 	return nil
 }
@@ -310,9 +311,9 @@ func (v *view) updateOAuthDerived() {
 func (v *view) showTokenState(ts TokenState) {
 	t := &v.oauth
 	if ts.RefreshToken {
-		t.tokenState.SetText("Refresh token: held")
+		t.tokenState.SetText(lang.L("Refresh token: held"))
 	} else {
-		t.tokenState.SetText("Refresh token: none — click GET to sign in")
+		t.tokenState.SetText(lang.L("Refresh token: none — click GET to sign in"))
 	}
 	exp := describeExpiry(ts.AccessToken, ts.Expiry, time.Now())
 	if ts.Lapse != "" {
@@ -326,13 +327,13 @@ func (v *view) showTokenState(ts TokenState) {
 func describeExpiry(held bool, exp, now time.Time) string {
 	switch {
 	case !held && exp.IsZero():
-		return "Access token: none (fetched when needed)"
+		return lang.L("Access token: none (fetched when needed)")
 	case exp.IsZero():
-		return "Access token: held (••••••••)"
+		return lang.L("Access token: held (••••••••)")
 	case exp.Before(now):
-		return fmt.Sprintf("Access token: expired %s (renewed with the refresh token when needed)", exp.Local().Format("2006-01-02 15:04"))
+		return fmt.Sprintf(lang.L("Access token: expired %s (renewed with the refresh token when needed)"), formatDate(exp.Local())+" "+exp.Local().Format("15:04"))
 	}
-	return fmt.Sprintf("Access token: held (••••••••), expires %s (in %s)", exp.Local().Format("15:04"), roundDur(exp.Sub(now)))
+	return fmt.Sprintf(lang.L("Access token: held (••••••••), expires %s (in %s)"), exp.Local().Format("15:04"), roundDur(exp.Sub(now)))
 }
 
 func roundDur(d time.Duration) string {
@@ -340,7 +341,7 @@ func roundDur(d time.Duration) string {
 		return fmt.Sprintf("%dh %02dm", int(d.Hours()), int(d.Minutes())%60)
 	}
 	if d >= time.Minute {
-		return fmt.Sprintf("%d min", int(d.Minutes()))
+		return fmt.Sprintf(lang.L("%d min"), int(d.Minutes()))
 	}
 	return fmt.Sprintf("%d s", int(d.Seconds()))
 }

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -29,7 +30,7 @@ func newProfilePicker(v *view) *profilePicker { return &profilePicker{v: v} }
 
 func (pp *profilePicker) build() fyne.CanvasObject {
 	pp.sel = widget.NewSelect(nil, pp.selected)
-	pp.sel.PlaceHolder = "(no profile — create one)"
+	pp.sel.PlaceHolder = lang.L("(no profile — create one)")
 	newB := widget.NewButtonWithIcon("", theme.ContentAddIcon(), pp.create)
 	pp.dup = widget.NewButtonWithIcon("", theme.ContentCopyIcon(), pp.duplicate)
 	pp.rename = widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), pp.renameProfile)
@@ -37,7 +38,7 @@ func (pp *profilePicker) build() fyne.CanvasObject {
 	for _, b := range []*widget.Button{newB, pp.dup, pp.rename, pp.del} {
 		b.Importance = widget.LowImportance
 	}
-	label := widget.NewLabelWithStyle("Profile", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	label := widget.NewLabelWithStyle(lang.L("Profile"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	return container.NewHBox(label, container.NewGridWrap(fyne.NewSize(240, pp.sel.MinSize().Height), pp.sel),
 		newB, pp.dup, pp.rename, pp.del)
 }
@@ -48,7 +49,7 @@ func (pp *profilePicker) reload(want string) {
 	v := pp.v
 	names, err := v.be.ListProfiles()
 	if err != nil {
-		v.showError("Could not list the profiles", err)
+		v.showError(lang.L("Could not list the profiles"), err)
 	}
 	if v.isNew && v.profileName != "" && !slices.Contains(names, v.profileName) {
 		names = append(names, v.profileName)
@@ -94,8 +95,8 @@ func (pp *profilePicker) selected(name string) {
 	}
 	if v.dirty || v.isNew {
 		prev := v.profileName
-		dialog.ShowConfirm("Discard changes?",
-			fmt.Sprintf("The profile %q has unsaved changes. Discard them and open %q?", prev, name),
+		dialog.ShowConfirm(lang.L("Discard changes?"),
+			fmt.Sprintf(lang.L("The profile %q has unsaved changes. Discard them and open %q?"), prev, name),
 			func(ok bool) {
 				if ok {
 					if v.isNew {
@@ -128,7 +129,7 @@ func (pp *profilePicker) load(name string) {
 	}
 	p, err := v.be.LoadProfile(name)
 	if err != nil {
-		v.showError("Could not open "+name, err)
+		v.showError(lang.L("Could not open ")+name, err)
 		p = v.be.NewProfile(name)
 	}
 	v.profileName, v.saved, v.isNew = name, p, false
@@ -169,12 +170,12 @@ func (pp *profilePicker) askName(title, confirm, initial string, done func(strin
 			return err
 		}
 		if slices.Contains(pp.names, s) {
-			return hint("A profile with this name exists; choose another name")
+			return hint(lang.L("A profile with this name exists; choose another name"))
 		}
 		return nil
 	}
-	d := dialog.NewForm(title, confirm, "Cancel",
-		[]*widget.FormItem{{Text: "Name", Widget: e, HintText: "One profile per mailbox, e.g. invoices"}},
+	d := dialog.NewForm(title, confirm, lang.L("Cancel"),
+		[]*widget.FormItem{{Text: lang.L("Name"), Widget: e, HintText: lang.L("One profile per mailbox, e.g. invoices")}},
 		func(ok bool) {
 			if ok {
 				done(e.Text)
@@ -188,7 +189,7 @@ func (pp *profilePicker) askName(title, confirm, initial string, done func(strin
 // create starts a new, unsaved profile with the defaults.
 func (pp *profilePicker) create() {
 	pp.confirmDiscard(func() {
-		pp.askName("New profile", "Create", "", func(name string) {
+		pp.askName(lang.L("New profile"), lang.L("Create"), "", func(name string) {
 			p := pp.v.be.NewProfile(name)
 			if h, ok := presetHosts[p.OAuth2.Preset]; ok && p.Setup.Host == "" {
 				p.Setup.Host = h
@@ -202,7 +203,7 @@ func (pp *profilePicker) create() {
 // secrets: those stay with their profile).
 func (pp *profilePicker) duplicate() {
 	cur := pp.v.profileFromForm()
-	pp.askName("Duplicate profile", "Duplicate", cur.Name+"-copy", func(name string) {
+	pp.askName(lang.L("Duplicate profile"), lang.L("Duplicate"), cur.Name+"-copy", func(name string) {
 		p := *cur
 		p.Name = name
 		p.Common.Save = append([]string(nil), cur.Common.Save...)
@@ -231,7 +232,7 @@ func (pp *profilePicker) confirmDiscard(next func()) {
 		next()
 		return
 	}
-	dialog.ShowConfirm("Discard changes?", fmt.Sprintf("The profile %q has unsaved changes. Discard them?", v.profileName),
+	dialog.ShowConfirm(lang.L("Discard changes?"), fmt.Sprintf(lang.L("The profile %q has unsaved changes. Discard them?"), v.profileName),
 		func(ok bool) {
 			if ok {
 				next()
@@ -244,12 +245,12 @@ func (pp *profilePicker) renameProfile() {
 	v := pp.v
 	old := v.profileName
 	pp.confirmDiscard(func() {
-		pp.askName("Rename profile", "Rename", old, func(name string) {
+		pp.askName(lang.L("Rename profile"), lang.L("Rename"), old, func(name string) {
 			run(v.br, func() (struct{}, error) {
 				return struct{}{}, v.be.RenameProfile(old, name)
 			}, func(_ struct{}, err error) {
 				if err != nil {
-					v.showError("Could not rename "+old, err)
+					v.showError(lang.L("Could not rename ")+old, err)
 					return
 				}
 				v.profileName = ""
@@ -269,8 +270,8 @@ func (pp *profilePicker) deleteProfile() {
 		pp.reload("")
 		return
 	}
-	d := dialog.NewConfirm("Delete profile?",
-		fmt.Sprintf("Delete the profile %q, its progress and its keyring entries? Saved files are kept.", name),
+	d := dialog.NewConfirm(lang.L("Delete profile?"),
+		fmt.Sprintf(lang.L("Delete the profile %q, its progress and its keyring entries? Saved files are kept."), name),
 		func(ok bool) {
 			if !ok {
 				return
@@ -279,13 +280,13 @@ func (pp *profilePicker) deleteProfile() {
 				return struct{}{}, v.be.DeleteProfile(name)
 			}, func(_ struct{}, err error) {
 				if err != nil {
-					v.showError("Could not delete "+name, err)
+					v.showError(lang.L("Could not delete ")+name, err)
 					return
 				}
 				v.profileName, v.dirty = "", false
 				pp.reload("")
 			})
 		}, v.win)
-	d.SetConfirmText("Delete")
+	d.SetConfirmText(lang.L("Delete"))
 	d.Show()
 }

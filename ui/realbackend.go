@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"time"
 
+	"fyne.io/fyne/v2/lang"
+
 	"mailmover/auth"
 	"mailmover/imapsrc"
 	"mailmover/mover"
@@ -140,7 +142,7 @@ func (b *realBackend) Login(ctx context.Context, p *store.Profile, sec Secrets, 
 		secret, err = "", nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading the client secret from the keyring: %w", err)
+		return nil, fmt.Errorf(lang.L("reading the client secret from the keyring: %w"), err)
 	}
 	cfg, err := auth.ConfigFromProfile(p.OAuth2, secret)
 	if err != nil {
@@ -166,7 +168,7 @@ func (b *realBackend) Login(ctx context.Context, p *store.Profile, sec Secrets, 
 		if _, err := cs.AccessToken(ctx, true); err != nil {
 			return nil, err
 		}
-		return &LoginResult{Warnings: []string{"App-only access: no refresh token is needed; MailMover gets a new token with the client secret when needed."}}, nil
+		return &LoginResult{Warnings: []string{lang.L("App-only access: no refresh token is needed; MailMover gets a new token with the client secret when needed.")}}, nil
 	default:
 		res, err = auth.Login(ctx, cfg, auth.LoginOptions{OpenBrowser: opts.OpenBrowser, OnURL: opts.OnURL, Logger: b.logger})
 	}
@@ -174,7 +176,7 @@ func (b *realBackend) Login(ctx context.Context, p *store.Profile, sec Secrets, 
 		return nil, err
 	}
 	if err := auth.SaveLogin(auth.NewSecretsTokenStore(ss, p.Name), res.Token, time.Now()); err != nil {
-		return nil, fmt.Errorf("signed in, but the tokens could not be stored in the keyring: %w", err)
+		return nil, fmt.Errorf(lang.L("signed in, but the tokens could not be stored in the keyring: %w"), err)
 	}
 	return &LoginResult{RefreshToken: res.Token.RefreshToken != "", Expiry: res.Token.Expiry, Warnings: res.Warnings}, nil
 }
@@ -269,7 +271,7 @@ func (b *realBackend) StartMover(ctx context.Context, p *store.Profile) (<-chan 
 					out <- mover.Event{Time: time.Now(), Kind: mover.KindError, Profile: p.Name, Text: text, Advice: advice}
 				}
 				if last != mover.KindStopped {
-					out <- mover.Event{Time: time.Now(), Kind: mover.KindStopped, Profile: p.Name, Text: "Stopped"}
+					out <- mover.Event{Time: time.Now(), Kind: mover.KindStopped, Profile: p.Name, Text: lang.L("Stopped")}
 				}
 				return
 			}

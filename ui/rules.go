@@ -2,6 +2,8 @@ package ui
 
 import (
 	"mailmover/store"
+
+	"fyne.io/fyne/v2/lang"
 )
 
 // presetHosts are the IMAP servers of the presets (auth's presets fill the OAuth2 part).
@@ -13,25 +15,19 @@ var presetHosts = map[string]string{
 // presetLabels are the preset choices as the window shows them, in order.
 var presetLabels = []string{"Microsoft 365", "Gmail", "Custom"}
 
+// presetValues are the presets in the order of presetLabels.
+var presetValues = []string{store.PresetMicrosoft, store.PresetGoogle, store.PresetCustom}
+
 func presetFromLabel(l string) string {
-	switch l {
-	case "Microsoft 365":
-		return store.PresetMicrosoft
-	case "Gmail":
-		return store.PresetGoogle
+	for i, x := range presetLabels {
+		if l == x || l == lang.L(x) {
+			return presetValues[i]
+		}
 	}
 	return store.PresetCustom
 }
 
-func presetLabel(p string) string {
-	switch p {
-	case store.PresetMicrosoft:
-		return "Microsoft 365"
-	case store.PresetGoogle:
-		return "Gmail"
-	}
-	return "Custom"
-}
+func presetLabel(p string) string { return labelOf(presetLabels, presetValues, p) }
 
 // Choice labels of the selects: what the window shows, and the file's value.
 var (
@@ -51,20 +47,33 @@ var (
 	watchValues    = []string{store.WatchIdle, store.WatchPoll}
 )
 
-// labelOf maps a value to its label (the first label when the value is unknown).
+// The label tables above hold the English texts, which are also the translation keys;
+// the selects show them translated (translated), and labelOf / valueOf map between the
+// translated label and the file's value.
+
+// translated returns the labels in the user's language.
+func translated(labels []string) []string {
+	out := make([]string, len(labels))
+	for i, l := range labels {
+		out[i] = lang.L(l)
+	}
+	return out
+}
+
+// labelOf maps a value to its translated label (the first label when the value is unknown).
 func labelOf(labels, values []string, v string) string {
 	for i, x := range values {
 		if x == v {
-			return labels[i]
+			return lang.L(labels[i])
 		}
 	}
-	return labels[0]
+	return lang.L(labels[0])
 }
 
-// valueOf maps a label to its value.
+// valueOf maps a label (translated or English) to its value.
 func valueOf(labels, values []string, l string) string {
 	for i, x := range labels {
-		if x == l {
+		if x == l || lang.L(x) == l {
 			return values[i]
 		}
 	}

@@ -49,9 +49,9 @@ func (s *screenshot) run(v *view) {
 	time.Sleep(1500 * time.Millisecond) // let the window map and the profile load
 	found := false
 	fyne.DoAndWait(func() {
-		for _, it := range v.tabs.Items {
-			if strings.EqualFold(it.Text, s.tab) {
-				v.tabs.Select(it)
+		for i, key := range tabKeys {
+			if strings.EqualFold(key, s.tab) && i < len(v.tabs.Items) {
+				v.tabs.SelectIndex(i)
 				found = true
 			}
 		}

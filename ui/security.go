@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -25,11 +26,11 @@ type securityTab struct {
 
 func (v *view) buildSecurity() fyne.CanvasObject {
 	t := &v.security
-	t.tls = v.newSelect(tlsLabels, v.tlsChanged)
-	t.auth = v.newSelect(authLabels, nil)
-	t.password = v.newPassword("Security", "Password", "security.password", v.validatePassword)
-	t.verify = widget.NewCheck("Verify the server's certificate", func(bool) { v.changed() })
-	t.caFile = v.newEntry("Security", "CA file", "security.ca_file", "/etc/ssl/private-ca.pem (optional)", validateCAFile)
+	t.tls = v.newSelect(translated(tlsLabels), v.tlsChanged)
+	t.auth = v.newSelect(translated(authLabels), nil)
+	t.password = v.newPassword(lang.L("Security"), lang.L("Password"), "security.password", v.validatePassword)
+	t.verify = widget.NewCheck(lang.L("Verify the server's certificate"), func(bool) { v.changed() })
+	t.caFile = v.newEntry(lang.L("Security"), lang.L("CA file"), "security.ca_file", lang.L("/etc/ssl/private-ca.pem (optional)"), validateCAFile)
 	browse := widget.NewButtonWithIcon("", theme.FolderOpenIcon(), func() {
 		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
 			if err != nil || r == nil {
@@ -42,16 +43,16 @@ func (v *view) buildSecurity() fyne.CanvasObject {
 	})
 
 	form := widget.NewForm(
-		&widget.FormItem{Text: "Encryption", Widget: t.tls, HintText: "Changing it suggests the usual port"},
-		&widget.FormItem{Text: "Sign-in", Widget: t.auth,
-			HintText: "Microsoft 365 and Gmail need OAuth2 (set it up on the OAuth2 tab)"},
-		&widget.FormItem{Text: "Password", Widget: t.password,
-			HintText: "Only for password sign-in; kept in the system keyring, never in the profile file"},
-		&widget.FormItem{Text: "Certificate", Widget: t.verify},
-		&widget.FormItem{Text: "CA file", Widget: container.NewBorder(nil, nil, nil, browse, t.caFile),
-			HintText: "An extra PEM bundle for a server with a private certificate authority"},
+		&widget.FormItem{Text: lang.L("Encryption"), Widget: t.tls, HintText: lang.L("Changing it suggests the usual port")},
+		&widget.FormItem{Text: lang.L("Sign-in"), Widget: t.auth,
+			HintText: lang.L("Microsoft 365 and Gmail need OAuth2 (set it up on the OAuth2 tab)")},
+		&widget.FormItem{Text: lang.L("Password"), Widget: t.password,
+			HintText: lang.L("Only for password sign-in; kept in the system keyring, never in the profile file")},
+		&widget.FormItem{Text: lang.L("Certificate"), Widget: t.verify},
+		&widget.FormItem{Text: lang.L("CA file"), Widget: container.NewBorder(nil, nil, nil, browse, t.caFile),
+			HintText: lang.L("An extra PEM bundle for a server with a private certificate authority")},
 	)
-	return tabPage("Security", "How MailMover connects and signs in.", form)
+	return tabPage(lang.L("Security"), lang.L("How MailMover connects and signs in."), form)
 }
 
 // tlsChanged suggests the usual port of the new TLS mode when the port was the usual
@@ -73,7 +74,7 @@ func (v *view) validatePassword(s string) error {
 		return nil
 	}
 	if s == "" && !v.stored[secretPassword] {
-		return hint("Enter the mailbox password (it is saved in the system keyring)")
+		return hint(lang.L("Enter the mailbox password (it is saved in the system keyring)"))
 	}
 	return nil
 }
@@ -100,10 +101,10 @@ func (v *view) fillSecurity(p *store.Profile) {
 func (v *view) updateSecretHints() {
 	stored := func(kind, none string) string {
 		if v.stored[kind] {
-			return "•••••••• stored in the keyring — type to replace"
+			return lang.L("•••••••• stored in the keyring — type to replace")
 		}
 		return none
 	}
-	v.security.password.SetPlaceHolder(stored(secretPassword, "not stored"))
-	v.oauth.clientSecret.SetPlaceHolder(stored(secretClientSecret, "optional — not stored"))
+	v.security.password.SetPlaceHolder(stored(secretPassword, lang.L("not stored")))
+	v.oauth.clientSecret.SetPlaceHolder(stored(secretClientSecret, lang.L("optional — not stored")))
 }

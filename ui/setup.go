@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -28,31 +29,31 @@ type setupTab struct {
 
 func (v *view) buildSetup() fyne.CanvasObject {
 	t := &v.setup
-	t.preset = v.newSelect(presetLabels, v.applyPreset)
-	t.host = v.newEntry("Setup", "Host", "setup.host", "outlook.office365.com", validateHost)
-	t.port = v.newEntry("Setup", "Port", "setup.port", "993", validatePort)
-	t.username = v.newEntry("Setup", "Mailbox", "setup.username", "invoices@contoso.example", validateUsername)
+	t.preset = v.newSelect(translated(presetLabels), v.applyPreset)
+	t.host = v.newEntry(lang.L("Setup"), lang.L("Host"), "setup.host", "outlook.office365.com", validateHost)
+	t.port = v.newEntry(lang.L("Setup"), lang.L("Port"), "setup.port", "993", validatePort)
+	t.username = v.newEntry(lang.L("Setup"), lang.L("Mailbox"), "setup.username", "invoices@contoso.example", validateUsername)
 
 	t.folder = widget.NewSelectEntry(nil)
 	t.folder.SetPlaceHolder("INBOX")
 	t.folder.Validator = validateFolder
 	t.folder.OnChanged = func(string) { v.changed() }
-	v.fields = append(v.fields, &field{tab: "Setup", label: "Folder", key: "setup.folder", entry: &t.folder.Entry})
+	v.fields = append(v.fields, &field{tab: lang.L("Setup"), label: lang.L("Folder"), key: "setup.folder", entry: &t.folder.Entry})
 	t.foldersState = widget.NewLabel("")
-	t.loadFolders = widget.NewButtonWithIcon("Load from server", theme.ViewRefreshIcon(), v.loadFolders)
+	t.loadFolders = widget.NewButtonWithIcon(lang.L("Load from server"), theme.ViewRefreshIcon(), v.loadFolders)
 
 	form := widget.NewForm(
-		&widget.FormItem{Text: "Provider", Widget: t.preset,
-			HintText: "Fills host, port, sign-in URLs and scope; Custom keeps what you enter"},
-		&widget.FormItem{Text: "Host", Widget: t.host, HintText: "The IMAP server's name"},
-		&widget.FormItem{Text: "Port", Widget: t.port, HintText: "993 for implicit TLS, 143 for STARTTLS (see Security)"},
-		&widget.FormItem{Text: "Mailbox", Widget: t.username,
-			HintText: "The user name to sign in as, usually the e-mail address (a shared mailbox's address works too)"},
-		&widget.FormItem{Text: "Folder", Widget: container.NewBorder(nil, nil, nil, t.loadFolders, t.folder),
-			HintText: "The folder to read; load the list from the server to pick one"},
+		&widget.FormItem{Text: lang.L("Provider"), Widget: t.preset,
+			HintText: lang.L("Fills host, port, sign-in URLs and scope; Custom keeps what you enter")},
+		&widget.FormItem{Text: lang.L("Host"), Widget: t.host, HintText: lang.L("The IMAP server's name")},
+		&widget.FormItem{Text: lang.L("Port"), Widget: t.port, HintText: lang.L("993 for implicit TLS, 143 for STARTTLS (see Security)")},
+		&widget.FormItem{Text: lang.L("Mailbox"), Widget: t.username,
+			HintText: lang.L("The user name to sign in as, usually the e-mail address (a shared mailbox's address works too)")},
+		&widget.FormItem{Text: lang.L("Folder"), Widget: container.NewBorder(nil, nil, nil, t.loadFolders, t.folder),
+			HintText: lang.L("The folder to read; load the list from the server to pick one")},
 	)
-	return tabPage("Mailbox",
-		"Which mailbox MailMover reads. One profile per mailbox.",
+	return tabPage(lang.L("Mailbox"),
+		lang.L("Which mailbox MailMover reads. One profile per mailbox."),
 		form, t.foldersState)
 }
 
@@ -109,7 +110,7 @@ func (v *view) loadFolders() {
 	p := v.profileFromForm()
 	sec := v.secretsForRun()
 	t.loadFolders.Disable()
-	t.foldersState.SetText("Signing in to list the folders…")
+	t.foldersState.SetText(lang.L("Signing in to list the folders…"))
 	ctx, cancel := context.WithTimeout(v.ctx, defaultActionTimeout)
 	run(v.br, func() ([]string, error) {
 		defer cancel()
@@ -117,14 +118,14 @@ func (v *view) loadFolders() {
 	}, func(names []string, err error) {
 		t.loadFolders.Enable()
 		if err != nil {
-			t.foldersState.SetText("Could not list the folders.")
-			v.showError("Could not list the folders", err)
+			t.foldersState.SetText(lang.L("Could not list the folders."))
+			v.showError(lang.L("Could not list the folders"), err)
 			return
 		}
 		sort.Strings(names)
 		t.folderNames = names
 		t.folder.SetOptions(names)
-		t.foldersState.SetText(plural(len(names), "folder", "folders") + " on the server: open the list at the Folder field.")
+		t.foldersState.SetText(plural(len(names), lang.L("%d folder"), lang.L("%d folders")) + lang.L(" on the server: open the list at the Folder field."))
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -39,9 +40,10 @@ func Main(args []string) int {
 		return 2
 	}
 	a := app.NewWithID(AppID)
+	applyLanguage(a.Preferences().String(prefLanguage))
 	icon := fyne.NewStaticResource("icon.png", assets.IconPNG())
 	a.SetIcon(icon)
-	w := a.NewWindow("MailMover")
+	w := a.NewWindow(lang.L("MailMover"))
 	v := create(a, w)
 	if *profile != "" {
 		v.profiles.reload(*profile)
@@ -63,8 +65,8 @@ func Main(args []string) int {
 
 // demoBanner tells the user that the window runs on the built-in demo.
 func demoBanner() fyne.CanvasObject {
-	l := widget.NewLabel("Demo: the IMAP and sign-in servers run inside MailMover on loopback. " +
-		"Click GET on the OAuth2 tab (the login page shows the demo user), then Start.")
+	l := widget.NewLabel(lang.L("Demo: the IMAP and sign-in servers run inside MailMover on loopback. ") +
+		lang.L("Click GET on the OAuth2 tab (the login page shows the demo user), then Start."))
 	l.Wrapping = fyne.TextWrapWord
 	l.Importance = widget.HighImportance
 	return container.NewBorder(nil, widget.NewSeparator(), widget.NewIcon(theme.InfoIcon()), nil, l)
@@ -109,23 +111,23 @@ func (v *view) onClose() {
 		v.quit()
 		return
 	}
-	msg := widget.NewLabel("The mover is running for profile \"" + v.act.runName + "\".\n" +
-		"Stop it and quit, or keep it running in the system tray?")
+	msg := widget.NewLabel(lang.L("The mover is running for profile \"") + v.act.runName + "\".\n" +
+		lang.L("Stop it and quit, or keep it running in the system tray?"))
 	var d *dialog.CustomDialog
-	stop := widget.NewButton("Stop and quit", func() {
+	stop := widget.NewButton(lang.L("Stop and quit"), func() {
 		d.Hide()
 		v.stopMover(v.quit)
 	})
-	keep := widget.NewButton("Keep running in the tray", func() {
+	keep := widget.NewButton(lang.L("Keep running in the tray"), func() {
 		d.Hide()
 		v.win.Hide()
 	})
 	keep.Importance = widget.HighImportance
-	cancel := widget.NewButton("Cancel", func() { d.Hide() })
+	cancel := widget.NewButton(lang.L("Cancel"), func() { d.Hide() })
 	if v.tray == nil {
 		keep.Disable()
 	}
-	d = dialog.NewCustomWithoutButtons("Quit MailMover?", msg, v.win)
+	d = dialog.NewCustomWithoutButtons(lang.L("Quit MailMover?"), msg, v.win)
 	d.SetButtons([]fyne.CanvasObject{cancel, stop, keep})
 	d.Show()
 }
@@ -172,19 +174,19 @@ func (v *view) updateTray() {
 	if v.tray == nil {
 		return
 	}
-	label := "Start"
+	label := lang.L("Start")
 	action := v.startMover
 	if v.running() {
-		label = "Stop"
+		label = lang.L("Stop")
 		action = func() { v.stopMover(nil) }
 	}
 	if v.trayLabel == label {
 		return
 	}
 	v.trayLabel = label
-	show := fyne.NewMenuItem("Show MailMover", func() { v.win.Show(); v.win.RequestFocus() })
+	show := fyne.NewMenuItem(lang.L("Show MailMover"), func() { v.win.Show(); v.win.RequestFocus() })
 	startStop := fyne.NewMenuItem(label, action)
-	quit := fyne.NewMenuItem("Quit", func() { v.stopMover(v.quit) })
+	quit := fyne.NewMenuItem(lang.L("Quit"), func() { v.stopMover(v.quit) })
 	quit.IsQuit = true
-	v.tray.SetSystemTrayMenu(fyne.NewMenu("MailMover", show, fyne.NewMenuItemSeparator(), startStop, fyne.NewMenuItemSeparator(), quit))
+	v.tray.SetSystemTrayMenu(fyne.NewMenu(lang.L("MailMover"), show, fyne.NewMenuItemSeparator(), startStop, fyne.NewMenuItemSeparator(), quit))
 }

@@ -509,7 +509,7 @@ func TestLogStaysCappedUnder100kEvents(t *testing.T) {
 	if last := l.entries[len(l.entries)-1]; last.Path != fmt.Sprintf("/srv/in/%d.pdf", n) {
 		t.Errorf("last entry = %q", last.Path)
 	}
-	if l.files.Text != fmt.Sprint(n) || !strings.Contains(l.shown.Text, "of 100000") {
+	if l.files.Text != "100,000" || !strings.Contains(l.shown.Text, "of 100,000") {
 		t.Errorf("files %q, shown %q", l.files.Text, l.shown.Text)
 	}
 	if d := time.Since(start); d > 8*time.Second {
@@ -634,5 +634,52 @@ func TestBacklogProgressInLogTab(t *testing.T) {
 	l.flush()
 	if !l.progressBox.Hidden {
 		t.Error("progress still shown after the pass")
+	}
+}
+
+func TestRunEndingWithErrorKeepsReason(t *testing.T) {
+	h := newHarness(t)
+	h.newProfile("p")
+	test.Tap(h.v.act.save)
+	h.waitFor("save", func() bool { return !h.v.isNew })
+	h.be.start = func(ctx context.Context, p *store.Profile) (<-chan mover.Event, error) {
+		ch := make(chan mover.Event, 4)
+		ch <- mover.Event{Kind: mover.KindConnecting}
+		ch <- mover.Event{Kind: mover.KindError, Text: "another mover runs this profile"}
+		ch <- mover.Event{Kind: mover.KindStopped}
+		close(ch)
+		return ch, nil
+	}
+	test.Tap(h.v.act.start)
+	h.waitFor("the run to end", func() bool { return !h.v.running() })
+	if !strings.Contains(h.v.log.status.Text, "another mover runs this profile") {
+		t.Errorf("status = %q", h.v.log.status.Text)
+	}
+}
+
+func TestAutoScrollPausesWhileReadingUp(t *testing.T) {
+	h := newHarness(t)
+	h.newProfile("p")
+	h.v.tabs.SelectIndex(5)
+	l := h.v.log
+	add := func(n int) {
+		for i := 0; i < n; i++ {
+			l.model.add(mover.Event{Time: time.Now(), Kind: mover.KindMessage, UID: uint32(i + 1)})
+		}
+		l.flush()
+	}
+	add(200)
+	if !l.following || l.list.GetScrollOffset() == 0 {
+		t.Fatalf("should follow the end: following %v offset %v", l.following, l.list.GetScrollOffset())
+	}
+	l.list.ScrollToTop() // the user scrolls up to read
+	add(10)
+	if l.following || l.list.GetScrollOffset() != 0 || l.jump.Disabled() {
+		t.Fatalf("should stay where the user reads: following %v offset %v", l.following, l.list.GetScrollOffset())
+	}
+	test.Tap(l.jump)
+	add(10)
+	if !l.following || l.list.GetScrollOffset() == 0 || !l.jump.Disabled() {
+		t.Fatalf("should follow again after Latest: following %v offset %v", l.following, l.list.GetScrollOffset())
 	}
 }

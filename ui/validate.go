@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"fyne.io/fyne/v2/lang"
 )
 
 // hint is a validation message shown under a field: a full sentence for the user.
@@ -26,11 +28,11 @@ func validateHost(s string) error {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
-		return hint("Enter the IMAP server's host name, e.g. outlook.office365.com")
+		return hint(lang.L("Enter the IMAP server's host name, e.g. outlook.office365.com"))
 	case strings.Contains(s, "://"):
-		return hint("Enter the host name only, without https:// or imap://")
+		return hint(lang.L("Enter the host name only, without https:// or imap://"))
 	case strings.ContainsAny(s, " /\\@"):
-		return hint("A host name has no spaces, slashes or @: e.g. imap.gmail.com")
+		return hint(lang.L("A host name has no spaces, slashes or @: e.g. imap.gmail.com"))
 	}
 	return nil
 }
@@ -38,24 +40,24 @@ func validateHost(s string) error {
 func validatePort(s string) error {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || n < 1 || n > 65535 {
-		return hint("Enter a port from 1 to 65535 (993 for implicit TLS, 143 for STARTTLS)")
+		return hint(lang.L("Enter a port from 1 to 65535 (993 for implicit TLS, 143 for STARTTLS)"))
 	}
 	return nil
 }
 
 func validateUsername(s string) error {
 	if strings.TrimSpace(s) == "" {
-		return hint("Enter the mailbox's user name, usually its e-mail address")
+		return hint(lang.L("Enter the mailbox's user name, usually its e-mail address"))
 	}
 	if strings.ContainsAny(s, "\r\n\x00") {
-		return hint("The user name must be one line")
+		return hint(lang.L("The user name must be one line"))
 	}
 	return nil
 }
 
 func validateFolder(s string) error {
 	if strings.TrimSpace(s) == "" {
-		return hint("Enter the folder to read, e.g. INBOX")
+		return hint(lang.L("Enter the folder to read, e.g. INBOX"))
 	}
 	return nil
 }
@@ -65,7 +67,7 @@ func validateCAFile(s string) error {
 		return nil
 	}
 	if !isAbsOrHome(s) {
-		return hint("Choose a PEM file by its full path, or leave empty")
+		return hint(lang.L("Choose a PEM file by its full path, or leave empty"))
 	}
 	return nil
 }
@@ -78,7 +80,7 @@ func validateSince(s string) error {
 		return nil
 	}
 	if _, err := time.Parse("2006-01-02", s); err != nil || !dateRE.MatchString(s) {
-		return hint("Enter a date as YYYY-MM-DD (e.g. 2026-01-31), or leave empty for all")
+		return hint(lang.L("Enter a date as YYYY-MM-DD (e.g. 2026-01-31), or leave empty for all"))
 	}
 	return nil
 }
@@ -93,7 +95,7 @@ func validateMask(s string) error {
 			return hint(`Remove the empty pattern between ";" (e.g. *.pdf;*.xml)`)
 		}
 		if _, err := path.Match(g, "x"); err != nil {
-			return hintf("%q is not a valid pattern: use * and ?, e.g. *.pdf", g)
+			return hintf(lang.L("%q is not a valid pattern: use * and ?, e.g. *.pdf"), g)
 		}
 	}
 	return nil
@@ -102,7 +104,7 @@ func validateMask(s string) error {
 func validateMoveTo(needed bool) func(string) error {
 	return func(s string) error {
 		if needed && strings.TrimSpace(s) == "" {
-			return hint("Enter the folder to move processed mail to, e.g. Archive")
+			return hint(lang.L("Enter the folder to move processed mail to, e.g. Archive"))
 		}
 		return nil
 	}
@@ -111,7 +113,7 @@ func validateMoveTo(needed bool) func(string) error {
 func validatePoll(s string) error {
 	d, err := time.ParseDuration(strings.TrimSpace(s))
 	if err != nil || d < 5*time.Second || d > 24*time.Hour {
-		return hint("Enter a duration from 5s to 24h, e.g. 60s or 5m")
+		return hint(lang.L("Enter a duration from 5s to 24h, e.g. 60s or 5m"))
 	}
 	return nil
 }
@@ -122,14 +124,14 @@ func validateURL(what, example string) func(string) error {
 	return func(s string) error {
 		s = strings.TrimSpace(s)
 		if s == "" {
-			return hintf("Enter the %s, e.g. %s", what, example)
+			return hintf(lang.L("Enter the %s, e.g. %s"), what, example)
 		}
 		u, err := url.Parse(s)
 		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-			return hintf("Enter a full https:// URL, e.g. %s", example)
+			return hintf(lang.L("Enter a full https:// URL, e.g. %s"), example)
 		}
 		if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
-			return hint("Use https:// (http:// is allowed only for localhost)")
+			return hint(lang.L("Use https:// (http:// is allowed only for localhost)"))
 		}
 		return nil
 	}
@@ -147,7 +149,7 @@ func isAbsOrHome(s string) bool {
 // validateOneLine accepts any text on one line (filters may be empty).
 func validateOneLine(s string) error {
 	if strings.ContainsAny(s, "\r\n\t\x00") {
-		return hint("Keep it on one line, without tabs")
+		return hint(lang.L("Keep it on one line, without tabs"))
 	}
 	return nil
 }
@@ -155,17 +157,17 @@ func validateOneLine(s string) error {
 func validateClientID(s string) error {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return hint("Enter the Client ID (Application ID) of your app registration")
+		return hint(lang.L("Enter the Client ID (Application ID) of your app registration"))
 	}
 	if strings.ContainsAny(s, " \t") {
-		return hint("A Client ID has no spaces; copy it from the app registration")
+		return hint(lang.L("A Client ID has no spaces; copy it from the app registration"))
 	}
 	return nil
 }
 
 func validateScope(s string) error {
 	if strings.TrimSpace(s) == "" {
-		return hint("Enter the scope, e.g. https://outlook.office.com/IMAP.AccessAsUser.All offline_access")
+		return hint(lang.L("Enter the scope, e.g. https://outlook.office.com/IMAP.AccessAsUser.All offline_access"))
 	}
 	return nil
 }
@@ -175,7 +177,7 @@ var tenantRE = regexp.MustCompile(`^[A-Za-z0-9.-]+$`)
 func validateTenant(s string) error {
 	s = strings.TrimSpace(s)
 	if s == "" || !tenantRE.MatchString(s) {
-		return hint("Enter a tenant ID or domain, or organizations / common")
+		return hint(lang.L("Enter a tenant ID or domain, or organizations / common"))
 	}
 	return nil
 }
@@ -185,10 +187,10 @@ func validateTenant(s string) error {
 func validateRedirectURI(s string) error {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || u.Scheme != "http" || !isLoopbackHost(u.Hostname()) {
-		return hint("Enter http://localhost:PORT/ (or 127.0.0.1), as registered for the app")
+		return hint(lang.L("Enter http://localhost:PORT/ (or 127.0.0.1), as registered for the app"))
 	}
 	if u.Port() == "" {
-		return hint("Add the port: http://localhost:PORT/")
+		return hint(lang.L("Add the port: http://localhost:PORT/"))
 	}
 	return nil
 }
@@ -196,7 +198,7 @@ func validateRedirectURI(s string) error {
 func validateRedirectPort(s string) error {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil || n < 1024 || n > 65535 {
-		return hint("Enter a free local port from 1024 to 65535, e.g. 3017")
+		return hint(lang.L("Enter a free local port from 1024 to 65535, e.g. 3017"))
 	}
 	return nil
 }
@@ -204,10 +206,10 @@ func validateRedirectPort(s string) error {
 func validateDestFolder(s string) error {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return hint("Choose the folder the files are saved to")
+		return hint(lang.L("Choose the folder the files are saved to"))
 	}
 	if !isAbsOrHome(s) {
-		return hint("Enter a full path, e.g. /srv/mail-in (or choose with the button)")
+		return hint(lang.L("Enter a full path, e.g. /srv/mail-in (or choose with the button)"))
 	}
 	return nil
 }
@@ -219,7 +221,7 @@ var placeholderRE = regexp.MustCompile(`\{([^{}]*)\}`)
 
 func validateTemplate(s string) error {
 	if strings.TrimSpace(s) == "" {
-		return hint("Enter a file-name template, e.g. {date}_{filename}")
+		return hint(lang.L("Enter a file-name template, e.g. {date}_{filename}"))
 	}
 	for _, m := range placeholderRE.FindAllStringSubmatch(s, -1) {
 		known := false
@@ -229,14 +231,14 @@ func validateTemplate(s string) error {
 			}
 		}
 		if !known {
-			return hintf("{%s} is unknown: use {filename} {name} {ext} {date} {time} {from} {subject} {uid} {messageid}", m[1])
+			return hintf(lang.L("{%s} is unknown: use {filename} {name} {ext} {date} {time} {from} {subject} {uid} {messageid}"), m[1])
 		}
 	}
 	if strings.Count(s, "{") != strings.Count(s, "}") {
-		return hint("Close each { with }, e.g. {date}_{filename}")
+		return hint(lang.L("Close each { with }, e.g. {date}_{filename}"))
 	}
 	if strings.HasPrefix(s, "/") || strings.Contains(s, "..") {
-		return hint("The template must stay inside the folder: no leading / and no ..")
+		return hint(lang.L("The template must stay inside the folder: no leading / and no .."))
 	}
 	return nil
 }
@@ -245,7 +247,7 @@ var profileNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 
 func validateProfileName(s string) error {
 	if !profileNameRE.MatchString(s) {
-		return hint("Use letters, digits, . _ - (up to 64), starting with a letter or digit")
+		return hint(lang.L("Use letters, digits, . _ - (up to 64), starting with a letter or digit"))
 	}
 	return nil
 }

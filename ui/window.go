@@ -9,11 +9,15 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"mailmover/store"
 )
+
+// tabKeys name the tabs in order, untranslated (for MAILMOVER_SCREENSHOT_TAB).
+var tabKeys = []string{"setup", "security", "common", "oauth2", "destination", "log"}
 
 // field is one validated entry of the form, with where it lives (for the summary near
 // Save) and the profile key it edits (to map store.FieldError keys back to it).
@@ -62,6 +66,8 @@ type view struct {
 	trayLabel string      // "Start" or "Stop": the tray menu's current action
 	trayState string      // "ok", "paused" or "error": the tray icon shown
 
+	langSelect *widget.Select // the language override
+
 	lastDialog string // text of the last message dialog (for tests and the status line)
 }
 
@@ -94,12 +100,12 @@ func newView(a fyne.App, w fyne.Window, be Backend, br *bridge) *view {
 // content builds the whole window: the profile bar, the tabs and the status line.
 func (v *view) content() fyne.CanvasObject {
 	v.tabs = container.NewAppTabs(
-		container.NewTabItemWithIcon("Setup", theme.ComputerIcon(), v.buildSetup()),
-		container.NewTabItemWithIcon("Security", theme.VisibilityOffIcon(), v.buildSecurity()),
-		container.NewTabItemWithIcon("Common", theme.SettingsIcon(), v.buildCommon()),
-		container.NewTabItemWithIcon("OAuth2", theme.LoginIcon(), v.buildOAuth()),
-		container.NewTabItemWithIcon("Destination", theme.FolderIcon(), v.buildDestination()),
-		container.NewTabItemWithIcon("Log", theme.ListIcon(), v.log.build()),
+		container.NewTabItemWithIcon(lang.L("Setup"), theme.ComputerIcon(), v.buildSetup()),
+		container.NewTabItemWithIcon(lang.L("Security"), theme.VisibilityOffIcon(), v.buildSecurity()),
+		container.NewTabItemWithIcon(lang.L("Common"), theme.SettingsIcon(), v.buildCommon()),
+		container.NewTabItemWithIcon(lang.L("OAuth2"), theme.LoginIcon(), v.buildOAuth()),
+		container.NewTabItemWithIcon(lang.L("Destination"), theme.FolderIcon(), v.buildDestination()),
+		container.NewTabItemWithIcon(lang.L("Log"), theme.ListIcon(), v.log.build()),
 	)
 	v.tabs.SetTabLocation(container.TabLocationTop)
 	top := container.NewVBox(
@@ -195,9 +201,9 @@ func (v *view) revalidate() {
 
 // updateTitle shows unsaved changes as a "•" in the window title.
 func (v *view) updateTitle() {
-	title := "MailMover"
+	title := lang.L("MailMover")
 	if v.profileName != "" {
-		title = "MailMover — " + v.profileName
+		title = lang.L("MailMover — ") + v.profileName
 	}
 	if v.dirty {
 		title = "• " + title
@@ -289,7 +295,7 @@ func (v *view) showError(title string, err error) {
 	}
 	msg := text
 	if advice != "" {
-		msg += "\n\nWhat to do: " + advice
+		msg += lang.L("\n\nWhat to do: ") + advice
 	}
 	lbl := widget.NewLabel(msg)
 	lbl.Wrapping = fyne.TextWrapWord
@@ -299,9 +305,10 @@ func (v *view) showError(title string, err error) {
 	v.lastDialog = msg
 }
 
+// plural formats n with the singular or plural format (each holds one %d).
 func plural(n int, one, many string) string {
 	if n == 1 {
-		return fmt.Sprintf("%d %s", n, one)
+		return fmt.Sprintf(one, n)
 	}
-	return fmt.Sprintf("%d %s", n, many)
+	return fmt.Sprintf(many, n)
 }

@@ -1,0 +1,430 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+
+	"mailmover/store"
+)
+
+// FaultOptions configure the end-to-end fault suite.
+type FaultOptions struct {
+	Server    Server
+	Mailmover string   // the mailmover binary
+	Dir       string   // working folder (its contents are replaced)
+	Env       []string // environment of mailmover (a keyring holding Profile's password)
+	Profile   string   // profile name, e.g. "benchsoak"
+	Spec      Spec     // the mailbox (DefaultSpec(seed, 1000, "s"))
+	Folder    string   // source folder; Folder+"Done" receives the moved mail
+	Cuts      int      // connection cuts by the proxy (at random byte offsets)
+	Kills     int      // kill -9 of the mover, restarted at once
+	// RestartServer restarts the IMAP server (nil: no server restart).
+	RestartServer  func() error
+	ServerRestarts int
+	// DiskFull fills the destination (a tmpfs mounted for the run; needs root) until the
+	// mover reports it, then frees it. When the mount fails the fault is skipped.
+	DiskFull bool
+	// RateLimit caps the proxy's server → client bytes per second (0: none), so that the
+	// faults land while work remains.
+	RateLimit int64
+	Timeout   time.Duration // for the whole run
+	Seed      uint64        // of the fault schedule
+	Logf      func(string, ...any)
+}
+
+// FaultReport is the outcome of the fault suite.
+type FaultReport struct {
+	Messages, Attachments       int
+	Files, Lost, Duplicated     int
+	Extra, TempsLeft            int
+	MovedWithoutFiles, LeftOver int // moved mail whose files are missing; mail not moved
+	Cuts, Kills, ServerRestarts int
+	DiskFulls                   int
+	DiskFullNote                string
+	Exits                       int // mover exits not caused by the suite
+	LogRetries, LogDiskFull     int // log lines that name the faults
+	LogRecovered                int
+	Elapsed                     time.Duration
+}
+
+// OK reports whether nothing was lost, doubled, or moved without its files.
+func (r *FaultReport) OK() bool {
+	return r.Lost == 0 && r.Duplicated == 0 && r.Extra == 0 && r.TempsLeft == 0 && r.MovedWithoutFiles == 0 && r.LeftOver == 0
+}
+
+// Summary is the one-line result.
+func (r *FaultReport) Summary() string {
+	verdict := "PASS"
+	if !r.OK() {
+		verdict = "FAIL"
+	}
+	return fmt.Sprintf("fault suite: %s — %d messages, %d attachments: %d files, lost %d, duplicated %d, extra %d, temp files left %d, moved without files %d, not moved %d | faults: %d cuts, %d kill -9, %d server restarts, %d disk full%s | log: %d retries, %d disk-full errors, %d recoveries | %d unexpected exits | %.0f s",
+		verdict, r.Messages, r.Attachments, r.Files, r.Lost, r.Duplicated, r.Extra, r.TempsLeft, r.MovedWithoutFiles, r.LeftOver,
+		r.Cuts, r.Kills, r.ServerRestarts, r.DiskFulls, r.DiskFullNote, r.LogRetries, r.LogDiskFull, r.LogRecovered, r.Exits, r.Elapsed.Seconds())
+}
+
+// prepareSoakMailbox puts every message of spec back into folder (unseen) and empties
+// done, re-seeding when the server does not hold exactly that mailbox.
+func prepareSoakMailbox(o *FaultOptions, done string) (*Manifest, error) {
+	manifestPath := filepath.Join(filepath.Dir(o.Dir), "manifest-"+o.Folder+".json")
+	if m, err := ReadManifest(manifestPath); err == nil && m.Spec == o.Spec {
+		a, _ := o.Server.Count(o.Folder)
+		b, _ := o.Server.Count(done)
+		if a+b == o.Spec.N {
+			c, err := o.Server.Dial()
+			if err != nil {
+				return nil, err
+			}
+			defer c.Close()
+			if b > 0 {
+				if _, err := c.Select(done, nil).Wait(); err != nil {
+					return nil, err
+				}
+				var all imap.SeqSet
+				all.AddRange(1, 0)
+				if _, err := c.Move(all, o.Folder).Wait(); err != nil {
+					return nil, fmt.Errorf("moving the mail back to %s: %w", o.Folder, err)
+				}
+			}
+			if _, err := c.Select(o.Folder, nil).Wait(); err != nil {
+				return nil, err
+			}
+			var all imap.SeqSet
+			all.AddRange(1, 0)
+			if err := c.Store(all, &imap.StoreFlags{Op: imap.StoreFlagsDel, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close(); err != nil {
+				return nil, err
+			}
+			o.Logf("soak: %d messages put back into %s", o.Spec.N, o.Folder)
+			return m, nil
+		}
+	}
+	if err := o.Server.Recreate(done); err != nil {
+		return nil, err
+	}
+	return o.Server.Seed(o.Spec, o.Folder, manifestPath, o.Logf)
+}
+
+// moverProc is the running `mailmover run`.
+type moverProc struct {
+	cmd    *exec.Cmd
+	exited chan struct{}
+	err    error
+}
+
+// RunFaults runs the fault suite: `mailmover run` (after = move, watching) moves the
+// folder through a connection-cutting proxy while it is killed, the server restarts and
+// the destination fills up; then it checks every attachment is on disk exactly once and
+// every moved message's files are there.
+func RunFaults(ctx context.Context, o FaultOptions) (*FaultReport, error) {
+	if o.Logf == nil {
+		o.Logf = func(string, ...any) {}
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 20 * time.Minute
+	}
+	done := o.Folder + "Done"
+	rep := &FaultReport{}
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
+	defer cancel()
+
+	os.RemoveAll(o.Dir)
+	home, dest := filepath.Join(o.Dir, "home"), filepath.Join(o.Dir, "dest")
+	for _, d := range []string{home, dest} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	m, err := prepareSoakMailbox(&o, done)
+	if err != nil {
+		return nil, err
+	}
+	rep.Messages, rep.Attachments = m.Spec.N, m.TotalAtt
+
+	// The destination: a tmpfs of bounded size, so that it can be filled.
+	mounted := false
+	if o.DiskFull {
+		size := m.AttBytes + m.AttBytes/2 + 64<<20
+		out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d,mode=0755", size), "tmpfs", dest).CombinedOutput()
+		if err != nil {
+			rep.DiskFullNote = fmt.Sprintf(" (skipped: mount tmpfs: %v %s)", err, strings.TrimSpace(string(out)))
+			o.DiskFull = false
+		} else {
+			mounted = true
+			defer exec.Command("umount", "-l", dest).Run()
+		}
+	}
+
+	proxy, err := NewProxy(o.Server.Addr())
+	if err != nil {
+		return nil, err
+	}
+	defer proxy.Close()
+	proxy.SetRate(o.RateLimit)
+
+	// The profile: through the proxy, every message moved to done, polling failed ones often.
+	env := &Env{Server: o.Server}
+	p := env.Profile(o.Profile, o.Folder, dest)
+	p.Setup.Port = proxy.Port()
+	p.Common.Search, p.Common.After, p.Common.MoveTo = store.SearchAll, store.AfterMove, done
+	p.Common.Watch, p.Common.PollInterval = store.WatchIdle, store.Duration{Duration: 5 * time.Second}
+	if err := WriteProfile(home, p); err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(o.Dir, "mover.log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
+
+	var mp *moverProc
+	startMover := func() error {
+		cmd := exec.Command(o.Mailmover, "run", "-profile", o.Profile)
+		cmd.Env = append(append([]string{}, o.Env...), store.HomeEnv+"="+home)
+		cmd.Stdout, cmd.Stderr = logFile, logFile
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("starting mailmover: %w", err)
+		}
+		np := &moverProc{cmd: cmd, exited: make(chan struct{})}
+		go func() { np.err = cmd.Wait(); close(np.exited) }()
+		mp = np
+		return nil
+	}
+	// ensureRunning restarts a mover that exited on its own (counted).
+	ensureRunning := func() error {
+		select {
+		case <-mp.exited:
+			rep.Exits++
+			fmt.Fprintf(logFile, "=== soak: mailmover exited by itself (%v); starting it again\n", mp.err)
+			return startMover()
+		default:
+			return nil
+		}
+	}
+	if err := startMover(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if mp != nil {
+			mp.cmd.Process.Kill()
+			<-mp.exited
+		}
+	}()
+
+	remaining := func() (int, int) {
+		a, _ := o.Server.Count(o.Folder)
+		b, _ := o.Server.Count(done)
+		return a, b
+	}
+
+	// The schedule: every fault once per count, in a random order, 0.3–1.5 s apart.
+	var faults []string
+	for range o.Cuts {
+		faults = append(faults, "cut")
+	}
+	for range o.Kills {
+		faults = append(faults, "kill")
+	}
+	if o.RestartServer != nil {
+		for range o.ServerRestarts {
+			faults = append(faults, "restart")
+		}
+	}
+	if o.DiskFull {
+		faults = append(faults, "full")
+	}
+	r := rand.New(rand.NewPCG(o.Seed, 4242))
+	r.Shuffle(len(faults), func(i, j int) { faults[i], faults[j] = faults[j], faults[i] })
+	note := func(format string, args ...any) {
+		fmt.Fprintf(logFile, "=== soak %s: %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+	}
+	for i, f := range faults {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("the fault suite timed out after %d of %d faults: %w", i, len(faults), ctx.Err())
+		}
+		sleepFor(ctx, time.Duration(300+r.IntN(1200))*time.Millisecond)
+		if err := ensureRunning(); err != nil {
+			return nil, err
+		}
+		switch f {
+		case "cut":
+			extra := int64(1 + r.IntN(4<<20)) // within the next 4 MB from the server
+			note("cut the connection after %d more bytes", extra)
+			if proxy.CutAfter(extra, 15*time.Second) {
+				rep.Cuts++
+			}
+		case "kill":
+			note("kill -9 mailmover (pid %d)", mp.cmd.Process.Pid)
+			mp.cmd.Process.Signal(syscall.SIGKILL)
+			<-mp.exited
+			rep.Kills++
+			if err := startMover(); err != nil {
+				return nil, err
+			}
+		case "restart":
+			note("restarting the server")
+			if err := o.RestartServer(); err != nil {
+				return nil, fmt.Errorf("restarting the server: %w", err)
+			}
+			rep.ServerRestarts++
+		case "full":
+			note("filling the destination")
+			if err := fillUntilReported(ctx, dest, logPath, 30*time.Second); err != nil {
+				rep.DiskFullNote = " (" + err.Error() + ")"
+			} else {
+				rep.DiskFulls++
+			}
+			note("destination freed")
+		}
+		a, b := remaining()
+		o.Logf("soak: fault %d/%d %-7s — %d left in %s, %d in %s", i+1, len(faults), f, a, o.Folder, b, done)
+	}
+	// Cut at least the wanted number: connections may have been idle.
+	for rep.Cuts < o.Cuts && ctx.Err() == nil {
+		if proxy.CutAfter(int64(1+r.IntN(64<<10)), 5*time.Second) {
+			rep.Cuts++
+		}
+	}
+	// Wait for the mover to finish the folder.
+	o.Logf("soak: faults done (%.0f s); waiting for the mover to finish", time.Since(start).Seconds())
+	for {
+		if err := ensureRunning(); err != nil {
+			return nil, err
+		}
+		a, b := remaining()
+		if a == 0 && b == m.Spec.N {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("the mover did not finish in %s: %d left in %s, %d in %s (log: %s)", o.Timeout, a, o.Folder, b, done, logPath)
+		}
+		sleepFor(ctx, time.Second)
+	}
+	// Let it checkpoint, then stop it gracefully.
+	sleepFor(ctx, 2*time.Second)
+	mp.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-mp.exited:
+	case <-time.After(30 * time.Second):
+		mp.cmd.Process.Kill()
+		<-mp.exited
+	}
+	mp = nil
+
+	// Verify: files against the manifest, moved mail against the files.
+	dc, err := CheckDest(dest, m)
+	if err != nil {
+		return nil, err
+	}
+	rep.Files, rep.Lost, rep.Duplicated, rep.Extra, rep.TempsLeft = dc.Files, dc.Lost, dc.Duplicated, dc.Extra, dc.Temps
+	ids, err := o.Server.MessageIDs(done)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]MessageInfo{}
+	for _, mi := range m.Messages {
+		byID[mi.MessageID] = mi
+	}
+	for _, id := range ids {
+		mi, ok := byID[id]
+		if !ok {
+			continue
+		}
+		for _, a := range mi.Attachments {
+			if dc.Count[a.SHA256] == 0 {
+				rep.MovedWithoutFiles++
+				break
+			}
+		}
+	}
+	rep.LeftOver, _ = o.Server.Count(o.Folder)
+	rep.LogRetries, rep.LogDiskFull, rep.LogRecovered = scanLog(logPath)
+	rep.Elapsed = time.Since(start)
+	if mounted {
+		exec.Command("umount", dest).Run()
+	}
+	return rep, nil
+}
+
+// fillUntilReported fills the file system of dir (leaving 64 KB), waits until the
+// mover's log reports a full disk, then frees the space.
+func fillUntilReported(ctx context.Context, dir, logPath string, timeout time.Duration) error {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return err
+	}
+	free := int64(st.Bavail) * int64(st.Bsize)
+	ballast := filepath.Join(dir, ".soak-ballast")
+	f, err := os.Create(ballast)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(ballast)
+	defer f.Close()
+	if err := syscall.Fallocate(int(f.Fd()), 0, 0, max(free-64<<10, 1)); err != nil {
+		return fmt.Errorf("fallocate: %w", err)
+	}
+	before := countMatches(logPath, isDiskFullLine)
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		if countMatches(logPath, isDiskFullLine) > before {
+			return nil
+		}
+		sleepFor(ctx, 100*time.Millisecond)
+	}
+	return errors.New("the mover did not report the full disk in time")
+}
+
+func isDiskFullLine(l string) bool {
+	l = strings.ToLower(l)
+	return strings.Contains(l, "no space left") || strings.Contains(l, "disk is full")
+}
+
+func countMatches(path string, match func(string) bool) int {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if match(sc.Text()) {
+			n++
+		}
+	}
+	return n
+}
+
+// scanLog counts the mover's log lines that name the faults.
+func scanLog(path string) (retries, diskFull, recovered int) {
+	retries = countMatches(path, func(l string) bool {
+		f := strings.Fields(l)
+		return len(f) > 2 && f[2] == "retry"
+	})
+	diskFull = countMatches(path, isDiskFullLine)
+	recovered = countMatches(path, func(l string) bool {
+		return strings.Contains(l, "after an interruption") || strings.Contains(l, "unfinished temporary file")
+	})
+	return
+}
+
+func sleepFor(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}

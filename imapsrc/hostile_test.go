@@ -1,0 +1,197 @@
+package imapsrc
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"mime/quotedprintable"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A server that streams without ever completing its greeting (a wrong port, a hostile
+// server) is cut off after a small amount, instead of being buffered in memory.
+func TestDialGreetingIsBounded(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	sent := make(chan int64, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			sent <- 0
+			return
+		}
+		defer c.Close()
+		chunk := bytes.Repeat([]byte("A"), 64<<10)
+		var n int64
+		if _, err := c.Write([]byte("* OK ")); err == nil {
+			for n < 200<<20 {
+				m, err := c.Write(chunk)
+				n += int64(m)
+				if err != nil {
+					break
+				}
+			}
+		}
+		sent <- n
+	}()
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	var p int
+	fmt.Sscan(port, &p)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_, err = Dial(ctx, Config{Host: host, Port: p, TLS: "none", Auth: "password", Username: "u", Password: "p",
+		Folder: "INBOX", Timeout: 10 * time.Second, Logger: testLogger(t)})
+	var ie *Error
+	if !errors.As(err, &ie) || ie.Kind != KindConnect || !strings.Contains(err.Error(), errGreetingTooLong.Error()) {
+		t.Fatalf("err = %v, want a connect error naming the over-long greeting", err)
+	}
+	select {
+	case n := <-sent:
+		if n >= 200<<20 {
+			t.Errorf("the client read all %d bytes", n)
+		}
+	case <-ctx.Done():
+		t.Fatal("server still sending")
+	}
+}
+
+// Quoted-printable lines longer than the standard decoder's 4 KiB buffer (whole HTML
+// documents on one line, as some mailers send) decode instead of failing the part.
+func TestWalkPartsLongQuotedPrintableLines(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, size := range []int{0, 1, 999, 1000, 1001, 4095, 4096, 4097, 100_000} {
+		want := make([]byte, size)
+		for i := range want {
+			// mostly text, with bytes that need =XX escapes and spaces
+			switch r := rng.IntN(10); {
+			case r < 6:
+				want[i] = byte('a' + rng.IntN(26))
+			case r < 8:
+				want[i] = ' '
+			default:
+				want[i] = byte(rng.IntN(256))
+			}
+		}
+		var enc bytes.Buffer
+		qw := quotedprintable.NewWriter(&enc)
+		qw.Binary = true
+		qw.Write(want)
+		qw.Close()
+		// Remove the soft line breaks: one line of any length.
+		oneLine := strings.ReplaceAll(enc.String(), "=\r\n", "")
+		raw := "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\n" +
+			"Content-Type: application/octet-stream; name=a.bin\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n" +
+			oneLine + "\r\n--B\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: Quoted-Printable\r\n\r\n" +
+			"<p>" + strings.Repeat("caf=C3=A9 ", 2000) + "</p>\r\n--B--\r\n"
+		var got [][]byte
+		problems, err := WalkParts(strings.NewReader(raw), func(p *Part) error {
+			b, err := io.ReadAll(p.Body)
+			got = append(got, b)
+			return err
+		})
+		if err != nil || len(problems) != 0 || len(got) != 2 {
+			t.Fatalf("size %d: %d parts, problems %v, err %v", size, len(got), problems, err)
+		}
+		if !bytes.Equal(got[0], want) {
+			t.Errorf("size %d: attachment differs (got %d bytes)", size, len(got[0]))
+		}
+		if html := "<p>" + strings.Repeat("café ", 2000) + "</p>"; string(got[1]) != html {
+			t.Errorf("size %d: html differs (got %d bytes)", size, len(got[1]))
+		}
+	}
+}
+
+// Many RFC 2231 sections in one header (a hostile header up to the 1 MiB limit) cost
+// little time: sections given twice are dropped, and the rest is sorted in n log n.
+func TestDecode2231ManyPieces(t *testing.T) {
+	var pieces []string
+	for i := range 55_000 {
+		pieces = append(pieces, fmt.Sprintf("filename*%d=%c", 999-(i%1000), 'a'+i%26))
+	}
+	start := time.Now()
+	v, ok := decode2231("filename", pieces)
+	if el := time.Since(start); el > 500*time.Millisecond {
+		t.Errorf("decode2231 of %d pieces took %v", len(pieces), el)
+	}
+	if !ok || len(v) != 1000 {
+		t.Fatalf("got %d bytes, ok %v; want 1000 (one per section)", len(v), ok)
+	}
+	// Sections in order, the first of a duplicate wins.
+	if v, _ := decode2231("name", []string{"name*1=b", "name*0*=utf-8''a%2F", "name*1=x", "name*2=c"}); v != "a/bc" {
+		t.Errorf("got %q, want a/bc", v)
+	}
+}
+
+// Hostile names come out decoded but unchanged (making them safe is the mover's job), and
+// hostile structures never lose the good parts around them.
+func TestWalkPartsHostileCorpus(t *testing.T) {
+	type want struct {
+		names    []string // Filename of each part handed out, in order
+		problems int      // at least this many problems
+	}
+	cases := map[string]want{
+		"20-hostile-names.eml": {names: []string{"../../etc/passwd", "a\x00b.pdf", "invoice\u202efdp.exe",
+			strings.Repeat("n", 300) + ".pdf", "résumé.pdf", "Факту.пdf", "日本語.pdf", "中文.pdf",
+			"=?x-unknown?q?abc?=", "a/../b.pdf", "..\\..\\x.pdf", "한국.pdf", ""}},
+		"21-unclosed-boundary.eml":     {names: []string{"", "a.pdf"}, problems: 1},
+		"22-garbage-base64.eml":        {names: []string{"bad.pdf", "good.pdf", ""}, problems: 1},
+		"23-zero-length-parts.eml":     {names: []string{"empty.pdf", "", "ok.txt"}},
+		"24-headers-only.eml":          {names: []string{""}},
+		"25-empty.eml":                 {names: []string{""}},
+		"26-rfc822-loop.eml":           {names: []string{"inner.txt"}},
+		"27-long-qp-line.eml":          {names: []string{"", "report.csv"}},
+		"28-boundary-never-opened.eml": {problems: 1},
+	}
+	for file, w := range cases {
+		t.Run(file, func(t *testing.T) {
+			raw, err := os.ReadFile(filepath.Join("testdata/mime", file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			problems, err := WalkParts(bytes.NewReader(raw), func(p *Part) error {
+				names = append(names, p.Filename)
+				_, err := io.Copy(io.Discard, p.Body)
+				return err
+			})
+			if err != nil {
+				t.Fatalf("err %v", err)
+			}
+			if fmt.Sprintf("%q", names) != fmt.Sprintf("%q", w.names) {
+				t.Errorf("names\n got %q\nwant %q", names, w.names)
+			}
+			if len(problems) < w.problems {
+				t.Errorf("problems %v, want at least %d", problems, w.problems)
+			}
+			if w.problems == 0 && len(problems) > 0 {
+				t.Errorf("unexpected problems %v", problems)
+			}
+		})
+	}
+}
+
+// A part's huge header after a good part is refused without losing the good part.
+func TestWalkPartsHugeHeaderInLaterPart(t *testing.T) {
+	raw := "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\ngood\r\n" +
+		"--B\r\nContent-Type: text/plain\r\nX-Big: " + strings.Repeat("x", 3<<20) + "\r\n\r\nbad\r\n--B--\r\n"
+	var got []string
+	problems, err := WalkParts(strings.NewReader(raw), func(p *Part) error {
+		b, err := io.ReadAll(p.Body)
+		got = append(got, string(b))
+		return err
+	})
+	if err != nil || len(got) != 1 || got[0] != "good" || len(problems) != 1 {
+		t.Fatalf("parts %q, problems %v, err %v", got, problems, err)
+	}
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# `make soak`: the long form of the fault suite. Over a 1,000-message run of
+# `mailmover run` (after = move) through a TCP proxy: ≥20 connection cuts at random byte
+# offsets, ≥10 kill -9 with restarts, a server restart, and a full destination (a tmpfs;
+# needs root). Then: every attachment on disk exactly once (manifest hashes), no message
+# moved whose files are not on disk. Prints one summary line; exits non-zero on a loss.
+#
+#   bash scripts/soak.sh [mm-bench soak flags]    e.g.  -n 200 -cuts 5 -kills 3
+#
+# Uses the same private Dovecot and throw-away keyring as scripts/bench.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BENCH_CMD=soak exec bash scripts/bench.sh -restart-cmd "bash $PWD/scripts/bench-dovecot.sh restart" "$@"
