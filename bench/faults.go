@@ -229,7 +229,7 @@ func RunFaults(ctx context.Context, o FaultOptions) (*FaultReport, error) {
 		return a, b
 	}
 
-	// The schedule: every fault once per count, in a random order, 0.3–1.5 s apart.
+	// The schedule: every fault once per count, in a random order.
 	var faults []string
 	for range o.Cuts {
 		faults = append(faults, "cut")
@@ -250,22 +250,32 @@ func RunFaults(ctx context.Context, o FaultOptions) (*FaultReport, error) {
 	note := func(format string, args ...any) {
 		fmt.Fprintf(logFile, "=== soak %s: %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
 	}
+	// Faults are spread over the progress of the run: fault i fires once i/(len+1) of
+	// the messages are in the done folder (or at once, if the mover got there first),
+	// so that each lands while work remains.
 	for i, f := range faults {
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("the fault suite timed out after %d of %d faults: %w", i, len(faults), ctx.Err())
-		}
-		sleepFor(ctx, time.Duration(300+r.IntN(1200))*time.Millisecond)
-		if err := ensureRunning(); err != nil {
-			return nil, err
+		threshold := (i + 1) * m.Spec.N / (len(faults) + 1)
+		for {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("the fault suite timed out after %d of %d faults: %w", i, len(faults), ctx.Err())
+			}
+			if err := ensureRunning(); err != nil {
+				return nil, err
+			}
+			if _, b := remaining(); b >= threshold {
+				break
+			}
+			sleepFor(ctx, 100*time.Millisecond)
 		}
 		switch f {
 		case "cut":
 			extra := int64(1 + r.IntN(4<<20)) // within the next 4 MB from the server
 			note("cut the connection after %d more bytes", extra)
-			if proxy.CutAfter(extra, 15*time.Second) {
+			if proxy.CutAfter(extra, 10*time.Second) || proxy.CutNow() {
 				rep.Cuts++
 			}
 		case "kill":
+			sleepFor(ctx, time.Duration(r.IntN(1000))*time.Millisecond)
 			note("kill -9 mailmover (pid %d)", mp.cmd.Process.Pid)
 			mp.cmd.Process.Signal(syscall.SIGKILL)
 			<-mp.exited
@@ -290,12 +300,6 @@ func RunFaults(ctx context.Context, o FaultOptions) (*FaultReport, error) {
 		}
 		a, b := remaining()
 		o.Logf("soak: fault %d/%d %-7s — %d left in %s, %d in %s", i+1, len(faults), f, a, o.Folder, b, done)
-	}
-	// Cut at least the wanted number: connections may have been idle.
-	for rep.Cuts < o.Cuts && ctx.Err() == nil {
-		if proxy.CutAfter(int64(1+r.IntN(64<<10)), 5*time.Second) {
-			rep.Cuts++
-		}
 	}
 	// Wait for the mover to finish the folder.
 	o.Logf("soak: faults done (%.0f s); waiting for the mover to finish", time.Since(start).Seconds())

@@ -109,6 +109,23 @@ func (p *Proxy) CutAfter(extra int64, timeout time.Duration) bool {
 	}
 }
 
+// CutNow closes the newest live connection at once; false when there is none.
+func (p *Proxy) CutNow() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.conns)
+	if n == 0 {
+		return false
+	}
+	c := p.conns[n-1]
+	if tc, ok := c.client.(*net.TCPConn); ok {
+		tc.SetLinger(0)
+	}
+	c.close()
+	p.cuts++
+	return true
+}
+
 func (p *Proxy) accept() {
 	defer p.wg.Done()
 	for {

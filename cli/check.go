@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"strings"
 	"time"
@@ -52,7 +53,9 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 	}
 	out := env.Stdout
 	failed := func(what string, err error, advice string) int {
-		fmt.Fprintf(out, "FAILED: %s\n  cause: %v\n", what, err)
+		// Joined errors (several bad keys) span lines: keep them under "cause:".
+		cause := strings.ReplaceAll(strings.TrimRight(err.Error(), "\n"), "\n", "\n         ")
+		fmt.Fprintf(out, "FAILED: %s\n  cause: %s\n", what, cause)
 		if advice != "" {
 			fmt.Fprintf(out, "  fix:   %s\n", advice)
 		}
@@ -64,8 +67,7 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 	}
 	p, err := store.LoadProfile(home, *profile)
 	if err != nil {
-		return failed("cannot load profile "+*profile, err, "Fix the named key in "+store.ProfilePath(home, *profile)+
-			" (or see 'mailmover profiles').")
+		return failed("cannot load profile "+*profile, err, loadAdvice(err, home, *profile))
 	}
 	level := slog.LevelWarn
 	if *verbose {
@@ -84,7 +86,7 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 	rep, err := imapsrc.Check(ctx, cfg, crit)
 	if err != nil {
 		what, advice := describeCheckError(err, p.Name)
-		if errors.Is(err, context.DeadlineExceeded) {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 			what, advice = fmt.Sprintf("no answer within %s", *timeout), "Check host, port and the network; or give a longer -timeout."
 		}
 		return failed(what, err, advice)
@@ -96,6 +98,19 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 			"Create the folder on the server, or set [common] move_to to one of the folders listed above.")
 	}
 	return 0
+}
+
+// loadAdvice says what to do when a profile cannot be loaded.
+func loadAdvice(err error, home, profile string) string {
+	path := store.ProfilePath(home, profile)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "Check the name ('mailmover profiles' lists them, in " + store.ProfileDir(home) +
+			"; MAILMOVER_HOME selects another folder), or create the profile in the window."
+	case len(store.FieldErrors(err)) > 0:
+		return "Fix the named keys in " + path + "."
+	}
+	return "Check that " + path + " is a readable profile file (TOML, at most 1 MiB)."
 }
 
 // checkCriteria is the profile's [common] search (the same mapping the mover uses).

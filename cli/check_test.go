@@ -2,10 +2,12 @@ package cli
 
 import (
 	"context"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"mailmover/internal/memimap"
 	"mailmover/internal/testenv"
@@ -203,5 +205,76 @@ func TestCheckCommandDovecotBadRefreshToken(t *testing.T) {
 	t.Logf("output:\n%s", out)
 	if code != 1 || !strings.Contains(out.String(), "FAILED") || !strings.Contains(out.String(), "mailmover login -profile d") {
 		t.Fatalf("exit %d", code)
+	}
+}
+
+// What check says when the profile itself is the problem: the advice fits the cause, and
+// several bad keys stay under "cause:".
+func TestCheckCommandProfileProblems(t *testing.T) {
+	env, _, _, _, home := secretTestEnv(t, "")
+	out := &strings.Builder{}
+	env.Stdout = out
+	os.MkdirAll(store.ProfileDir(home), 0o700)
+	os.WriteFile(store.ProfilePath(home, "bad"), []byte("[setup]\nport = 0\n"), 0o600)
+	os.WriteFile(store.ProfilePath(home, "huge"), make([]byte, store.MaxProfileSize+1), 0o600)
+	for _, tc := range []struct {
+		name string
+		want []string
+		not  string
+	}{
+		{"nosuch", []string{"FAILED: cannot load profile nosuch", "mailmover profiles"}, "named key"},
+		{"bad", []string{"setup.port (line 2)", "\n         ", "Fix the named keys in "}, ""},
+		{"huge", []string{"at most", "readable profile file"}, "named key"},
+	} {
+		out.Reset()
+		if code := Run(context.Background(), []string{"check", "-profile", tc.name}, env); code != 1 {
+			t.Errorf("%s: exit %d", tc.name, code)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%s: output lacks %q:\n%s", tc.name, w, out)
+			}
+		}
+		if tc.not != "" && strings.Contains(out.String(), tc.not) {
+			t.Errorf("%s: output holds %q:\n%s", tc.name, tc.not, out)
+		}
+		for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			if !strings.HasPrefix(line, "FAILED:") && !strings.HasPrefix(line, "  ") {
+				t.Errorf("%s: line %q is not indented:\n%s", tc.name, line, out)
+			}
+		}
+	}
+}
+
+// A server that accepts TLS connections but never completes the handshake: check fails
+// in bounded time with the handshake as the cause, not "no answer within <-timeout>".
+func TestCheckCommandSilentServer(t *testing.T) {
+	env, out, p, _, home, _ := checkServer(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // silent until the test ends
+		}
+	}()
+	q := *p
+	q.Setup.Host, q.Setup.Port = "127.0.0.1", l.Addr().(*net.TCPAddr).Port
+	if err := store.SaveProfile(home, &q); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	code := Run(context.Background(), []string{"check", "-profile", "c", "-timeout", "4s"}, env)
+	if el := time.Since(start); el > 8*time.Second {
+		t.Errorf("check took %v", el)
+	}
+	if code != 1 || !strings.Contains(out.String(), "TLS handshake") || strings.Contains(out.String(), "no answer within 4s") {
+		t.Errorf("exit %d:\n%s", code, out)
 	}
 }

@@ -94,6 +94,7 @@ func TestLoginBrowserKeyringRefresh(t *testing.T) {
 	if !page.OK || !strings.Contains(strings.ToLower(page.Text), "close") {
 		t.Errorf("the browser's last page does not say sign-in worked and it can be closed: %+v", page)
 	}
+	t.Logf("mailmover login exited 0; the browser's last page said: %q", page.Text)
 	if !strings.Contains(out, o.AuthURL()) {
 		t.Errorf("mailmover login did not print the authorization URL; output:\n%s", out)
 	}
@@ -130,6 +131,7 @@ func TestLoginBrowserKeyringRefresh(t *testing.T) {
 		t.Fatalf("after refresh the keyring holds the old or a different refresh token (rotated %v, saved %v)",
 			rt2 != rt1, rt2 == tok.RefreshToken)
 	}
+	t.Log("forced refresh: new refresh token saved in the keyring, old one replaced")
 	// The provider really rotated: the old refresh token is dead.
 	_, err = o.NativeConfig(p.OAuth2.RedirectURI).TokenSource(ctx, &oauth2.Token{RefreshToken: rt1}).Token()
 	var re *oauth2.RetrieveError
@@ -158,6 +160,11 @@ func TestLoginBrowserKeyringRefresh(t *testing.T) {
 	}
 	check("login output", out)
 	check("browser page", page.Text)
+	for _, log := range []string{d.LogFile, os.Getenv("MM_OIDC_LOG")} {
+		if data, err := os.ReadFile(log); err == nil {
+			check(log, string(data))
+		}
+	}
 	files := 0
 	err = filepath.WalkDir(home, func(path string, e fs.DirEntry, err error) error {
 		if err != nil || e.IsDir() {
@@ -177,6 +184,7 @@ func TestLoginBrowserKeyringRefresh(t *testing.T) {
 	if files == 0 {
 		t.Error("MAILMOVER_HOME is empty: the profile file should be there")
 	}
+	t.Logf("no token in the login output, the browser page, the test servers' logs or %d file(s) under MAILMOVER_HOME", files)
 	for where := range found {
 		t.Errorf("a token was found in %s", where)
 	}

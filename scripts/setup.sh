@@ -27,18 +27,22 @@ if ((${#missing[@]})); then
 fi
 
 # npm: playwright-core drives Debian's chromium for the browser tests.
-if [ ! -d testenv/node_modules/playwright-core ]; then
-  echo "setup: npm install playwright-core"
+want_pw="$(node -p "require('./testenv/package.json').dependencies['playwright-core']")"
+have_pw="$(node -p "require('./testenv/node_modules/playwright-core/package.json').version" 2>/dev/null || true)"
+if [ "$have_pw" != "$want_pw" ]; then
+  echo "setup: npm install playwright-core@$want_pw"
   (cd testenv && npm install --no-audit --no-fund --silent >/dev/null)
 fi
 
 # The browser the end-to-end tests drive.
 [ -x /usr/bin/chromium ] || { echo "setup: /usr/bin/chromium is missing after apt" >&2; exit 1; }
 
-# Go tools.
+# Go tools (pinned: a new staticcheck release must not break a green tree by itself).
+command -v go >/dev/null || { echo "setup: Go 1.26 is needed (https://go.dev/dl/)" >&2; exit 1; }
+STATICCHECK_VERSION=0.8.2   # = staticcheck 2026.2.2
 GOBIN="$(go env GOPATH)/bin"
-if [ ! -x "$GOBIN/staticcheck" ]; then
-  echo "setup: go install staticcheck"
-  go install honnef.co/go/tools/cmd/staticcheck@latest
+if ! "$GOBIN/staticcheck" -version 2>/dev/null | grep -q "($STATICCHECK_VERSION)"; then
+  echo "setup: go install staticcheck v$STATICCHECK_VERSION"
+  go install "honnef.co/go/tools/cmd/staticcheck@v$STATICCHECK_VERSION"
 fi
 echo "setup: ok"

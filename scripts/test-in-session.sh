@@ -23,6 +23,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# One language for every run: UTF-8 C locale for the C programs, English for Fyne's
+# translations (go-locale reads LANGUAGE unless the locale is plain "C").
+unset LC_ALL LC_MESSAGES
+export LANG=C.UTF-8 LANGUAGE=en_US
+
 step() { printf '\n=== %s (%s)\n' "$1" "$(date +%T)"; }
 
 # --- Secret Service: gnome-keyring with a throw-away login keyring -------------------

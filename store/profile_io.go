@@ -152,8 +152,18 @@ func decodeError(file, text string, err error) error {
 		fe.Line, fe.Msg = pe.Position.Line, pe.Message
 		// LastKey is the key being read, or only the one before a syntax error: name it
 		// when it is defined on the line of the error.
-		if pe.LastKey != "" && keyLines(text)[pe.LastKey] == pe.Position.Line {
+		lines := keyLines(text)
+		if pe.LastKey != "" && lines[pe.LastKey] == pe.Position.Line {
 			fe.Key = pe.LastKey
+		}
+		if m := duplicateRe.FindStringSubmatch(pe.Message); m != nil {
+			// "Key 'setup.port' has already been defined.": name the key and where it
+			// was first given.
+			fe.Key = m[1]
+			fe.Msg = "is given twice; each key (and table) may appear only once"
+			if first := lines[m[1]]; first > 0 && first != fe.Line {
+				fe.Msg += fmt.Sprintf(" (first at line %d)", first)
+			}
 		}
 		if strings.HasSuffix(fe.Key, "poll_interval") {
 			fe.Msg += `; write a duration such as "60s" or "5m"`
@@ -175,6 +185,9 @@ func decodeError(file, text string, err error) error {
 	}
 	return fe
 }
+
+// duplicateRe reads BurntSushi/toml's message for a key or table given twice.
+var duplicateRe = regexp.MustCompile(`^Key '([^']+)' has already been defined\.?$`)
 
 // mismatchRe reads `type mismatch for store.Setup: expected table but found int64`.
 var mismatchRe = regexp.MustCompile(`expected table but found (.+)$`)

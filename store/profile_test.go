@@ -271,7 +271,9 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 		{"bad escape", replaceLine(t, "subject =", `subject = "a\q"`),
 			`profiles/x.toml: common.subject (line 17): invalid escape in string '\q'`},
 		{"duplicate", replaceLine(t, "folder = \"INBOX\"", `port = 143`),
-			"profiles/x.toml (line 5): "},
+			"profiles/x.toml: setup.port (line 5): is given twice; each key (and table) may appear only once (first at line 3)"},
+		{"duplicate table", sampleTOML + "\n[setup]\nx = 1\n",
+			"profiles/x.toml: setup (line 41): is given twice; each key (and table) may appear only once (first at line 1)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,10 +2,10 @@ package ui
 
 import (
 	"context"
-	"slices"
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -87,14 +87,10 @@ func (v *view) buildStatusBar() fyne.CanvasObject {
 func (v *view) buildLanguagePicker() fyne.CanvasObject {
 	names := make([]string, len(languages))
 	current := v.app.Preferences().String(prefLanguage)
-	sel := widget.NewSelect(nil, nil)
 	for i, l := range languages {
 		names[i] = lang.L(l.name)
-		if l.code == current {
-			sel.PlaceHolder = names[i]
-		}
 	}
-	sel.Options = names
+	sel := widget.NewSelect(names, nil)
 	sel.SetSelectedIndex(max(0, slices.IndexFunc(languages, func(l struct{ code, name string }) bool { return l.code == current })))
 	sel.OnChanged = func(string) {
 		code := languages[sel.SelectedIndex()].code
@@ -105,7 +101,7 @@ func (v *view) buildLanguagePicker() fyne.CanvasObject {
 		v.showMessage(lang.L("Language"), lang.L("The language changes when MailMover starts next time."))
 	}
 	v.langSelect = sel
-	return container.NewHBox(widget.NewIcon(theme.NewThemedResource(theme.ComputerIcon())), sel)
+	return container.NewHBox(mutedLine(lang.L("Language")), sel)
 }
 
 // updateActions enables the actions that make sense now and says why Save is disabled.
@@ -150,6 +146,9 @@ func (v *view) updateActions() {
 	running := a.runCancel != nil
 	setEnabled(a.start, has && valid && !running)
 	setEnabled(a.stop, running && !a.stopping)
+	if v.log.forget != nil {
+		setEnabled(v.log.forget, has && !v.isNew && !running)
+	}
 	if v.dirty || v.isNew {
 		a.unsaved.SetText(lang.L("● Unsaved changes"))
 	} else {

@@ -28,6 +28,9 @@ type Backend interface {
 	DeleteProfile(name string) error
 	// RenameProfile renames a profile (file, state and secrets).
 	RenameProfile(oldName, newName string) error
+	// ForgetState forgets which messages of the profile are done, so the next run
+	// processes matching mail again (also mail already marked as read).
+	ForgetState(name string) error
 	// Secrets is where passwords, client secrets and tokens live (the OS keyring).
 	Secrets() Secrets
 

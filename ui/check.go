@@ -62,7 +62,7 @@ func describeCriteria(cr imapsrc.Criteria) string {
 		parts[0] = lang.L("unread mail")
 	}
 	if !cr.Since.IsZero() {
-		parts = append(parts, "since "+cr.Since.Format("2006-01-02"))
+		parts = append(parts, fmt.Sprintf(lang.L("since %s"), formatDate(cr.Since)))
 	}
 	if cr.From != "" {
 		parts = append(parts, fmt.Sprintf(lang.L("from contains %q"), cr.From))

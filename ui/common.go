@@ -61,7 +61,7 @@ func (v *view) buildCommon() fyne.CanvasObject {
 		&widget.FormItem{Text: lang.L("Subject contains"), Widget: t.subject, HintText: lang.L("Case-insensitive")},
 		&widget.FormItem{Text: lang.L("Save"), Widget: container.NewHBox(t.saveAtt, t.saveMsg, t.saveBody)},
 		&widget.FormItem{Text: lang.L("Attachment files"), Widget: t.mask,
-			HintText: `Patterns separated by ";", case-insensitive; * saves every attachment`},
+			HintText: lang.L(`Patterns separated by ";", case-insensitive; * saves every attachment`)},
 		&widget.FormItem{Text: lang.L("Afterwards"), Widget: t.after, HintText: lang.L("Applied only after the files are safely on disk")},
 		&widget.FormItem{Text: lang.L("Move to"), Widget: t.moveTo, HintText: lang.L("The folder for \"Move to folder\"")},
 		&widget.FormItem{Text: lang.L("New mail"), Widget: t.watch, HintText: lang.L("IDLE reacts at once; poll checks on a timer")},

@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/lang"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
@@ -42,6 +43,7 @@ type logView struct {
 	messages, files, bytes, errors *widget.Label
 	shown                          *widget.Label
 
+	forget       *widget.Button  // forget which messages are done
 	progressBox  *fyne.Container // the backlog progress, shown while a pass runs
 	progressBar  *widget.ProgressBar
 	progressText *widget.Label
@@ -92,6 +94,7 @@ func (l *logView) build() fyne.CanvasObject {
 		l.flush()
 	})
 	open := widget.NewButtonWithIcon(lang.L("Open destination folder"), theme.FolderOpenIcon(), l.openDestination)
+	l.forget = widget.NewButtonWithIcon(lang.L("Forget progress…"), theme.HistoryIcon(), l.forgetProgress)
 
 	l.messages, l.files, l.bytes, l.errors = counterLabel(), counterLabel(), counterLabel(), counterLabel()
 	l.shown = widget.NewLabel("")
@@ -99,7 +102,7 @@ func (l *logView) build() fyne.CanvasObject {
 		counterBox(lang.L("Messages"), l.messages), counterBox(lang.L("Files"), l.files),
 		counterBox(lang.L("Saved"), l.bytes), counterBox(lang.L("Errors"), l.errors),
 		layoutSpacer(), l.shown)
-	bar := container.NewHBox(l.errorsOnly, l.jump, layoutSpacer(), clear, open)
+	bar := container.NewHBox(l.errorsOnly, l.jump, layoutSpacer(), clear, l.forget, open)
 	l.progressBar = widget.NewProgressBar()
 	l.progressText = widget.NewLabel("")
 	l.progressText.Truncation = fyne.TextTruncateEllipsis
@@ -238,6 +241,32 @@ func (l *logView) setStatusText(text string, icon fyne.Resource) {
 	l.statusIcon.SetResource(icon)
 }
 
+// forgetProgress asks, then makes the next run process matching mail again.
+func (l *logView) forgetProgress() {
+	v := l.v
+	name := v.profileName
+	if name == "" || v.isNew || v.running() {
+		return
+	}
+	d := dialog.NewConfirm(lang.L("Forget progress?"),
+		fmt.Sprintf(lang.L("MailMover forgets which messages of %q are done. The next run processes all matching mail again, also mail it has saved before."), name),
+		func(ok bool) {
+			if !ok {
+				return
+			}
+			run(v.br, func() (struct{}, error) { return struct{}{}, v.be.ForgetState(name) },
+				func(_ struct{}, err error) {
+					if err != nil {
+						v.showError(lang.L("Could not forget the progress"), err)
+						return
+					}
+					v.showMessage(lang.L("Progress forgotten"), fmt.Sprintf(lang.L("The next run of %q starts from the beginning."), name))
+				})
+		}, v.win)
+	d.SetConfirmText(lang.L("Forget"))
+	d.Show()
+}
+
 func (l *logView) openDestination() {
 	folder := strings.TrimSpace(l.v.dest.folder.Text)
 	if folder == "" {
@@ -332,9 +361,10 @@ func eventText(ev mover.Event) string {
 		}
 		return b.String()
 	case mover.KindMessage:
-		fmt.Fprintf(&b, lang.L("Message %d"), ev.UID)
 		if ev.From != "" {
-			b.WriteString(" from " + ev.From)
+			fmt.Fprintf(&b, lang.L("Message %d from %s"), ev.UID, ev.From)
+		} else {
+			fmt.Fprintf(&b, lang.L("Message %d"), ev.UID)
 		}
 		if ev.Subject != "" {
 			b.WriteString(": " + ev.Subject)

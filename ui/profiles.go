@@ -39,7 +39,7 @@ func (pp *profilePicker) build() fyne.CanvasObject {
 		b.Importance = widget.LowImportance
 	}
 	label := widget.NewLabelWithStyle(lang.L("Profile"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	return container.NewHBox(label, container.NewGridWrap(fyne.NewSize(240, pp.sel.MinSize().Height), pp.sel),
+	return container.NewHBox(label, container.NewGridWrap(fyne.NewSize(190, pp.sel.MinSize().Height), pp.sel),
 		newB, pp.dup, pp.rename, pp.del)
 }
 

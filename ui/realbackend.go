@@ -73,6 +73,8 @@ func (b *realBackend) RenameProfile(oldName, newName string) error {
 	return store.RenameProfile(b.home, oldName, newName, b.sec)
 }
 
+func (b *realBackend) ForgetState(name string) error { return store.ForgetState(b.home, name) }
+
 func (b *realBackend) Secrets() Secrets { return b.sec }
 
 func (b *realBackend) ApplyPreset(o *store.OAuth2, preset, tenant string) {
@@ -157,7 +159,7 @@ func (b *realBackend) Login(ctx context.Context, p *store.Profile, sec Secrets, 
 				u = dc.VerificationURI
 			}
 			if opts.OnURL != nil {
-				opts.OnURL(u + "   (code " + dc.UserCode + ")")
+				opts.OnURL(fmt.Sprintf(lang.L("%s   (code %s)"), u, dc.UserCode))
 			}
 			if opts.OpenBrowser != nil {
 				_ = opts.OpenBrowser(u)

@@ -63,6 +63,7 @@ func (s *screenshot) run(v *view) {
 			// The picture shows a run in progress: Start off, Stop on.
 			v.act.start.Disable()
 			v.act.stop.Enable()
+			v.log.forget.Disable()
 		}
 	})
 	if !found {

@@ -683,3 +683,96 @@ func TestAutoScrollPausesWhileReadingUp(t *testing.T) {
 		t.Fatalf("should follow again after Latest: following %v offset %v", l.following, l.list.GetScrollOffset())
 	}
 }
+
+func TestForgetProgress(t *testing.T) {
+	h := newHarness(t)
+	h.newProfile("p")
+	test.Tap(h.v.act.save)
+	h.waitFor("save", func() bool { return !h.v.isNew })
+	sf, err := store.OpenState(h.be.home, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sf.MarkUID("INBOX", 1, 7); err != nil {
+		t.Fatal(err)
+	}
+	sf.Close()
+	if st, _ := store.LoadState(h.be.home, "p"); !st.IsDone("INBOX", 1, 7) {
+		t.Fatal("state not written")
+	}
+	if h.v.log.forget.Disabled() {
+		t.Fatal("Forget progress should be enabled for a saved profile")
+	}
+	h.v.log.forgetProgress()
+	// Confirm the dialog as the user would.
+	confirmTopDialog(t, h)
+	h.waitFor("the progress to be forgotten", func() bool { return strings.Contains(h.v.lastDialog, "starts from the beginning") })
+	if st, _ := store.LoadState(h.be.home, "p"); st != nil && st.IsDone("INBOX", 1, 7) {
+		t.Error("the state is still there")
+	}
+}
+
+// confirmTopDialog taps the confirm button of the dialog on top of the window.
+func confirmTopDialog(t *testing.T, h *harness) {
+	t.Helper()
+	top := h.win.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("no dialog shown")
+	}
+	var found *widget.Button
+	var walk func(o fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch x := o.(type) {
+		case *widget.Button:
+			if x.Importance == widget.HighImportance || x.Importance == widget.DangerImportance {
+				found = x
+			}
+		case *fyne.Container:
+			for _, c := range x.Objects {
+				walk(c)
+			}
+		case fyne.Widget:
+			for _, c := range test.WidgetRenderer(x).Objects() {
+				walk(c)
+			}
+		}
+	}
+	walk(top)
+	if found == nil {
+		t.Fatal("no confirm button in the dialog")
+	}
+	test.Tap(found)
+}
+
+func TestWindowFits1024x768(t *testing.T) {
+	h := newHarness(t)
+	h.newProfile("p")
+	for i := range h.v.tabs.Items {
+		h.v.tabs.SelectIndex(i)
+		if s := h.win.Content().MinSize(); s.Width > 1024 || s.Height > 768 {
+			t.Errorf("tab %d needs %v: more than 1024×768", i, s)
+		}
+	}
+}
+
+func TestWindowSizeRemembered(t *testing.T) {
+	h := newHarness(t)
+	if got := windowSize(h.app); got != fyne.NewSize(980, 720) {
+		t.Errorf("first start: %v", got)
+	}
+	h.win.Resize(fyne.NewSize(1111, 777))
+	h.v.rememberSize()
+	if got := windowSize(h.app); got != fyne.NewSize(1111, 777) {
+		t.Errorf("remembered size = %v", got)
+	}
+}
+
+func TestMinWidthLeavesRoomForLargeText(t *testing.T) {
+	h := newHarness(t)
+	h.newProfile("p")
+	// Fyne scales every size with the text scale: 1.1 (a larger text setting) must still
+	// fit 1024 pixels.
+	if w := h.win.Content().MinSize().Width; w*1.1 > 1024 {
+		t.Errorf("the window needs %v wide: too wide for larger text at 1024×768", w)
+	}
+}

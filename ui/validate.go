@@ -87,12 +87,12 @@ func validateSince(s string) error {
 
 func validateMask(s string) error {
 	if strings.TrimSpace(s) == "" {
-		return hint(`Enter file patterns separated by ";", e.g. *.pdf;*.xml (or * for all)`)
+		return hint(lang.L(`Enter file patterns separated by ";", e.g. *.pdf;*.xml (or * for all)`))
 	}
 	for _, g := range strings.Split(s, ";") {
 		g = strings.TrimSpace(g)
 		if g == "" {
-			return hint(`Remove the empty pattern between ";" (e.g. *.pdf;*.xml)`)
+			return hint(lang.L(`Remove the empty pattern between ";" (e.g. *.pdf;*.xml)`))
 		}
 		if _, err := path.Match(g, "x"); err != nil {
 			return hintf(lang.L("%q is not a valid pattern: use * and ?, e.g. *.pdf"), g)

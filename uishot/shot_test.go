@@ -21,8 +21,11 @@ import (
 	"mailmover/store"
 )
 
-// tabs are the window's tabs, as MAILMOVER_SCREENSHOT_TAB names them.
-var tabs = []string{"setup", "security", "common", "oauth2", "destination", "log"}
+// shots are the pictures: each tab in English, and the OAuth2 and Log tabs in German.
+var shots = []struct{ tab, lang string }{
+	{"setup", "en"}, {"security", "en"}, {"common", "en"}, {"oauth2", "en"}, {"destination", "en"}, {"log", "en"},
+	{"oauth2", "de"}, {"log", "de"},
+}
 
 func requireTools(t *testing.T) {
 	t.Helper()
@@ -138,15 +141,22 @@ func TestScreenshotsOfEachTab(t *testing.T) {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, tab := range tabs {
-		t.Run(tab, func(t *testing.T) {
+	for _, shot := range shots {
+		tab, name := shot.tab, "tab-"+shot.tab
+		locale := "LANG=C.UTF-8"
+		if shot.lang != "en" {
+			name += "-" + shot.lang
+			locale = "LANG=de_DE.UTF-8"
+		}
+		t.Run(name, func(t *testing.T) {
 			priv := t.TempDir()
 			ready := filepath.Join(priv, "ready")
 			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, "dbus-run-session", "--", script, bin)
 			cmd.Env = append(os.Environ(),
-				"DISPLAY="+display, "FYNE_SCALE=1", "FYNE_THEME=dark", "LANG=C.UTF-8", "MAILMOVER_HOME="+home, "PRIV="+priv,
+				"DISPLAY="+display, "FYNE_SCALE=1", "FYNE_THEME=dark", locale, "LANGUAGE="+shot.lang, "LC_ALL=", "LC_MESSAGES=",
+				"MAILMOVER_HOME="+home, "PRIV="+priv,
 				"MAILMOVER_SCREENSHOT_TAB="+tab, "MAILMOVER_SCREENSHOT_READY="+ready,
 				"MAILMOVER_SCREENSHOT_SAMPLE=1")
 			var logBuf bytes.Buffer
@@ -180,7 +190,7 @@ func TestScreenshotsOfEachTab(t *testing.T) {
 			if err := checkNotBlank(data); err != nil {
 				t.Fatalf("screenshot of %s: %v", tab, err)
 			}
-			if err := os.WriteFile(filepath.Join(outDir, "tab-"+tab+".png"), data, 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(outDir, name+".png"), data, 0o644); err != nil {
 				t.Fatal(err)
 			}
 		})

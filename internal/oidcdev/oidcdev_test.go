@@ -92,7 +92,7 @@ func TestRefusals(t *testing.T) {
 	}{
 		{"wrong password", NativeClientID, "http://127.0.0.1:3017/", "nope", "username or password wrong"},
 		{"foreign redirect", NativeClientID, "http://example.com:3017/", "pw-1", "redirect_uri"},
-		{"https loopback without registration", NativeClientID, "ftp://127.0.0.1/", "pw-1", "redirect_uri"},
+		{"custom scheme on a loopback host", NativeClientID, "ftp://127.0.0.1/", "pw-1", "redirect_uri"},
 		{"unknown client", "nobody", "http://127.0.0.1:3017/", "pw-1", "client"},
 	}
 	for _, tt := range tests {
