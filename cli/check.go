@@ -8,8 +8,11 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"mailmover/auth"
 	"mailmover/imapsrc"
@@ -154,11 +157,23 @@ func printReport(w io.Writer, p *store.Profile, cfg imapsrc.Config, rep *imapsrc
 		if f.NoSelect {
 			note = "  (not selectable)"
 		}
-		fmt.Fprintf(w, "  %s%s\n", f.Name, note)
+		fmt.Fprintf(w, "  %s%s\n", printable(f.Name), note)
 	}
 	for _, warn := range rep.Warnings {
 		fmt.Fprintf(w, "Warning: %s\n", warn)
 	}
+}
+
+// printable shows a name from the server as it is, or quoted with escapes when it holds
+// control characters or invalid UTF-8 (a hostile server could otherwise forge lines or
+// drive the terminal).
+func printable(s string) string {
+	if !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool {
+		return unicode.IsControl(r) || r == '\u2028' || r == '\u2029' || r == '\u202e'
+	}) {
+		return strconv.Quote(s)
+	}
+	return s
 }
 
 func describeCriteria(cr imapsrc.Criteria) string {

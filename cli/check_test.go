@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"mailmover/imapsrc"
 	"mailmover/internal/memimap"
 	"mailmover/internal/testenv"
 	"mailmover/store"
@@ -276,5 +277,24 @@ func TestCheckCommandSilentServer(t *testing.T) {
 	}
 	if code != 1 || !strings.Contains(out.String(), "TLS handshake") || strings.Contains(out.String(), "no answer within 4s") {
 		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
+
+// Folder names from the server are printed as they are, unless they hold control
+// characters (a hostile server could forge "OK" lines or drive the terminal): then quoted.
+func TestCheckReportQuotesHostileFolderNames(t *testing.T) {
+	p := store.DefaultProfile("c")
+	rep := &imapsrc.CheckReport{Folders: []imapsrc.Folder{{Name: "INBOX"}, {Name: "Archiv/Ältere"},
+		{Name: "x\nOK: forged line"}, {Name: "\x1b]0;title\x07"}, {Name: "bad\xffutf8"}, {Name: "a\u202eb"}}}
+	var b strings.Builder
+	printReport(&b, p, imapsrc.Config{}, rep, imapsrc.Criteria{})
+	out := b.String()
+	for _, want := range []string{"  INBOX\n", "  Archiv/Ältere\n", `  "x\nOK: forged line"`, `  "\x1b]0;title\a"`, `  "bad\xffutf8"`, `  "a\u202eb"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "\nOK: forged") || strings.ContainsRune(out, 0x1b) {
+		t.Errorf("raw control characters in:\n%q", out)
 	}
 }

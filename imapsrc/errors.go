@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/emersion/go-imap/v2"
 )
@@ -172,6 +174,30 @@ func serverText(ie *imap.Error) string {
 	}
 	if ie.Text != "" {
 		s += " " + ie.Text
+	}
+	return cleanServerText(s)
+}
+
+// maxServerText caps server text shown to the user.
+const maxServerText = 400
+
+// cleanServerText makes text from the server safe to show: control characters (a hostile
+// server could move the cursor or recolour a terminal, or forge log lines) become
+// spaces, invalid UTF-8 is replaced, and the length is capped.
+func cleanServerText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > maxServerText {
+		cut := maxServerText
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		s = s[:cut] + "…"
 	}
 	return s
 }

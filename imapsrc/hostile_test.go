@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 // A server that streams without ever completing its greeting (a wrong port, a hostile
@@ -193,5 +194,44 @@ func TestWalkPartsHugeHeaderInLaterPart(t *testing.T) {
 	})
 	if err != nil || len(got) != 1 || got[0] != "good" || len(problems) != 1 {
 		t.Fatalf("parts %q, problems %v, err %v", got, problems, err)
+	}
+}
+
+// Text from a hostile server (escape sequences, other control characters, a flood of
+// text) reaches the user cleaned and capped.
+func TestServerTextIsCleaned(t *testing.T) {
+	evil := "* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN] ready\r\n"
+	port, _ := fakeServer(t, []step{{send: evil},
+		{expect: "AUTHENTICATE PLAIN", send: "%TAG NO [AUTHENTICATIONFAILED] \x1b[2J\x1b]0;pwned\x07Bad \u2028" + strings.Repeat("x", 5000) + "\r\n"}})
+	_, err := Dial(ctxT(t), Config{Host: "127.0.0.1", Port: port, TLS: tlsNone, Auth: authPassword, Username: "u",
+		Password: "p", Folder: "INBOX", Timeout: 5 * time.Second, Logger: testLogger(t)})
+	var ie *Error
+	if !errors.As(err, &ie) {
+		t.Fatalf("err = %v", err)
+	}
+	for _, s := range []string{ie.Reason, ie.Advice} {
+		if strings.ContainsFunc(s, func(r rune) bool { return r < ' ' || r == 0x7f || r == '\u2028' }) {
+			t.Errorf("control characters in %q", s)
+		}
+		if len(s) > 1000 {
+			t.Errorf("%d bytes of server text: %.80q…", len(s), s)
+		}
+	}
+	if !strings.Contains(ie.Reason, "AUTHENTICATIONFAILED") {
+		t.Errorf("reason %q", ie.Reason)
+	}
+}
+
+// The greeting and STARTTLS refusals are shown cleaned too.
+func TestStartTLSRefusalTextIsCleaned(t *testing.T) {
+	port, _ := fakeServer(t, []step{{send: "* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n"},
+		{expect: "STARTTLS", send: "%TAG BAD \x1b[31mno\x07 " + strings.Repeat("é", 300) + "\r\n"}})
+	_, err := Dial(ctxT(t), Config{Host: "127.0.0.1", Port: port, TLS: tlsStartTLS, Auth: authPassword, Username: "u",
+		Password: "p", Folder: "INBOX", Timeout: 5 * time.Second, Logger: testLogger(t)})
+	if err == nil || !strings.Contains(err.Error(), "refused STARTTLS") {
+		t.Fatalf("err = %v", err)
+	}
+	if s := err.Error(); strings.ContainsAny(s, "\x1b\x07") || !utf8.ValidString(s) {
+		t.Errorf("unclean text %q", s)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"unicode/utf8"
 	"time"
 )
 
@@ -190,9 +191,14 @@ func isLoopback(c net.Conn) bool {
 }
 
 // clip shortens s to n bytes for messages.
+// clip makes server text safe to show (see cleanServerText) and cuts it to about n bytes.
 func clip(s string, n int) string {
+	s = cleanServerText(s)
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }

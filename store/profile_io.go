@@ -320,6 +320,13 @@ func LoadProfile(home, name string) (*Profile, error) {
 }
 
 func readLimited(path string) ([]byte, error) {
+	// Check before opening: opening a FIFO blocks until a writer comes, and a signal
+	// cannot end that wait.
+	if st, err := os.Stat(path); err != nil {
+		return nil, err
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err

@@ -134,6 +134,15 @@ func (k osKeyring) call(op, account string, f func() (string, error)) (string, e
 	}
 	ch := make(chan result, 1)
 	go func() {
+		// go-keyring can panic inside the Secret Service client (for example while a
+		// locked collection asks for an unlock prompt); a panic in this goroutine would
+		// kill the whole program, so it becomes an unavailable-keyring error.
+		defer func() {
+			if p := recover(); p != nil {
+				ch <- result{"", &KeyringUnavailableError{Op: op, Account: account, Locked: true,
+					Err: fmt.Errorf("the Secret Service client failed (%T) while it waited for an unlock prompt", p)}}
+			}
+		}()
 		v, err := f()
 		ch <- result{v, err}
 	}()
