@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"mailmover/cli"
+	_ "mailmover/internal/localeenv" // before fyne reads the locale
 	"mailmover/ui"
 )
 

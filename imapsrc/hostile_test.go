@@ -153,6 +153,7 @@ func TestWalkPartsHostileCorpus(t *testing.T) {
 		"26-rfc822-loop.eml":           {names: []string{"inner.txt"}},
 		"27-long-qp-line.eml":          {names: []string{"", "report.csv"}},
 		"28-boundary-never-opened.eml": {problems: 1},
+		"29-rfc822-qp-long-line.eml":   {names: []string{"", "inner.txt"}},
 	}
 	for file, w := range cases {
 		t.Run(file, func(t *testing.T) {

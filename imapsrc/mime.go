@@ -156,7 +156,7 @@ func (w *walker) multipart(boundary string, body io.Reader, level, msgDepth int)
 func (w *walker) message(h message.Header, body io.Reader, level, msgDepth int) error {
 	hh := h.Copy()
 	hh.Set("Content-Type", "application/octet-stream")
-	ent, err := message.New(hh, body)
+	ent, err := message.New(hh, qpSafe(h, body))
 	if err != nil && !message.IsUnknownEncoding(err) {
 		w.problem(0, nil, fmt.Errorf("attached message: %w", err))
 		return nil
@@ -194,10 +194,7 @@ func (w *walker) leaf(h message.Header, mt string, params map[string]string, bod
 		// Attachments keep their bytes: only the transfer encoding is undone.
 		hh.Set("Content-Type", "application/octet-stream")
 	}
-	if strings.EqualFold(strings.TrimSpace(h.Get("Content-Transfer-Encoding")), "quoted-printable") {
-		body = &qpLineBreaker{r: body}
-	}
-	ent, err := message.New(hh, body)
+	ent, err := message.New(hh, qpSafe(h, body))
 	switch {
 	case err == nil:
 	case message.IsUnknownCharset(err):
@@ -273,6 +270,14 @@ func (l *headerLimiter) Read(p []byte) (int, error) {
 	n, err := l.r.Read(p)
 	l.left -= int64(n)
 	return n, err
+}
+
+// qpSafe wraps body in a qpLineBreaker when the entity is quoted-printable.
+func qpSafe(h message.Header, body io.Reader) io.Reader {
+	if strings.EqualFold(strings.TrimSpace(h.Get("Content-Transfer-Encoding")), "quoted-printable") {
+		return &qpLineBreaker{r: body}
+	}
+	return body
 }
 
 // qpMaxLine is where qpLineBreaker breaks a quoted-printable line. The standard library's

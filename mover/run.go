@@ -200,11 +200,8 @@ func (m *Mover) filterFingerprint() string {
 }
 
 func (m *Mover) criteria(minUID uint32) imapsrc.Criteria {
-	c := &m.prof.Common
-	cr := imapsrc.Criteria{UnseenOnly: c.Search != store.SearchAll, From: c.From, Subject: c.Subject, MinUID: minUID}
-	if t, err := time.Parse("2006-01-02", strings.TrimSpace(c.Since)); err == nil {
-		cr.Since = t
-	}
+	cr := Criteria(m.prof)
+	cr.MinUID = minUID
 	return cr
 }
 

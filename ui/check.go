@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/lang"
 
 	"mailmover/imapsrc"
+	"mailmover/mover"
 	"mailmover/store"
 )
 
@@ -16,7 +17,7 @@ import (
 // folders, select the profile's folder, count the matching mail) and puts the report
 // into plain sentences. The report is filled as far as the check got, also on error.
 func runCheck(ctx context.Context, cfg imapsrc.Config, p *store.Profile) (*CheckReport, error) {
-	crit := checkCriteria(p)
+	crit := mover.Criteria(p)
 	rep, err := imapsrc.Check(ctx, cfg, crit)
 	out := &CheckReport{}
 	if rep == nil {
@@ -44,16 +45,6 @@ func runCheck(ctx context.Context, cfg imapsrc.Config, p *store.Profile) (*Check
 		out.Lines = append(out.Lines, "⚠ "+w)
 	}
 	return out, nil
-}
-
-// checkCriteria is the profile's [common] search, as the mover and `mailmover check` use it.
-func checkCriteria(p *store.Profile) imapsrc.Criteria {
-	c := &p.Common
-	cr := imapsrc.Criteria{UnseenOnly: c.Search != store.SearchAll, From: c.From, Subject: c.Subject}
-	if t, err := time.Parse("2006-01-02", strings.TrimSpace(c.Since)); err == nil {
-		cr.Since = t
-	}
-	return cr
 }
 
 func describeCriteria(cr imapsrc.Criteria) string {

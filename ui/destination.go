@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"mailmover/mover"
 	"mailmover/store"
 )
 
@@ -77,7 +78,12 @@ func (v *view) updateDestDerived() {
 		if folder == "" {
 			folder = "…"
 		}
-		ex = folder + "/" + previewTemplate(strings.TrimSpace(t.filename.Text))
+		// The mover's own template expansion and safe-name rules, on a sample file.
+		var p store.Profile
+		p.Destination.Filename = strings.TrimSpace(t.filename.Text)
+		if name, err := mover.PreviewName(&p); err == nil {
+			ex = folder + "/" + name
+		}
 	}
 	if t.example.Text != ex {
 		t.example.SetText(ex)

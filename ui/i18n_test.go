@@ -152,7 +152,7 @@ func isProse(s string) bool {
 
 // notUI are functions whose literals are not window text: sample mail data, flags,
 // logs, and the sample values of the file-name preview.
-var notUI = []string{"sampleEvents", "previewTemplate", "Main", "ApplyPreset", "fail"}
+var notUI = []string{"sampleEvents", "Main", "ApplyPreset", "fail"}
 
 // sinks are calls whose string arguments are shown in the window.
 var sinks = []string{"NewLabel", "NewLabelWithStyle", "NewButton", "NewButtonWithIcon", "NewCheck",

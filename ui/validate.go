@@ -251,18 +251,3 @@ func validateProfileName(s string) error {
 	}
 	return nil
 }
-
-// previewTemplate renders the file-name template with sample values, for the live example.
-func previewTemplate(tmpl string) string {
-	sample := map[string]string{
-		"filename": "invoice-4711.pdf", "name": "invoice-4711", "ext": "pdf",
-		"date": "2026-11-28", "time": "14-05-09", "from": "billing@example.com",
-		"subject": "Invoice 4711", "uid": "1234", "messageid": "CAFx8w2@mail.example.com",
-	}
-	return placeholderRE.ReplaceAllStringFunc(tmpl, func(m string) string {
-		if v, ok := sample[m[1:len(m)-1]]; ok {
-			return v
-		}
-		return m
-	})
-}
