@@ -12,6 +12,8 @@ import (
 )
 
 func main() {
-	cli.OpenWindow = ui.Main
+	cli.OpenWindow = func(args []string, o cli.WindowOptions) int {
+		return ui.Main(args, ui.Options{Secrets: o.Secrets})
+	}
 	os.Exit(cli.Main(os.Args[1:]))
 }

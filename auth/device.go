@@ -33,6 +33,10 @@ type DeviceOptions struct {
 // ErrDeviceCodeExpired is wrapped when the device code lapsed before the user finished.
 var ErrDeviceCodeExpired = errors.New("the device code expired")
 
+// deviceCodeLifetime bounds the wait for a device code that came without expires_in
+// (Microsoft's codes live 15 minutes).
+var deviceCodeLifetime = 15 * time.Minute
+
 // LoginDevice runs the device-code flow (RFC 8628) with x/oauth2: it asks cfg.DeviceURL
 // for a code, hands it to opts.OnCode, then polls the token URL at the provider's interval
 // (slower when told slow_down) until the user finishes, declines (a *TokenError with
@@ -62,6 +66,10 @@ func LoginDevice(ctx context.Context, cfg Config, opts DeviceOptions) (*Result, 
 	}
 	if da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "" {
 		return nil, fmt.Errorf("device code: the provider's answer at %s lacks device_code, user_code or verification_uri; check device_url", cfg.DeviceURL)
+	}
+	if da.Expiry.IsZero() {
+		// No expires_in (it is required by RFC 8628): do not poll forever.
+		da.Expiry = time.Now().Add(deviceCodeLifetime)
 	}
 	opts.OnCode(DeviceCode{VerificationURI: clean(da.VerificationURI), VerificationURIComplete: clean(da.VerificationURIComplete), UserCode: clean(da.UserCode), Expiry: da.Expiry})
 	logger.Info("device sign-in: waiting for the user", "verification_uri", da.VerificationURI, "expiry", da.Expiry)

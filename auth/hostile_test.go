@@ -168,3 +168,38 @@ func TestLoginProviderErrorMarkupEscaped(t *testing.T) {
 		t.Errorf("page lacks the escaped description:\n%s", body)
 	}
 }
+
+// A device code without expires_in does not make the sign-in poll forever.
+func TestLoginDeviceWithoutExpiryEnds(t *testing.T) {
+	old := deviceCodeLifetime
+	deviceCodeLifetime = 1500 * time.Millisecond
+	defer func() { deviceCodeLifetime = old }()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/device", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"device_code":"dc","user_code":"UC","verification_uri":"https://example.com/device","interval":1}`))
+	})
+	mux.HandleFunc("/token", func(w http.ResponseWriter, r *http.Request) {
+		oauthError(w, http.StatusBadRequest, "authorization_pending", "")
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	cfg := Config{Preset: "custom", Flow: "device", ClientID: "cid", DeviceURL: srv.URL + "/device", TokenURL: srv.URL + "/token"}
+	var shown DeviceCode
+	done := make(chan error, 1)
+	go func() {
+		_, err := LoginDevice(context.Background(), cfg, DeviceOptions{Logger: quiet, OnCode: func(c DeviceCode) { shown = c }})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrDeviceCodeExpired) {
+			t.Errorf("err = %v, want ErrDeviceCodeExpired", err)
+		}
+		if shown.Expiry.IsZero() {
+			t.Error("the code was shown without an expiry")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("LoginDevice still polling")
+	}
+}

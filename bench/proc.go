@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -20,8 +21,15 @@ type ProcResult struct {
 	Err      error
 }
 
-// RunTimed runs cmd (stdout and stderr to logPath) and measures its wall time and peak RSS
-// from wait4's rusage.
+// timeBin is GNU time, used as a small launcher so that the peak RSS is the command's own:
+// a child's ru_maxrss starts at its parent's resident size at fork (Linux carries the
+// old mm's high-water mark across exec), and this harness may be large.
+const timeBin = "/usr/bin/time"
+
+// RunTimed runs cmd (stdout and stderr to logPath) and measures its wall time and peak
+// RSS. The peak RSS comes from GNU time's %M when /usr/bin/time exists (launched from a
+// ~2 MB process), else from wait4's rusage of the direct child (then at least this
+// process's own size).
 func RunTimed(ctx context.Context, logPath string, env []string, dir string, name string, args ...string) ProcResult {
 	var r ProcResult
 	log, err := os.Create(logPath)
@@ -30,6 +38,12 @@ func RunTimed(ctx context.Context, logPath string, env []string, dir string, nam
 		return r
 	}
 	defer log.Close()
+	rssFile := ""
+	if _, err := os.Stat(timeBin); err == nil {
+		rssFile = logPath + ".rss"
+		args = append([]string{"-f", "%M", "-o", rssFile, name}, args...)
+		name = timeBin
+	}
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Stdout, cmd.Stderr, cmd.Env, cmd.Dir = log, log, env, dir
 	cmd.Stdin = nil
@@ -43,6 +57,18 @@ func RunTimed(ctx context.Context, logPath string, env []string, dir string, nam
 			r.Sys = time.Duration(ru.Stime.Nano())
 		}
 		r.ExitCode = cmd.ProcessState.ExitCode()
+	}
+	if rssFile != "" {
+		if b, err := os.ReadFile(rssFile); err == nil {
+			// The last line is %M (KB); a "Command exited with non-zero status" line may precede it.
+			lines := strings.Fields(strings.TrimSpace(string(b)))
+			if len(lines) > 0 {
+				if kb, err := strconv.ParseInt(lines[len(lines)-1], 10, 64); err == nil {
+					r.MaxRSSKB = kb
+				}
+			}
+			os.Remove(rssFile)
+		}
 	}
 	if err != nil {
 		r.Err = fmt.Errorf("%s: %w (log: %s)", name, err, logPath)

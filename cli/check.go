@@ -111,7 +111,7 @@ func loadAdvice(err error, home, profile string) string {
 		return "Check the name ('mailmover profiles' lists them, in " + store.ProfileDir(home) +
 			"; MAILMOVER_HOME selects another folder), or create the profile in the window."
 	case len(store.FieldErrors(err)) > 0:
-		return "Fix the named keys in " + path + "."
+		return "Fix what is named above (key and line) in " + path + "."
 	}
 	return "Check that " + path + " is a readable profile file (TOML, at most 1 MiB)."
 }

@@ -224,7 +224,7 @@ func TestCheckCommandProfileProblems(t *testing.T) {
 		not  string
 	}{
 		{"nosuch", []string{"FAILED: cannot load profile nosuch", "mailmover profiles"}, "named key"},
-		{"bad", []string{"setup.port (line 2)", "\n         ", "Fix the named keys in "}, ""},
+		{"bad", []string{"setup.port (line 2)", "\n         ", "Fix what is named above (key and line) in "}, ""},
 		{"huge", []string{"at most", "readable profile file"}, "named key"},
 	} {
 		out.Reset()

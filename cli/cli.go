@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"sort"
 	"syscall"
+
+	"mailmover/store"
 )
 
 // Version is the program's version, set at build time with -ldflags "-X mailmover/cli.Version=…".
@@ -42,7 +44,14 @@ func register(name, summary string, run func(ctx context.Context, args []string,
 
 // OpenWindow opens the main window; set by main (it lives in ui/, which cli does not
 // import so that the headless commands build without a display).
-var OpenWindow func(args []string) int
+var OpenWindow func(args []string, opts WindowOptions) int
+
+// WindowOptions are what a command hands the window besides its arguments.
+type WindowOptions struct {
+	// Secrets is where the window keeps passwords and tokens; nil means the OS keyring.
+	// The demo passes its in-memory store when no Secret Service answers.
+	Secrets store.Secrets
+}
 
 // Main runs the command line and returns the exit code. SIGINT and SIGTERM cancel the
 // command's context.
@@ -60,7 +69,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 			fmt.Fprintln(env.Stderr, "mailmover: this build has no window; try 'mailmover help'")
 			return 2
 		}
-		return OpenWindow(nil)
+		return OpenWindow(nil, WindowOptions{})
 	}
 	name := args[0]
 	switch name {

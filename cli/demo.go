@@ -72,7 +72,7 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintf(env.Stderr, "mailmover demo: %v\n", err)
 		return 1
 	}
-	sec, memOnly := demoSecrets()
+	sec, memOnly := openDemoSecrets()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -87,17 +87,19 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 	defer d.Close()
 	d.PrintSummary(env.Stdout)
 
+	if memOnly {
+		fmt.Fprintln(env.Stdout, "No keyring (Secret Service) here: the demo keeps its tokens in memory.")
+	}
 	if !*headless {
 		fmt.Fprintln(env.Stdout, "Opening the window on the profile \"demo\": GET (sign in), Save, Start — and watch the files arrive.")
-		code := OpenWindow(DemoWindowArgs)
+		// The window uses the demo's secret store: in memory when there is no keyring,
+		// so that GET can store the tokens and Start can use them.
+		code := OpenWindow(DemoWindowArgs, WindowOptions{Secrets: sec})
 		cancel()
 		_ = d.Close()
 		return code
 	}
 
-	if memOnly {
-		fmt.Fprintln(env.Stdout, "No keyring (Secret Service) here: the demo keeps its tokens in memory.")
-	}
 	var opener func(string) error
 	if !*noBrowser {
 		opener = auth.SystemBrowser(env.Getenv)
@@ -120,9 +122,12 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 	return 0
 }
 
+// openDemoSecrets is demoSecrets; tests replace it.
+var openDemoSecrets = demoSecrets
+
 // demoSecrets returns the OS keyring when it answers within a few seconds, else an
-// in-memory store (memOnly true): the headless demo signs in and moves mail in one
-// process, so memory is enough there.
+// in-memory store (memOnly true): the demo signs in and moves mail in one process (the
+// window gets the same store), so memory is enough there.
 func demoSecrets() (sec store.Secrets, memOnly bool) {
 	k := store.KeyringWithTimeout(3 * time.Second)
 	if _, err := k.Get(demo.ProfileName, store.SecretRefreshToken); err == nil || errors.Is(err, store.ErrNoSecret) {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"mailmover/store"
 )
 
 func TestDemoUsageErrors(t *testing.T) {
@@ -29,7 +31,7 @@ func TestDemoUsageErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			OpenWindow = nil
 			if tc.window {
-				OpenWindow = func([]string) int { t.Fatal("the window opened on a usage error"); return 0 }
+				OpenWindow = func([]string, WindowOptions) int { t.Fatal("the window opened on a usage error"); return 0 }
 			}
 			var out, errb bytes.Buffer
 			env := Env{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
@@ -50,7 +52,7 @@ func TestDemoOpensTheWindowOnTheDemoProfile(t *testing.T) {
 	home := t.TempDir()
 	t.Chdir(t.TempDir())
 	var got []string
-	OpenWindow = func(args []string) int { got = args; return 0 }
+	OpenWindow = func(args []string, _ WindowOptions) int { got = args; return 0 }
 	var out, errb bytes.Buffer
 	env := Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string {
 		if k == "MAILMOVER_HOME" {
@@ -74,5 +76,44 @@ func TestDemoOpensTheWindowOnTheDemoProfile(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("stdout lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestDemoHandsTheWindowItsSecrets: without a keyring the demo keeps secrets in memory,
+// and the window gets that very store (else GET could not store the tokens).
+func TestDemoHandsTheWindowItsSecrets(t *testing.T) {
+	savedWin, savedSec := OpenWindow, openDemoSecrets
+	defer func() { OpenWindow, openDemoSecrets = savedWin, savedSec }()
+	mem := store.NewMemorySecrets()
+	openDemoSecrets = func() (store.Secrets, bool) { return mem, true }
+	home := t.TempDir()
+	t.Chdir(t.TempDir())
+	var got store.Secrets
+	OpenWindow = func(_ []string, o WindowOptions) int {
+		got = o.Secrets
+		// The demo wrote its profile's secrets (if any) into the same store the window gets.
+		return 0
+	}
+	var out, errb bytes.Buffer
+	env := Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string {
+		if k == "MAILMOVER_HOME" {
+			return home
+		}
+		return ""
+	}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	if code := Run(context.Background(), []string{"demo", "-interval", "0", "-redirect-port", strconv.Itoa(port)}, env); code != 0 {
+		t.Fatalf("exit %d; stderr:\n%s", code, errb.String())
+	}
+	if got != store.Secrets(mem) {
+		t.Fatalf("the window got secrets %T %p, want the demo's memory store %p", got, got, mem)
+	}
+	if !strings.Contains(out.String(), "keeps its tokens in memory") {
+		t.Errorf("stdout does not say the tokens stay in memory:\n%s", out.String())
 	}
 }

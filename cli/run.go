@@ -64,7 +64,8 @@ func runRun(ctx context.Context, args []string, env Env) int {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
-	cfg, err := mover.SourceConfig(p, openSecrets(), logger)
+	sec := openSecrets()
+	cfg, err := mover.SourceConfig(p, sec, logger)
 	if err != nil {
 		return fail(err)
 	}
@@ -76,7 +77,7 @@ func runRun(ctx context.Context, args []string, env Env) int {
 			printEvent(env.Stdout, e)
 		}
 	}()
-	m, err := mover.New(mover.Options{Profile: p, Home: home, Config: cfg, Events: events, Logger: logger})
+	m, err := mover.New(mover.Options{Profile: p, Home: home, Config: cfg, Events: events, Logger: logger, Secrets: sec})
 	if err != nil {
 		close(events)
 		<-printed

@@ -78,6 +78,10 @@ func runSecret(ctx context.Context, args []string, env Env) int {
 	}
 	sec := openSecrets()
 	if op == "delete" {
+		if _, err := sec.Get(*profile, kind); errors.Is(err, store.ErrNoSecret) {
+			fmt.Fprintf(env.Stdout, "profile %s had no %s in the keyring; nothing to delete\n", *profile, kind)
+			return 0
+		}
 		if err := sec.Delete(*profile, kind); err != nil {
 			fmt.Fprintf(env.Stderr, "mailmover secret delete: %v\n", err)
 			return 1
@@ -105,8 +109,8 @@ func runSecret(ctx context.Context, args []string, env Env) int {
 }
 
 // readSecret reads a secret from r: everything up to EOF, one trailing newline ("\n" or
-// "\r\n") dropped. An empty value or one over 64 KiB is an error; the value is never part
-// of an error.
+// "\r\n") dropped. An empty value, one over 64 KiB, one of several lines or one with a
+// NUL byte is an error; the value is never part of an error.
 func readSecret(r io.Reader) (string, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxSecretInput+1))
 	if err != nil {
@@ -125,6 +129,11 @@ func readSecret(r io.Reader) (string, error) {
 	}
 	if bytes.ContainsAny(data, "\n\r") {
 		return "", errors.New("the value has more than one line; give only the secret")
+	}
+	if bytes.IndexByte(data, 0) >= 0 {
+		// No password or client secret holds a NUL (SASL PLAIN uses it as separator):
+		// this is binary input, such as a file piped in by mistake.
+		return "", errors.New("the value contains a NUL byte (binary input?); give only the secret, as text")
 	}
 	return string(data), nil
 }

@@ -87,6 +87,7 @@ func TestSecretErrors(t *testing.T) {
 		{"empty stdin", []string{"secret", "set", "-profile", "p", "password"}, "\n", 1, "standard input is empty"},
 		{"two lines", []string{"secret", "set", "-profile", "p", "password"}, "a\nb\n", 1, "more than one line"},
 		{"too long", []string{"secret", "set", "-profile", "p", "password"}, strings.Repeat("x", maxSecretInput+1), 1, "more than"},
+		{"binary", []string{"secret", "set", "-profile", "p", "password"}, "B\x00IN\xff\x01", 1, "NUL byte"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,6 +141,17 @@ func TestSecretDelete(t *testing.T) {
 		t.Errorf("still there: %v", err)
 	}
 	if !strings.Contains(out.String(), "deleted the refresh-token of profile p") {
+		t.Errorf("stdout: %s", out)
+	}
+}
+
+// Deleting a secret that is not stored says so instead of claiming a deletion.
+func TestSecretDeleteMissing(t *testing.T) {
+	env, out, errb, _, _ := secretTestEnv(t, "")
+	if code := Run(context.Background(), []string{"secret", "delete", "-profile", "p", "password"}, env); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	if !strings.Contains(out.String(), "had no password") || strings.Contains(out.String(), "deleted") {
 		t.Errorf("stdout: %s", out)
 	}
 }

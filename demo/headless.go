@@ -79,7 +79,7 @@ func (d *Demo) RunHeadless(ctx context.Context, o HeadlessOptions) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	events := make(chan mover.Event, 64)
-	m, err := mover.New(mover.Options{Profile: p, Home: d.Home, Config: src, Events: events, Logger: logger})
+	m, err := mover.New(mover.Options{Profile: p, Home: d.Home, Config: src, Events: events, Logger: logger, Secrets: o.Secrets})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

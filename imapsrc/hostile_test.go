@@ -3,6 +3,7 @@ package imapsrc
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -234,5 +236,127 @@ func TestStartTLSRefusalTextIsCleaned(t *testing.T) {
 	}
 	if s := err.Error(); strings.ContainsAny(s, "\x1b\x07") || !utf8.ValidString(s) {
 		t.Errorf("unclean text %q", s)
+	}
+}
+
+// The fields of a JSON error challenge are cleaned before they reach a message.
+func TestSASLFailureFieldsAreCleaned(t *testing.T) {
+	f := parseSASLFailure([]byte(`{"status":"401\u001b[2J","schemes":"Bearer","scope":"https://mail.google.com/\u0007` +
+		strings.Repeat("x", 1000) + `"}`))
+	s := f.String()
+	if strings.ContainsAny(s, "\x1b\x07") || len(s) > 400 || !strings.Contains(s, "status 401") {
+		t.Errorf("failure text %q", s)
+	}
+}
+
+// Base64 as RFC 2045 section 6.8 wants it read: characters outside the alphabet are
+// ignored and the first "=" ends the data. What is really cut short still fails, with a
+// message that says so.
+func TestWalkPartsLenientBase64(t *testing.T) {
+	for _, tc := range []struct {
+		body, want string
+		broken     bool
+	}{
+		{"QUJD\r\nREVG\r\n", "ABCDEF", false},
+		{"QUJD\r\nREVG\r\n====\r\n", "ABCDEF", false},             // padding given twice
+		{"QUJDREVG=\r\n", "ABCDEF", false},                        // padding where none is due
+		{"QUJD REVG\r\n", "ABCDEF", false},                        // a space inside
+		{"QUJD\r\nREVG\r\n.\r\n", "ABCDEF", false},                // a stray dot line
+		{"QUJ\x00D\r\n", "ABC", false},                            // a NUL
+		{"QUJDRA==\r\n\r\n-- \r\nlist footer\r\n", "ABCD", false}, // text after the end
+		{"QUJDREU=\r\nZm9v\r\n", "ABCDE", false},                  // data after "=" is not decoded
+		{"QUJD\r\nRE\r\n", "ABC", true},                           // cut short
+		{"QUJD\r\nREVG\r\n\r\n-- \r\nsig\r\n", "ABCDEF", true},    // footer letters look like data
+	} {
+		raw := "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: application/pdf; name=a.pdf\r\n" +
+			"Content-Transfer-Encoding: base64\r\n\r\n" + tc.body + "\r\n--B\r\nContent-Type: text/plain\r\n\r\nnext\r\n--B--\r\n"
+		var got []string
+		problems, err := WalkParts(strings.NewReader(raw), func(p *Part) error {
+			b, err := io.ReadAll(p.Body)
+			got = append(got, string(b))
+			return err
+		})
+		if err != nil || len(got) != 2 || got[1] != "next" {
+			t.Fatalf("%q: parts %q, err %v", tc.body, got, err)
+		}
+		if !strings.HasPrefix(got[0], tc.want) || (!tc.broken && got[0] != tc.want) {
+			t.Errorf("%q: got %q, want %q", tc.body, got[0], tc.want)
+		}
+		if tc.broken != (len(problems) > 0) {
+			t.Errorf("%q: problems %v, broken %v", tc.body, problems, tc.broken)
+		}
+		if tc.broken && !strings.Contains(problems[0].Error(), "broken base64 content") {
+			t.Errorf("%q: problem %v", tc.body, problems[0])
+		}
+	}
+}
+
+// FuzzBase64Filter: a valid encoding with noise outside the alphabet mixed in, and any
+// text after the padding, still decodes to the data.
+func FuzzBase64Filter(f *testing.F) {
+	f.Add([]byte("hello"), []byte(" .\x00"), []byte("-- footer"))
+	f.Add([]byte{}, []byte{}, []byte{})
+	f.Add([]byte("ab"), []byte("!"), []byte("=="))
+	f.Fuzz(func(t *testing.T, data, noise, tail []byte) {
+		enc := base64.StdEncoding.EncodeToString(data)
+		if !strings.HasSuffix(enc, "=") {
+			tail = nil // text after unpadded data would be read as data
+		}
+		var b strings.Builder
+		j := 0
+		for i := 0; i < len(enc); i++ {
+			if j < len(noise) && i%3 == 0 {
+				if c := noise[j]; !isB64(c) && c != '=' && c != '-' && c != '\r' && c != '\n' {
+					b.WriteByte(c)
+				}
+				j++
+			}
+			b.WriteByte(enc[i])
+		}
+		raw := "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n" + b.String() + "\r\n" + string(tail)
+		var got []byte
+		problems, err := WalkParts(strings.NewReader(raw), func(p *Part) error {
+			var err error
+			got, err = io.ReadAll(p.Body)
+			return err
+		})
+		if err != nil || len(problems) > 0 || !bytes.Equal(got, data) {
+			t.Fatalf("got %q, want %q; problems %v, err %v", got, data, problems, err)
+		}
+	})
+}
+
+func isB64(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/'
+}
+
+// The first part's header has the same 1 MiB limit as every other (it used to share a
+// 32 MiB budget with the preamble, and a 30 MiB header line cost ~180 MB of allocations);
+// a long preamble before it still streams past.
+func TestWalkPartsFirstHeaderLimit(t *testing.T) {
+	raw := "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nX-Big: " + strings.Repeat("x", 30<<20) +
+		"\r\n\r\nbody\r\n--B--\r\n"
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	n := 0
+	problems, err := WalkParts(strings.NewReader(raw), func(p *Part) error { n++; return nil })
+	runtime.ReadMemStats(&after)
+	if err != nil || n != 0 || len(problems) != 1 {
+		t.Errorf("parts %d, problems %v, err %v", n, problems, err)
+	}
+	if mb := (after.TotalAlloc - before.TotalAlloc) >> 20; mb > 16 {
+		t.Errorf("%d MB allocated for a refused header", mb)
+	}
+	// A 40 MiB preamble, with long lines and boundary look-alikes, then the parts.
+	pre := strings.Repeat(strings.Repeat("p", 10_000)+"\r\n--Bx\r\n--B text\r\n", 4000)
+	raw = "Content-Type: multipart/mixed; boundary=B\r\n\r\n" + pre + "--B \t\r\nContent-Type: text/plain\r\n\r\none\r\n--B\r\n\r\ntwo\r\n--B--\r\n"
+	var got []string
+	problems, err = WalkParts(strings.NewReader(raw), func(p *Part) error {
+		got = append(got, string(readAll(t, p.Body)))
+		return nil
+	})
+	if err != nil || len(problems) != 0 || fmt.Sprint(got) != "[one two]" {
+		t.Errorf("parts %q, problems %v, err %v", got, problems, err)
 	}
 }

@@ -2,6 +2,7 @@ package imapsrc
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -14,10 +15,9 @@ import (
 
 // Limits that keep hostile MIME from using unbounded memory or time.
 const (
-	maxHeaderBytes   = 1 << 20  // per header block
-	maxPreambleBytes = 32 << 20 // multipart preamble plus the first part's header
-	maxNesting       = 32       // multipart / message nesting levels
-	maxParts         = 10_000   // leaf parts per message
+	maxHeaderBytes = 1 << 20 // per header block
+	maxNesting     = 32      // multipart / message nesting levels
+	maxParts       = 10_000  // leaf parts per message
 )
 
 // PartError reports a part that could not be decoded (broken base64, a broken multipart
@@ -110,9 +110,49 @@ func (w *walker) entity(h message.Header, body io.Reader, level, msgDepth int) e
 	}
 }
 
+// skipPreamble reads body up to its first boundary line ("--" + boundary) and returns a
+// reader that starts with that line; without one, a reader at its end (NextPart then
+// reports the missing boundary).
+func skipPreamble(body io.Reader, boundary string) (io.Reader, error) {
+	br := bufio.NewReaderSize(body, max(4096, len(boundary)+64))
+	delim := []byte("--" + boundary)
+	atLineStart := true
+	for {
+		line, err := br.ReadSlice('\n')
+		if atLineStart && err != bufio.ErrBufferFull && isDelimiterLine(line, delim) {
+			return io.MultiReader(bytes.NewReader(bytes.Clone(line)), br), nil
+		}
+		atLineStart = err != bufio.ErrBufferFull
+		switch err {
+		case nil, bufio.ErrBufferFull:
+		case io.EOF:
+			return bytes.NewReader(nil), nil
+		default:
+			return nil, err
+		}
+	}
+}
+
+// isDelimiterLine reports whether line is a boundary line of delim ("--B", "--B--", with
+// optional trailing white space), as the multipart reader will take it.
+func isDelimiterLine(line, delim []byte) bool {
+	rest, ok := bytes.CutPrefix(line, delim)
+	if !ok {
+		return false
+	}
+	return bytes.HasPrefix(rest, []byte("--")) || len(bytes.TrimRight(rest, " \t\r\n")) == 0
+}
+
 func isMessage(mt string) bool { return mt == "message/rfc822" || mt == "message/global" }
 
 func (w *walker) multipart(boundary string, body io.Reader, level, msgDepth int) error {
+	// The preamble streams past here, without being kept, so that the header limit
+	// below applies to the first part's header alone.
+	body, err := skipPreamble(body, boundary)
+	if err != nil {
+		w.problem(0, nil, fmt.Errorf("broken multipart body: %w", err))
+		return nil
+	}
 	lim := &headerLimiter{r: body}
 	mr := textproto.NewMultipartReader(lim, boundary)
 	var prev io.Reader
@@ -127,13 +167,7 @@ func (w *walker) multipart(boundary string, body io.Reader, level, msgDepth int)
 				return nil
 			}
 		}
-		if prev == nil {
-			// The first NextPart also skips the preamble, which streams without being
-			// kept: give it room beyond the header limit.
-			lim.startWith(maxPreambleBytes)
-		} else {
-			lim.start()
-		}
+		lim.start()
 		p, err := mr.NextPart()
 		lim.stop()
 		if err == io.EOF {
@@ -207,7 +241,7 @@ func (w *walker) leaf(h message.Header, mt string, params map[string]string, bod
 	if ent == nil {
 		return nil
 	}
-	pr := &partBodyReader{r: ent.Body, part: p}
+	pr := &partBodyReader{r: ent.Body, part: p, cte: strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding")))}
 	p.Body = pr
 	err = w.fn(p)
 	w.lastFailed = pr.failed != nil
@@ -225,6 +259,7 @@ func (w *walker) leaf(h message.Header, mt string, params map[string]string, bod
 type partBodyReader struct {
 	r      io.Reader
 	part   *Part
+	cte    string // the transfer encoding, lower case ("" when none)
 	failed *PartError
 }
 
@@ -234,6 +269,10 @@ func (r *partBodyReader) Read(p []byte) (int, error) {
 	}
 	n, err := r.r.Read(p)
 	if err != nil && err != io.EOF {
+		if r.cte == "base64" || r.cte == "quoted-printable" {
+			// "unexpected EOF" alone does not say what broke.
+			err = fmt.Errorf("broken %s content (damaged, or cut short): %w", r.cte, err)
+		}
 		r.failed = &PartError{Err: err}
 		if r.part != nil {
 			r.failed.Index, r.failed.Filename, r.failed.ContentType = r.part.Index, r.part.Filename, r.part.ContentType
@@ -272,12 +311,76 @@ func (l *headerLimiter) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// qpSafe wraps body in a qpLineBreaker when the entity is quoted-printable.
+// qpSafe prepares an entity's body for go-message's transfer decoding: quoted-printable
+// goes through a qpLineBreaker, base64 through a base64Filter (RFC 2045 leniency).
 func qpSafe(h message.Header, body io.Reader) io.Reader {
-	if strings.EqualFold(strings.TrimSpace(h.Get("Content-Transfer-Encoding")), "quoted-printable") {
+	switch strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding"))) {
+	case "quoted-printable":
 		return &qpLineBreaker{r: body}
+	case "base64":
+		return &base64Filter{r: body}
 	}
 	return body
+}
+
+// base64Filter applies RFC 2045 section 6.8 to base64 text before it is decoded:
+// characters outside the base64 alphabet (stray dots, NULs, spaces) are ignored, and the
+// first "=" ends the data, so that padding given twice or text after the end (a mailing
+// list footer, a signature) does not fail an attachment that is complete. What remains
+// broken (a quantum cut short) still fails in the decoder.
+type base64Filter struct {
+	r    io.Reader
+	n    int  // alphabet characters passed on
+	done bool // "=" seen: the data has ended
+	pad  []byte
+	buf  [4096]byte
+}
+
+func (f *base64Filter) Read(p []byte) (int, error) {
+	for {
+		if len(f.pad) > 0 {
+			n := copy(p, f.pad)
+			f.pad = f.pad[n:]
+			return n, nil
+		}
+		if f.done {
+			// Drain the rest, so the part ends where the MIME structure says.
+			_, err := io.Copy(io.Discard, f.r)
+			if err != nil {
+				return 0, err
+			}
+			return 0, io.EOF
+		}
+		max := min(len(p), len(f.buf))
+		m, err := f.r.Read(f.buf[:max])
+		out := 0
+		for _, c := range f.buf[:m] {
+			switch {
+			case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
+				p[out] = c
+				out++
+				f.n++
+			case c == '=':
+				// Complete the last quantum (2 or 3 characters) with its padding.
+				if k := f.n % 4; k >= 2 {
+					f.pad = []byte("==")[:4-k]
+				}
+				f.done = true
+			}
+			if f.done {
+				break
+			}
+		}
+		if out > 0 {
+			return out, nil
+		}
+		if err != nil && !f.done {
+			return 0, err
+		}
+		if m == 0 && err == nil && !f.done {
+			return 0, nil
+		}
+	}
 }
 
 // qpMaxLine is where qpLineBreaker breaks a quoted-printable line. The standard library's

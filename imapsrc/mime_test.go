@@ -65,7 +65,7 @@ func TestWalkPartsCorpus(t *testing.T) {
 			{ct: "application/pdf", name: "good1.pdf", disp: "attachment", att: true, body: "good1"},
 			{ct: "application/pdf", name: "broken.pdf", disp: "attachment", att: true, bodyErr: true},
 			{ct: "application/pdf", name: "good2.pdf", disp: "attachment", att: true, body: "good2"},
-		}, []string{`part 2 (application/pdf, "broken.pdf"): illegal base64`}},
+		}, []string{`part 2 (application/pdf, "broken.pdf"): broken base64 content`}},
 		{"09-no-name.eml", []wantPart{
 			{ct: "text/plain", text: true, body: "body"},
 			{ct: "application/octet-stream", att: true, body: "nameless"},
@@ -80,7 +80,7 @@ func TestWalkPartsCorpus(t *testing.T) {
 		{"12-truncated.eml", []wantPart{
 			{ct: "text/plain", text: true, body: "first part"},
 			{ct: "application/pdf", name: "cut.pdf", att: true, bodyErr: true},
-		}, []string{`part 2 (application/pdf, "cut.pdf"): unexpected EOF`}},
+		}, []string{`part 2 (application/pdf, "cut.pdf"): broken base64 content (damaged, or cut short): unexpected EOF`}},
 		{"13-no-mime.eml", []wantPart{
 			{ct: "text/plain", text: true, body: "Just text.\r\n"},
 		}, nil},

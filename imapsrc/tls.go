@@ -10,8 +10,8 @@ import (
 	"net"
 	"os"
 	"strings"
-	"unicode/utf8"
 	"time"
+	"unicode/utf8"
 )
 
 // tlsConfig builds the client TLS configuration: system roots plus cfg.CAFile, full

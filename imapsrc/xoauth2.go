@@ -45,6 +45,8 @@ func parseSASLFailure(challenge []byte) *SASLFailure {
 	if err := json.Unmarshal(challenge, f); err != nil {
 		return &SASLFailure{Raw: clip(sanitize(string(challenge)), 200)}
 	}
+	// The fields end up in messages: the server's text is cleaned like any other.
+	f.Status, f.Schemes, f.Scope = clip(f.Status, 40), clip(f.Schemes, 80), clip(f.Scope, 200)
 	return f
 }
 

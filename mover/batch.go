@@ -234,21 +234,37 @@ func (m *Mover) finish(ctx context.Context, s *session, recs []*store.MessageRec
 			m.announce(ctx, d, rec)
 		}
 	}
+	// The post-actions of the placed messages: one command for all of them when the
+	// source can (BatchSource), else — and for any message the batch command did not
+	// settle — one per message.
+	var todo []uint32
+	for i := range recs {
+		if placed[i] {
+			todo = append(todo, uids[i])
+			if err := m.step(stepPlaced, uids[i]); err != nil {
+				return outcome{fatal: err}
+			}
+		}
+	}
+	batched, err := m.postActionBatch(ctx, s, todo)
+	if err != nil {
+		o.fatal = err
+		return o
+	}
 	for i, rec := range recs {
 		if !placed[i] {
 			continue
 		}
 		uid := uids[i]
-		if err := m.step(stepPlaced, uid); err != nil {
-			return outcome{fatal: err}
-		}
-		if err := m.postAction(ctx, s, uid); err != nil {
-			if isConnErr(err) {
-				o.fatal = err
-				return o
+		if !batched {
+			if err := m.postAction(ctx, s, uid); err != nil {
+				if isConnErr(err) {
+					o.fatal = err
+					return o
+				}
+				o.fail(uid, err)
+				continue
 			}
-			o.fail(uid, err)
-			continue
 		}
 		if err := m.step(stepPostAction, uid); err != nil {
 			return outcome{fatal: err}

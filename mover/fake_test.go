@@ -34,6 +34,8 @@ type fakeServer struct {
 	dials       int
 	searchHook  func()           // called at every search (e.g. to append mail during a pass)
 	postHook    func(uid uint32) // called before a post-action is applied
+	batch       bool             // sources offer the post-actions for UID sets (BatchSource)
+	batchCalls  int              // post-action commands for UID sets
 }
 
 type fakeMsg struct {
@@ -102,6 +104,9 @@ func (f *fakeServer) dial(ctx context.Context) (Source, error) {
 	if f.failDial > 0 {
 		f.failDial--
 		return nil, &imapsrc.Error{Kind: imapsrc.KindConnect, Op: "connect", Reason: "connection refused (fake)"}
+	}
+	if f.batch {
+		return &fakeBatchSource{fakeSource{srv: f}}, nil
 	}
 	return &fakeSource{srv: f}, nil
 }

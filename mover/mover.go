@@ -59,6 +59,12 @@ type Options struct {
 	MaxRetry time.Duration
 	// PauseRetry is how often a paused mover (sign in again) tries again in Run (0: 1 minute).
 	PauseRetry time.Duration
+	// Secrets is where the profile's tokens live (the store SourceConfig was given). When
+	// set, the mover logs a KindWarning on start if the refresh token nears (or is past)
+	// the provider's known lapse (auth.LapseWarningForProfile). nil: no such warning.
+	Secrets store.Secrets
+	// Now is the clock for the lapse warning (nil: time.Now); tests set it.
+	Now func() time.Time
 }
 
 // ErrRunning is returned (wrapped) when another mover already holds the profile's state.

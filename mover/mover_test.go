@@ -180,58 +180,65 @@ func TestCrashAtEachStep(t *testing.T) {
 	for _, after := range []string{store.AfterSeen, store.AfterNone, store.AfterMove, store.AfterDelete} {
 		for _, conflict := range []string{store.ConflictRename, store.ConflictOverwrite} {
 			for _, step := range steps {
-				t.Run(after+"/"+conflict+"/"+step, func(t *testing.T) {
-					h := newHarness(t)
-					h.prof.Common.After = after
-					h.prof.Destination.OnConflict = conflict
-					if after == store.AfterNone {
-						h.prof.Common.Search = store.SearchAll
+				for _, batch := range []bool{false, true} {
+					name := after + "/" + conflict + "/" + step
+					if batch {
+						name += "/batch"
 					}
-					if after == store.AfterMove {
-						h.prof.Common.MoveTo = "Done"
-						h.srv.folders["Done"] = nil
-					}
-					for i := 1; i <= 4; i++ {
-						h.addMail(i, 2, "")
-					}
-					h.checkFilesBeforePostAction()
-					// Crash at the step for the 2nd message, then for the 3rd in the next run.
-					for _, target := range []uint32{2, 3} {
-						crashed := false
-						err := h.runOnce(hooks{step: func(s string, uid uint32) error {
-							if s == step && (uid == target || s == "recovered") && !crashed {
-								crashed = true
-								return errSimulatedCrash
-							}
-							return nil
-						}})
-						if err != nil && !errors.Is(err, errSimulatedCrash) {
-							t.Fatal(err)
-						}
-					}
-					for range 2 {
-						if err := h.runOnce(hooks{}); err != nil {
-							t.Fatal(err)
-						}
-					}
-					h.exactlyOnce()
-					all, unseen := h.srv.count("INBOX")
-					switch after {
-					case store.AfterSeen:
-						if unseen != 0 {
-							t.Errorf("%d unseen", unseen)
-						}
-					case store.AfterMove, store.AfterDelete:
-						if all != 0 {
-							t.Errorf("%d messages left in INBOX", all)
+					t.Run(name, func(t *testing.T) {
+						h := newHarness(t)
+						h.srv.batch = batch
+						h.prof.Common.After = after
+						h.prof.Destination.OnConflict = conflict
+						if after == store.AfterNone {
+							h.prof.Common.Search = store.SearchAll
 						}
 						if after == store.AfterMove {
-							if n, _ := h.srv.count("Done"); n != 4 {
-								t.Errorf("%d messages in Done, want 4", n)
+							h.prof.Common.MoveTo = "Done"
+							h.srv.folders["Done"] = nil
+						}
+						for i := 1; i <= 4; i++ {
+							h.addMail(i, 2, "")
+						}
+						h.checkFilesBeforePostAction()
+						// Crash at the step for the 2nd message, then for the 3rd in the next run.
+						for _, target := range []uint32{2, 3} {
+							crashed := false
+							err := h.runOnce(hooks{step: func(s string, uid uint32) error {
+								if s == step && (uid == target || s == "recovered") && !crashed {
+									crashed = true
+									return errSimulatedCrash
+								}
+								return nil
+							}})
+							if err != nil && !errors.Is(err, errSimulatedCrash) {
+								t.Fatal(err)
 							}
 						}
-					}
-				})
+						for range 2 {
+							if err := h.runOnce(hooks{}); err != nil {
+								t.Fatal(err)
+							}
+						}
+						h.exactlyOnce()
+						all, unseen := h.srv.count("INBOX")
+						switch after {
+						case store.AfterSeen:
+							if unseen != 0 {
+								t.Errorf("%d unseen", unseen)
+							}
+						case store.AfterMove, store.AfterDelete:
+							if all != 0 {
+								t.Errorf("%d messages left in INBOX", all)
+							}
+							if after == store.AfterMove {
+								if n, _ := h.srv.count("Done"); n != 4 {
+									t.Errorf("%d messages in Done, want 4", n)
+								}
+							}
+						}
+					})
+				}
 			}
 		}
 	}

@@ -109,6 +109,8 @@ func (m *Mover) run(ctx context.Context, once bool) error {
 		return err
 	}
 
+	m.warnLapse(ctx)
+
 	rs := &runState{filtered: map[uint32]bool{}}
 	bo := backoff.NewExponentialBackOff()
 	bo.InitialInterval = min(500*time.Millisecond, m.opts.MaxRetry)
@@ -508,5 +510,22 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 		return true
 	case <-ctx.Done():
 		return false
+	}
+}
+
+// warnLapse sends a KindWarning when the profile's refresh token nears the provider's
+// known lapse (Microsoft: 90 days unused; Google apps in "Testing": 7 days after the
+// sign-in), so that the user signs in again before the mover stops.
+func (m *Mover) warnLapse(ctx context.Context) {
+	if m.opts.Secrets == nil || m.prof.Security.Auth == store.AuthPassword {
+		return
+	}
+	now := time.Now
+	if m.opts.Now != nil {
+		now = m.opts.Now
+	}
+	if w := auth.LapseWarningForProfile(m.prof.Name, m.prof.OAuth2, m.opts.Secrets, now()); w != "" {
+		m.emit(ctx, Event{Kind: KindWarning, Text: "sign-in: " + w,
+			Advice: "Sign in again before then: press GET on the OAuth2 tab or run 'mailmover login -profile " + m.prof.Name + "'."})
 	}
 }

@@ -23,6 +23,7 @@ if [ "${1:-}" != "--in-session" ]; then
   command -v mbsync >/dev/null || need+=(isync)
   command -v offlineimap >/dev/null || need+=(offlineimap3)
   command -v fetchmail >/dev/null || need+=(fetchmail)
+  [ -x /usr/bin/time ] || need+=(time)   # GNU time: the peak RSS of each client
   command -v dovecot >/dev/null || need+=(dovecot-imapd)
   command -v gnome-keyring-daemon >/dev/null || need+=(gnome-keyring)
   command -v dbus-run-session >/dev/null || need+=(dbus)

@@ -16,6 +16,8 @@ func keyLines(text string) map[string]int {
 		depth int    // open [ and { of a value
 		inStr string // `"""` or `'''` while inside a multi-line string
 	)
+	// A byte order mark (Windows editors write one) is not part of the first line.
+	text = strings.TrimPrefix(text, "\ufeff")
 	for n, line := range strings.Split(text, "\n") {
 		lineNo := n + 1
 		i := 0

@@ -239,6 +239,8 @@ func TestParseErrorsNameKeyAndLine(t *testing.T) {
 			`profiles/x.toml: security.tls (line 8): "tcp" is not one of implicit, starttls, none`},
 		{"bad enum, CRLF", strings.ReplaceAll(replaceLine(t, "tls =", `tls = "tcp"`), "\n", "\r\n"),
 			`profiles/x.toml: security.tls (line 8): "tcp" is not one of implicit, starttls, none`},
+		{"bad enum, BOM and CRLF", "\ufeff" + strings.ReplaceAll(replaceLine(t, "tls =", `tls = "tcp"`), "\n", "\r\n"),
+			`profiles/x.toml: security.tls (line 8): "tcp" is not one of implicit, starttls, none`},
 		{"unknown key with suggestion", replaceLine(t, "search =", `serch = "all"`),
 			`profiles/x.toml: common.serch (line 14): unknown key; did you mean "search"?`},
 		{"unknown key", replaceLine(t, "from =", `colour = "red"`),
@@ -665,6 +667,9 @@ func FuzzParseProfile(f *testing.F) {
 	f.Add([]byte("[common]\nsave = [1, \"x\"]\n[[setup]]\n"))
 	f.Add([]byte("a.b.c = {d = [1,2]}\n"))
 	f.Add([]byte(strings.Replace(sampleTOML, `folder = "/srv/mail-in"`, `folder = "~/in \u00e9 \\ \" x"`, 1)))
+	f.Add([]byte("\ufeff" + strings.ReplaceAll(sampleTOML, "\n", "\r\n")))
+	f.Add([]byte(sampleTOML + "\n[setup]\nport = 1\n"))
+	f.Add([]byte("[setup]\nport = 1\nport = 2\nhost = '''\n[x]\n'''\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := ParseProfile("fz", data)
 		if err != nil {

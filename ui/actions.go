@@ -298,6 +298,9 @@ func (v *view) startLogin() {
 				t.urlBox.Show()
 			})
 		},
+		OnDeviceCode: func(code, verifyURL string) {
+			v.br.ui(func() { v.showDeviceCode(code, verifyURL) })
+		},
 	}
 	run(v.br, func() (*LoginResult, error) {
 		defer cancel()
@@ -308,6 +311,7 @@ func (v *view) startLogin() {
 		t.getBox.Objects = []fyne.CanvasObject{container.NewHBox(t.get)}
 		t.getBox.Refresh()
 		t.urlBox.Hide()
+		v.showDeviceCode("", "")
 		v.updateActions()
 		if err != nil {
 			if errors.Is(err, context.Canceled) {

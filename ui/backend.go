@@ -77,6 +77,9 @@ type LoginOptions struct {
 	OpenBrowser func(url string) error
 	// OnURL receives the sign-in URL so the window can show it for copying.
 	OnURL func(url string)
+	// OnDeviceCode receives the device-code flow's user code and the page to enter it
+	// on (the window shows the code large, with a copy button). nil: OnURL gets both.
+	OnDeviceCode func(userCode, verificationURL string)
 }
 
 // LoginResult is what a successful sign-in reports. It holds no secret values.

@@ -39,6 +39,17 @@ type oauthTab struct {
 	tokenState *widget.Label
 	expiry     *widget.Label
 	getResult  *widget.Label
+
+	// Device-code sign-in: the user code, large, with a copy button.
+	deviceCode *widget.Label
+	copyCode   *widget.Button
+	deviceBox  *fyne.Container
+	// appOnly replaces GET for client credentials (no sign-in happens).
+	appOnly *widget.Label
+	// browserForm (authorization URL, redirect) shows only for browser sign-in;
+	// deviceForm (device URL) only for the device-code flow.
+	browserForm *fyne.Container
+	deviceForm  *fyne.Container
 }
 
 func (v *view) buildOAuth() fyne.CanvasObject {
@@ -89,29 +100,72 @@ func (v *view) buildOAuth() fyne.CanvasObject {
 	t.getResult.Wrapping = fyne.TextWrapWord
 	t.getResult.Hide()
 
+	t.deviceCode = widget.NewLabel("")
+	t.deviceCode.SizeName = theme.SizeNameHeadingText
+	t.deviceCode.TextStyle = fyne.TextStyle{Monospace: true}
+	t.deviceCode.Selectable = true
+	t.copyCode = widget.NewButtonWithIcon(lang.L("Copy code"), theme.ContentCopyIcon(), func() {
+		v.app.Clipboard().SetContent(t.deviceCode.Text)
+	})
+	t.deviceBox = container.NewVBox(
+		widget.NewLabel(lang.L("Enter this code on the sign-in page (below), on any device:")),
+		container.NewHBox(t.deviceCode, container.NewCenter(t.copyCode)))
+	t.deviceBox.Hide()
+	t.appOnly = widget.NewLabel(lang.L("App-only access: no sign-in. MailMover gets its tokens with the client secret; Check tests them."))
+	t.appOnly.Wrapping = fyne.TextWrapWord
+	t.appOnly.Hide()
+
 	reg := widget.NewForm(
 		&widget.FormItem{Text: lang.L("Flow"), Widget: t.flow, HintText: lang.L("Browser sign-in suits people; client credentials suit app-only Microsoft 365 access")},
 		&widget.FormItem{Text: lang.L("Tenant"), Widget: t.tenant, HintText: lang.L("Microsoft 365: your tenant ID or domain, or organizations / common")},
-		&widget.FormItem{Text: lang.L("Authorization URL"), Widget: t.authURL, HintText: lang.L("Where the browser signs in")},
 		&widget.FormItem{Text: lang.L("Token URL"), Widget: t.tokenURL, HintText: lang.L("Where MailMover exchanges and refreshes tokens")},
-		&widget.FormItem{Text: lang.L("Device URL"), Widget: t.deviceURL, HintText: lang.L("Only for the device-code flow")},
 		&widget.FormItem{Text: lang.L("Client ID"), Widget: t.clientID, HintText: lang.L("The Application (client) ID of your app registration")},
 		&widget.FormItem{Text: lang.L("Client secret"), Widget: t.clientSecret,
 			HintText: lang.L("Only for confidential (web) clients; leave empty for a public client. Kept in the keyring")},
 		&widget.FormItem{Text: lang.L("Scope"), Widget: t.scope, HintText: lang.L("Space-separated; offline_access gives a refresh token")},
 		&widget.FormItem{Text: "", Widget: t.scopeWarn},
+	)
+	// The fields of one flow only, hidden for the others.
+	t.browserForm = flowSection(lang.L("Browser sign-in"), widget.NewForm(
+		&widget.FormItem{Text: lang.L("Authorization URL"), Widget: t.authURL, HintText: lang.L("Where the browser signs in")},
 		&widget.FormItem{Text: lang.L("Redirect URI"), Widget: t.redirectURI, HintText: lang.L("Exactly as registered; kept in step with the port")},
 		&widget.FormItem{Text: lang.L("Redirect port"), Widget: t.redirectPort, HintText: lang.L("The local port the sign-in answer comes back to")},
-	)
+	))
+	t.deviceForm = flowSection(lang.L("Device code"), widget.NewForm(
+		&widget.FormItem{Text: lang.L("Device URL"), Widget: t.deviceURL, HintText: lang.L("Only for the device-code flow")},
+	))
+	t.deviceForm.Hide()
 	tokens := widget.NewCard("", "",
 		container.NewVBox(
 			container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), container.NewVBox(t.getBox),
 				container.NewVBox(t.tokenState, t.expiry)),
-			t.urlBox, t.getResult,
+			t.appOnly, t.deviceBox, t.urlBox, t.getResult,
 		))
 	return tabPage(lang.L("OAuth2 sign-in"),
 		lang.L("The app registration MailMover signs in with. Microsoft 365 and Gmail presets fill the URLs and scope."),
-		tokens, reg)
+		tokens, reg, t.browserForm, t.deviceForm)
+}
+
+// flowSection is the part of the OAuth2 tab that only one flow uses, under its name.
+func flowSection(title string, form *widget.Form) *fyne.Container {
+	head := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	return container.NewVBox(widget.NewSeparator(), head, form)
+}
+
+// showDeviceCode shows the device-code flow's user code, large, and the page to enter
+// it on (an empty code hides both).
+func (v *view) showDeviceCode(code, verifyURL string) {
+	t := &v.oauth
+	if code == "" {
+		t.deviceCode.SetText("")
+		t.deviceBox.Hide()
+		return
+	}
+	t.deviceCode.SetText(code)
+	t.deviceBox.Show()
+	t.urlEntry.SetText(verifyURL)
+	t.urlBox.Show()
+	v.setLoginResult(lang.L("Waiting for the code to be entered on the sign-in page…"))
 }
 
 // setLoginResult shows the outcome of GET under the token state ("" hides it).
@@ -304,6 +358,25 @@ func (v *view) updateOAuthDerived() {
 	setEnabled(t.deviceURL, oauth && v.flow() == store.FlowDevice)
 	if !v.loginRunning() {
 		setEnabled(t.get, oauth && v.profileName != "")
+	}
+	// Show only what the flow uses: client credentials have no sign-in (no GET, no
+	// redirect), the device flow no redirect.
+	appOnly := oauth && v.flow() == store.FlowClientCredentials
+	setShown(t.browserForm, v.flow() == store.FlowAuthCode)
+	setShown(t.deviceForm, v.flow() == store.FlowDevice)
+	setShown(t.appOnly, appOnly)
+	setShown(t.getBox, !appOnly)
+}
+
+// setShown shows or hides o, refreshing only on a change.
+func setShown(o fyne.CanvasObject, show bool) {
+	if o.Visible() == show {
+		return
+	}
+	if show {
+		o.Show()
+	} else {
+		o.Hide()
 	}
 }
 

@@ -22,6 +22,14 @@ type realBackend struct {
 	homeErr error
 	sec     store.Secrets
 	logger  *slog.Logger
+	clock   func() time.Time // nil: time.Now (tests set it)
+}
+
+func (b *realBackend) now() time.Time {
+	if b.clock != nil {
+		return b.clock()
+	}
+	return time.Now()
 }
 
 // NewBackend returns the real Backend: profiles in $MAILMOVER_HOME (or the user config
@@ -29,6 +37,12 @@ type realBackend struct {
 func NewBackend() Backend {
 	home, err := store.Home()
 	return &realBackend{home: home, homeErr: err, sec: store.Keyring(), logger: slog.Default()}
+}
+
+// newBackendSecrets is NewBackend with another secret store (the demo's memory store).
+func newBackendSecrets(sec store.Secrets) Backend {
+	home, err := store.Home()
+	return &realBackend{home: home, homeErr: err, sec: sec, logger: slog.Default()}
 }
 
 // NewBackendWith returns the real Backend on a given home folder and secret store (tests
@@ -158,7 +172,15 @@ func (b *realBackend) Login(ctx context.Context, p *store.Profile, sec Secrets, 
 			if u == "" {
 				u = dc.VerificationURI
 			}
-			if opts.OnURL != nil {
+			switch {
+			case opts.OnDeviceCode != nil:
+				// The page without the code in it: the user types the code shown large.
+				shown := dc.VerificationURI
+				if shown == "" {
+					shown = u
+				}
+				opts.OnDeviceCode(dc.UserCode, shown)
+			case opts.OnURL != nil:
 				opts.OnURL(fmt.Sprintf(lang.L("%s   (code %s)"), u, dc.UserCode))
 			}
 			if opts.OpenBrowser != nil {
@@ -192,10 +214,9 @@ func (b *realBackend) TokenState(ctx context.Context, profile string) (TokenStat
 		return TokenState{}, nil
 	}
 	ts := TokenState{RefreshToken: st.Token.RefreshToken != "", AccessToken: st.Token.AccessToken != "", Expiry: st.Token.Expiry}
-	if p, err := b.LoadProfile(profile); err == nil && ts.RefreshToken {
-		now := time.Now()
-		ts.Lapse = firstNonEmpty(auth.LapseWarning(p.OAuth2.Preset, st.LastRefresh, now),
-			auth.SignInAgeWarning(p.OAuth2.Preset, st.Issued, now))
+	if p, err := b.LoadProfile(profile); err == nil && ts.RefreshToken && p.Security.Auth != store.AuthPassword {
+		// The same warning the mover logs on start.
+		ts.Lapse = auth.LapseWarningForProfile(profile, p.OAuth2, b.sec, b.now())
 	}
 	return ts, nil
 }
@@ -241,7 +262,7 @@ func (b *realBackend) StartMover(ctx context.Context, p *store.Profile) (<-chan 
 		return nil, err
 	}
 	events := make(chan mover.Event, 256)
-	m, err := mover.New(mover.Options{Profile: p, Home: b.home, Config: cfg, Events: events, Logger: b.logger})
+	m, err := mover.New(mover.Options{Profile: p, Home: b.home, Config: cfg, Events: events, Logger: b.logger, Secrets: b.sec})
 	if err != nil {
 		return nil, err
 	}

@@ -18,6 +18,7 @@ import (
 
 	"mailmover/assets"
 	"mailmover/mover"
+	"mailmover/store"
 )
 
 // AppID is the application ID, as in FyneApp.toml.
@@ -29,10 +30,18 @@ const (
 	prefHeight = "window.height"
 )
 
+// Options are the window's settings that do not come from the command line.
+type Options struct {
+	// Secrets is where passwords and tokens are kept; nil means the OS keyring
+	// (store.Keyring). `mailmover demo` passes its in-memory store when there is no
+	// Secret Service, so that GET can store the tokens and Start can use them.
+	Secrets store.Secrets
+}
+
 // Main opens the window and blocks until it is closed; it returns the exit code. args
 // may hold -profile NAME (the profile to show first) and -demo (the window runs on
 // `mailmover demo`'s built-in servers; a banner says so).
-func Main(args []string) int {
+func Main(args []string, opts Options) int {
 	fs := flag.NewFlagSet("mailmover", flag.ContinueOnError)
 	profile := fs.String("profile", "", "the profile to show first")
 	demo := fs.Bool("demo", false, "the window runs on the built-in demo servers")
@@ -44,7 +53,7 @@ func Main(args []string) int {
 	icon := fyne.NewStaticResource("icon.png", assets.IconPNG())
 	a.SetIcon(icon)
 	w := a.NewWindow(lang.L("MailMover"))
-	v := create(a, w)
+	v := create(a, w, opts)
 	if *profile != "" {
 		v.profiles.reload(*profile)
 	}

@@ -75,12 +75,16 @@ type view struct {
 // (the caller sets it with w.SetContent). It also installs the close question and, on
 // desktops, the system tray menu.
 func Create(a fyne.App, w fyne.Window) fyne.CanvasObject {
-	return create(a, w).root
+	return create(a, w, Options{}).root
 }
 
-// create builds the view of the window with the real backend.
-func create(a fyne.App, w fyne.Window) *view {
-	v := newView(a, w, NewBackend(), newBridge())
+// create builds the view of the window with the real backend (on opts.Secrets when set).
+func create(a fyne.App, w fyne.Window, opts Options) *view {
+	be := NewBackend()
+	if opts.Secrets != nil {
+		be = newBackendSecrets(opts.Secrets)
+	}
+	v := newView(a, w, be, newBridge())
 	v.root = v.content()
 	v.setupDesktop(a.Icon())
 	return v

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -232,6 +233,7 @@ func cmdBench(ctx context.Context, which string, args []string) error {
 			return err
 		}
 		rep.BigManifest = m
+		debug.FreeOSMemory() // the seeding's buffers: keep the launcher small
 		env := &bench.Env{Server: srv, Folder: "Big", Manifest: m, Mailmover: c.mailmover, Self: self, Batch: *batch, BaseEnv: baseEnv}
 		rep.Mem, err = runSet(ctx, &c, env, pick(env), 1, "mem", nil)
 		if err != nil {
@@ -309,6 +311,8 @@ func idleBench(ctx context.Context, c *common, srv bench.Server, appends int) (*
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	stopMover := func() {
+		// VmHWM is the process's own peak (a child's wait4 maxrss starts at ours).
+		hwm := vmHWM(cmd.Process.Pid)
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
@@ -316,11 +320,7 @@ func idleBench(ctx context.Context, c *common, srv bench.Server, appends int) (*
 			cmd.Process.Kill()
 			<-exited
 		}
-		if cmd.ProcessState != nil {
-			if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-				res.RSSKB = ru.Maxrss
-			}
-		}
+		res.RSSKB = hwm
 	}
 	defer func() {
 		if cmd.ProcessState == nil {
@@ -418,4 +418,20 @@ func tailLines(path string, n int) string {
 		}
 	}
 	return strings.Join(lines, "\n")
+}
+
+// vmHWM returns the peak resident set (KB) of a running process from /proc.
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			var kb int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+			return kb
+		}
+	}
+	return 0
 }

@@ -1,0 +1,84 @@
+package mover
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"mailmover/store"
+)
+
+// BatchSource is a Source that can also apply a post-action to many messages in one
+// command (UID STORE, UID MOVE or UID EXPUNGE with a UID set): one round trip per
+// committed batch instead of one per message. When the Source that Dial returns has
+// these methods, the mover uses them; *imapsrc.Client does not have them yet, so each
+// message gets its own command there.
+//
+// Each method must be idempotent and succeed for UIDs that are gone already (IMAP
+// ignores them in a UID set). An error that is not the connection's makes the mover try
+// the messages one by one, so that each failure is reported for its own message.
+type BatchSource interface {
+	Source
+	MarkSeenUIDs(ctx context.Context, uids []uint32) error
+	MoveUIDs(ctx context.Context, uids []uint32, folder string) error
+	DeleteUIDs(ctx context.Context, uids []uint32) error
+}
+
+// postActionBatch applies the profile's post-action to all of uids in one command when
+// the source is a BatchSource and there is more than one message. It returns true when
+// that settled every message (after = "none" needs no command); false when the caller
+// must apply the post-action message by message. err is set only for a connection
+// error (the session ends; the messages stay committed and are finished on the next
+// connection).
+func (m *Mover) postActionBatch(ctx context.Context, s *session, uids []uint32) (bool, error) {
+	after := m.prof.Common.After
+	if after == store.AfterNone {
+		for _, uid := range uids {
+			if err := m.postAction(ctx, s, uid); err != nil {
+				return false, err // cannot happen: none sends no command
+			}
+		}
+		return true, nil
+	}
+	bs, ok := s.src.(BatchSource)
+	if !ok || len(uids) < 2 {
+		return false, nil
+	}
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postActionTimeout)
+	defer cancel()
+	var err error
+	var what string
+	switch after {
+	case store.AfterMove:
+		what = "moved to " + m.prof.Common.MoveTo
+		err = bs.MoveUIDs(pctx, uids, m.prof.Common.MoveTo)
+	case store.AfterDelete:
+		what = "deleted"
+		err = bs.DeleteUIDs(pctx, uids)
+	default:
+		what = "marked as read"
+		err = bs.MarkSeenUIDs(pctx, uids)
+	}
+	if err != nil {
+		if isConnErr(err) {
+			return false, err
+		}
+		m.logger.Info("post-action for a batch refused; trying the messages one by one",
+			"after", after, "uids", uidList(uids), "err", err)
+		return false, nil
+	}
+	for _, uid := range uids {
+		m.emit(ctx, Event{Kind: KindPostAction, UID: uid, Text: fmt.Sprintf("message UID %d %s", uid, what)})
+	}
+	return true, nil
+}
+
+// uidList formats UIDs for a log line ("3,4,9").
+func uidList(uids []uint32) string {
+	parts := make([]string, len(uids))
+	for i, u := range uids {
+		parts[i] = strconv.FormatUint(uint64(u), 10)
+	}
+	return strings.Join(parts, ",")
+}
