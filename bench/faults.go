@@ -284,7 +284,9 @@ func RunFaults(ctx context.Context, o FaultOptions) (*FaultReport, error) {
 				return nil, err
 			}
 		case "restart":
-			note("restarting the server")
+			// Dovecot may let running sessions live through a restart of its master; a
+			// restarting server drops its clients, so the proxy drops them too.
+			note("restarting the server (dropping %d connection(s))", proxy.CutAll())
 			if err := o.RestartServer(); err != nil {
 				return nil, fmt.Errorf("restarting the server: %w", err)
 			}
@@ -362,14 +364,10 @@ func RunFaults(ctx context.Context, o FaultOptions) (*FaultReport, error) {
 	return rep, nil
 }
 
-// fillUntilReported fills the file system of dir (leaving 64 KB), waits until the
-// mover's log reports a full disk, then frees the space.
+// fillUntilReported fills the file system of dir, waits until the mover's log reports a
+// full disk, then frees the space.
 func fillUntilReported(ctx context.Context, dir, logPath string, timeout time.Duration) error {
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(dir, &st); err != nil {
-		return err
-	}
-	free := int64(st.Bavail) * int64(st.Bsize)
+	before := countMatches(logPath, isDiskFullLine)
 	ballast := filepath.Join(dir, ".soak-ballast")
 	f, err := os.Create(ballast)
 	if err != nil {
@@ -377,10 +375,19 @@ func fillUntilReported(ctx context.Context, dir, logPath string, timeout time.Du
 	}
 	defer os.Remove(ballast)
 	defer f.Close()
-	if err := syscall.Fallocate(int(f.Fd()), 0, 0, max(free-64<<10, 1)); err != nil {
-		return fmt.Errorf("fallocate: %w", err)
+	// Allocate in shrinking chunks until nothing is left (the mover writes meanwhile).
+	var off int64
+	for chunk := int64(4 << 20); chunk >= 4<<10; chunk /= 4 {
+		for {
+			if err := syscall.Fallocate(int(f.Fd()), 0, off, chunk); err != nil {
+				if !errors.Is(err, syscall.ENOSPC) {
+					return fmt.Errorf("fallocate: %w", err)
+				}
+				break
+			}
+			off += chunk
+		}
 	}
-	before := countMatches(logPath, isDiskFullLine)
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) && ctx.Err() == nil {
 		if countMatches(logPath, isDiskFullLine) > before {

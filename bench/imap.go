@@ -56,12 +56,19 @@ func (s Server) TLSConfig() (*tls.Config, error) {
 }
 
 // Dial connects with implicit TLS and signs in.
-func (s Server) Dial() (*imapclient.Client, error) {
+func (s Server) Dial() (*imapclient.Client, error) { return s.DialWith(nil) }
+
+// DialWith is Dial with client options (their TLSConfig is set here).
+func (s Server) DialWith(opts *imapclient.Options) (*imapclient.Client, error) {
 	tc, err := s.TLSConfig()
 	if err != nil {
 		return nil, err
 	}
-	c, err := imapclient.DialTLS(s.Addr(), &imapclient.Options{TLSConfig: tc})
+	if opts == nil {
+		opts = &imapclient.Options{}
+	}
+	opts.TLSConfig = tc
+	c, err := imapclient.DialTLS(s.Addr(), opts)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", s.Addr(), err)
 	}

@@ -109,6 +109,20 @@ func (p *Proxy) CutAfter(extra int64, timeout time.Duration) bool {
 	}
 }
 
+// CutAll closes every live connection at once (as a server going down does) and returns
+// how many there were. They are not counted as cuts.
+func (p *Proxy) CutAll() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		if tc, ok := c.client.(*net.TCPConn); ok {
+			tc.SetLinger(0)
+		}
+		c.close()
+	}
+	return len(p.conns)
+}
+
 // CutNow closes the newest live connection at once; false when there is none.
 func (p *Proxy) CutNow() bool {
 	p.mu.Lock()

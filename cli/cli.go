@@ -58,6 +58,10 @@ type WindowOptions struct {
 func Main(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal cancels the command, which then finishes the file in hand; after
+	// it the default handling is back, so a second Ctrl-C or SIGTERM ends the process
+	// even when something is stuck in a system call.
+	go func() { <-ctx.Done(); stop() }()
 	env := Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
 	return Run(ctx, args, env)
 }

@@ -360,3 +360,47 @@ func TestWalkPartsFirstHeaderLimit(t *testing.T) {
 		t.Errorf("parts %q, problems %v, err %v", got, problems, err)
 	}
 }
+
+// A ca_file that is not a regular file (a FIFO would block forever, /dev/zero would fill
+// memory) or is absurdly large is refused at once with a clear error.
+func TestCAFileSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.pem")
+	if f, err := os.Create(big); err == nil {
+		f.Truncate(maxCAFile + 1)
+		f.Close()
+	}
+	cases := map[string]string{"/dev/zero": "not a regular file", dir: "not a regular file", big: "a CA bundle is at most"}
+	if runtime.GOOS != "windows" {
+		fifo := filepath.Join(dir, "fifo.pem")
+		if err := mkfifo(fifo); err == nil {
+			cases[fifo] = "not a regular file"
+		}
+	}
+	for file, want := range cases {
+		done := make(chan error, 1)
+		go func() {
+			_, err := tlsConfig(&Config{Host: "h", Port: 993, CAFile: file, VerifyCertificate: true})
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			var ie *Error
+			if !errors.As(err, &ie) || ie.Kind != KindConfig || !strings.Contains(err.Error(), want) {
+				t.Errorf("%s: err = %v, want a config error with %q", file, err, want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: tlsConfig hung", file)
+		}
+	}
+}
+
+// A boundary far beyond RFC 2046's 70 characters is reported, not buffered per level.
+func TestWalkPartsHugeBoundary(t *testing.T) {
+	b := strings.Repeat("b", 500_000)
+	raw := "Content-Type: multipart/mixed; boundary=\"" + b + "\"\r\n\r\n--" + b + "\r\n\r\nx\r\n--" + b + "--\r\n"
+	problems, err := WalkParts(strings.NewReader(raw), func(p *Part) error { return nil })
+	if err != nil || len(problems) != 1 || !strings.Contains(problems[0].Error(), "multipart") {
+		t.Errorf("problems %v, err %v", problems, err)
+	}
+}

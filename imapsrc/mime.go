@@ -28,6 +28,9 @@ type PartError struct {
 	Filename    string // the part's file name, if any
 	ContentType string
 	Err         error
+	// Recovered is true when the part was still handed out in full, only not decoded
+	// (an unknown charset or transfer encoding): its bytes are as sent, nothing is lost.
+	Recovered bool
 }
 
 // Error describes the part and the failure.
@@ -87,6 +90,12 @@ func (w *walker) problem(index int, p *Part, err error) {
 	w.problems = append(w.problems, pe)
 }
 
+// recovered records a problem with a part that is still handed out in full.
+func (w *walker) recovered(index int, p *Part, err error) {
+	w.problem(index, p, err)
+	w.problems[len(w.problems)-1].(*PartError).Recovered = true
+}
+
 // entity walks one entity whose header has been read; body is the rest of it.
 func (w *walker) entity(h message.Header, body io.Reader, level, msgDepth int) error {
 	if w.stopped {
@@ -114,7 +123,9 @@ func (w *walker) entity(h message.Header, body io.Reader, level, msgDepth int) e
 // reader that starts with that line; without one, a reader at its end (NextPart then
 // reports the missing boundary).
 func skipPreamble(body io.Reader, boundary string) (io.Reader, error) {
-	br := bufio.NewReaderSize(body, max(4096, len(boundary)+64))
+	// A boundary is at most 70 characters (RFC 2046); one too long for this buffer is
+	// never found, and NextPart then reports the missing boundary.
+	br := bufio.NewReaderSize(body, 4096)
 	delim := []byte("--" + boundary)
 	atLineStart := true
 	for {
@@ -232,9 +243,9 @@ func (w *walker) leaf(h message.Header, mt string, params map[string]string, bod
 	switch {
 	case err == nil:
 	case message.IsUnknownCharset(err):
-		w.problem(p.Index, p, fmt.Errorf("unknown charset %q; the text is handed out as sent", p.Charset))
+		w.recovered(p.Index, p, fmt.Errorf("unknown charset %q; the text is handed out as sent", p.Charset))
 	case message.IsUnknownEncoding(err):
-		w.problem(p.Index, p, fmt.Errorf("%w; the content is handed out as sent", err))
+		w.recovered(p.Index, p, fmt.Errorf("%w; the content is handed out as sent", err))
 	default:
 		w.problem(p.Index, p, err)
 	}

@@ -242,3 +242,31 @@ func TestWalkPartsLongPreamble(t *testing.T) {
 		t.Fatalf("parts %q, problems %v, err %v", got, problems, err)
 	}
 }
+
+// Problems where the part still came out whole are marked Recovered, so the mover can
+// keep the message moving; a part that could not be read is not.
+func TestPartErrorRecovered(t *testing.T) {
+	for _, c := range []struct {
+		file      string
+		recovered bool
+	}{{"07-unknown-charset.eml", true}, {"08-broken-base64.eml", false}} {
+		f, err := os.Open(filepath.Join("testdata", "mime", c.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		problems, err := WalkParts(f, func(p *Part) error { _, _ = io.Copy(io.Discard, p.Body); return nil })
+		f.Close()
+		if err != nil || len(problems) == 0 {
+			t.Fatalf("%s: problems %v, err %v", c.file, problems, err)
+		}
+		for _, pr := range problems {
+			var pe *PartError
+			if !errors.As(pr, &pe) {
+				t.Fatalf("%s: %T is not a *PartError", c.file, pr)
+			}
+			if pe.Recovered != c.recovered {
+				t.Errorf("%s: %v: Recovered = %v, want %v", c.file, pe, pe.Recovered, c.recovered)
+			}
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -14,12 +15,36 @@ import (
 	"unicode/utf8"
 )
 
+// maxCAFile bounds ca_file: a bundle of every public CA is about 250 KB.
+const maxCAFile = 16 << 20
+
+// readCAFile reads a CA bundle. It must be a regular file (a FIFO would block forever,
+// /dev/zero would fill memory) of at most maxCAFile bytes.
+func readCAFile(name string) ([]byte, error) {
+	st, err := os.Stat(name)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", name)
+	}
+	if st.Size() > maxCAFile {
+		return nil, fmt.Errorf("%s is %d bytes; a CA bundle is at most %d", name, st.Size(), maxCAFile)
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxCAFile))
+}
+
 // tlsConfig builds the client TLS configuration: system roots plus cfg.CAFile, full
 // verification unless cfg.VerifyCertificate is false (then a warning is logged).
 func tlsConfig(cfg *Config) (*tls.Config, error) {
 	tc := &tls.Config{ServerName: cfg.Host, MinVersion: tls.VersionTLS12}
 	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
+		pem, err := readCAFile(cfg.CAFile)
 		if err != nil {
 			return nil, &Error{Kind: KindConfig, Host: cfg.addr(), Op: "tls",
 				Reason: fmt.Sprintf("cannot read ca_file %q", cfg.CAFile),

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -342,7 +343,12 @@ func readLimited(path string) ([]byte, error) {
 	if st.Size() > MaxProfileSize {
 		return nil, fmt.Errorf("%s is %d bytes; a profile is at most %d", path, st.Size(), MaxProfileSize)
 	}
-	return os.ReadFile(path)
+	// Read what was opened and checked, bounded (the file may grow meanwhile).
+	data, err := io.ReadAll(io.LimitReader(f, MaxProfileSize+1))
+	if err == nil && len(data) > MaxProfileSize {
+		err = fmt.Errorf("%s is over %d bytes; a profile is at most %d", path, MaxProfileSize, MaxProfileSize)
+	}
+	return data, err
 }
 
 // SaveProfile validates p and writes it to HOME/profiles/NAME.toml atomically: a temporary

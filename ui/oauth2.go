@@ -46,6 +46,8 @@ type oauthTab struct {
 	deviceBox  *fyne.Container
 	// appOnly replaces GET for client credentials (no sign-in happens).
 	appOnly *widget.Label
+	// lastTokens is the token state last shown (to re-render it when the flow changes).
+	lastTokens TokenState
 	// browserForm (authorization URL, redirect) shows only for browser sign-in;
 	// deviceForm (device URL) only for the device-code flow.
 	browserForm *fyne.Container
@@ -364,8 +366,12 @@ func (v *view) updateOAuthDerived() {
 	appOnly := oauth && v.flow() == store.FlowClientCredentials
 	setShown(t.browserForm, v.flow() == store.FlowAuthCode)
 	setShown(t.deviceForm, v.flow() == store.FlowDevice)
+	wasAppOnly := t.appOnly.Visible()
 	setShown(t.appOnly, appOnly)
 	setShown(t.getBox, !appOnly)
+	if wasAppOnly != appOnly {
+		v.showTokenState(t.lastTokens)
+	}
 }
 
 // setShown shows or hides o, refreshing only on a change.
@@ -383,7 +389,10 @@ func setShown(o fyne.CanvasObject, show bool) {
 // showTokenState renders the stored tokens' state; never a value.
 func (v *view) showTokenState(ts TokenState) {
 	t := &v.oauth
-	if ts.RefreshToken {
+	t.lastTokens = ts
+	if v.isOAuth() && v.flow() == store.FlowClientCredentials {
+		t.tokenState.SetText(lang.L("Refresh token: not used (app-only access)"))
+	} else if ts.RefreshToken {
 		t.tokenState.SetText(lang.L("Refresh token: held"))
 	} else {
 		t.tokenState.SetText(lang.L("Refresh token: none — click GET to sign in"))

@@ -75,6 +75,9 @@ func TestClientCredentialsHideSignIn(t *testing.T) {
 		t.Fatalf("client credentials: GET %v, redirect %v, device %v, note %v", v.oauth.getBox.Visible(),
 			v.oauth.browserForm.Visible(), v.oauth.deviceForm.Visible(), v.oauth.appOnly.Visible())
 	}
+	if v.oauth.tokenState.Text != "Refresh token: not used (app-only access)" {
+		t.Errorf("token state for app-only access: %q", v.oauth.tokenState.Text)
+	}
 	// The redirect does not hold Save up, even when it is wrong.
 	v.oauth.redirectURI.SetText("not a url")
 	test.Type(v.oauth.clientSecret, "s3cret")
@@ -84,6 +87,9 @@ func TestClientCredentialsHideSignIn(t *testing.T) {
 	v.oauth.flow.SetSelected(labelOf(flowLabels, flowValues, store.FlowAuthCode))
 	if !v.oauth.getBox.Visible() || !v.oauth.browserForm.Visible() || v.oauth.appOnly.Visible() {
 		t.Fatal("back to browser sign-in: GET and the redirect fields must show again")
+	}
+	if !strings.HasPrefix(v.oauth.tokenState.Text, "Refresh token: none") {
+		t.Errorf("token state back on browser sign-in: %q", v.oauth.tokenState.Text)
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/emersion/go-imap/v2/imapclient"
+
 	"mailmover/bench"
 )
 
@@ -274,6 +276,7 @@ func cmdBench(ctx context.Context, which string, args []string) error {
 type idleResult struct {
 	Latencies []time.Duration // APPEND OK → file under its final name, one per pickup
 	Missed    int             // appends whose file did not appear within the timeout
+	Server    []time.Duration // APPEND OK → EXISTS at a second, idling client: the server's part
 	RSSKB     int64
 	Load      string
 }
@@ -336,6 +339,31 @@ func idleBench(ctx context.Context, c *common, srv bench.Server, appends int) (*
 		return nil, err
 	}
 	defer conn.Close()
+	// A second client idles on the folder: when it hears EXISTS is the server's part of
+	// the latency (Dovecot batches mailbox change notifications).
+	exists := make(chan time.Time, appends+8)
+	watcher, err := srv.DialWith(&imapclient.Options{UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+		Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+			if d.NumMessages != nil {
+				select {
+				case exists <- time.Now():
+				default:
+				}
+			}
+		},
+	}})
+	if err != nil {
+		return nil, err
+	}
+	defer watcher.Close()
+	if _, err := watcher.Select("Idle", nil).Wait(); err != nil {
+		return nil, err
+	}
+	idleCmd, err := watcher.Idle()
+	if err != nil {
+		return nil, err
+	}
+	defer idleCmd.Close()
 	g := &bench.Generator{Spec: bench.Spec{Seed: c.seed, N: appends, MinAtt: 1, MaxAtt: 1, MinSize: 20_000, MaxSize: 20_000, Prefix: "idle"}}
 	r := rand.New(rand.NewPCG(c.seed, 77))
 	for i := range appends {
@@ -349,6 +377,13 @@ func idleBench(ctx context.Context, c *common, srv bench.Server, appends int) (*
 		}
 		t0 := time.Now()
 		deadline := t0.Add(10 * time.Second)
+		for drained := false; !drained; { // EXISTS heard before the OK (unlikely) count as 0
+			select {
+			case <-exists:
+			default:
+				drained = true
+			}
+		}
 		for {
 			if _, err := os.Stat(target); err == nil {
 				res.Latencies = append(res.Latencies, time.Since(t0))
@@ -360,12 +395,17 @@ func idleBench(ctx context.Context, c *common, srv bench.Server, appends int) (*
 			}
 			time.Sleep(500 * time.Microsecond)
 		}
+		select {
+		case at := <-exists:
+			res.Server = append(res.Server, max(0, at.Sub(t0)))
+		case <-time.After(5 * time.Second):
+		}
 		// Let the mover go back to IDLE (its post-action and checkpoint) before the next.
 		time.Sleep(time.Duration(150+r.IntN(150)) * time.Millisecond)
 	}
 	stopMover()
-	logf("idle: %d pickups, p50 %v, p95 %v, max %v, missed %d, rss %d MB", len(res.Latencies),
-		pct(res.Latencies, 50), pct(res.Latencies, 95), pct(res.Latencies, 100), res.Missed, res.RSSKB/1024)
+	logf("idle: %d pickups, p50 %v, p95 %v, max %v, missed %d, rss %d MB; server EXISTS p50 %v p95 %v", len(res.Latencies),
+		pct(res.Latencies, 50), pct(res.Latencies, 95), pct(res.Latencies, 100), res.Missed, res.RSSKB/1024, pct(res.Server, 50), pct(res.Server, 95))
 	if !c.keep {
 		os.RemoveAll(dir)
 	}

@@ -146,8 +146,9 @@ func (r *report) table() string {
 		b.WriteString(r.compareTable(r.Mem, r.BigManifest, false))
 	}
 	if r.Idle != nil {
-		fmt.Fprintf(&b, "\nIDLE pickup (APPEND OK → file under its final name), %d appends: p50 %s, p95 %s, max %s, missed %d, mailmover rss %d MB\n",
-			len(r.Idle.Latencies)+r.Idle.Missed, ms(pct(r.Idle.Latencies, 50)), ms(pct(r.Idle.Latencies, 95)), ms(pct(r.Idle.Latencies, 100)), r.Idle.Missed, r.Idle.RSSKB/1024)
+		fmt.Fprintf(&b, "\nIDLE pickup (APPEND OK → file under its final name), %d appends: p50 %s, p95 %s, max %s, missed %d, mailmover rss %d MB; server alone (APPEND OK → EXISTS) p50 %s, p95 %s\n",
+			len(r.Idle.Latencies)+r.Idle.Missed, ms(pct(r.Idle.Latencies, 50)), ms(pct(r.Idle.Latencies, 95)), ms(pct(r.Idle.Latencies, 100)), r.Idle.Missed, r.Idle.RSSKB/1024,
+			ms(pct(r.Idle.Server, 50)), ms(pct(r.Idle.Server, 95)))
 	}
 	b.WriteString(r.targets())
 	return b.String()
@@ -226,7 +227,7 @@ func (r *report) markdown() string {
 			r.N, r.Manifest.TotalAtt, float64(r.Manifest.TotalBytes)/1e6, r.Seed)
 		fmt.Fprintf(&b, "Each client ran %d times from a cold state (fresh state and destination), in rotating order, over implicit TLS to a private Dovecot on loopback. Load average (1/5/15 min) at the start %s, at the end %s.\n\n", r.Reps, r.LoadStart, r.LoadEnd)
 		b.WriteString(r.compareTable(r.Compare, r.Manifest, true))
-		b.WriteString("\n\"mailmover ÷ it\" is mailmover's throughput divided by that client's, per repetition (same run), median over repetitions. MB/s counts the mailbox's bytes on the server (the same figure for every client). Peak RSS is wait4's ru_maxrss of the process and its children.\n")
+		b.WriteString("\n\"mailmover ÷ it\" is mailmover's throughput divided by that client's, per repetition (same run), median over repetitions. MB/s counts the mailbox's bytes on the server (the same figure for every client). Peak RSS is GNU time's %M (the largest resident set of the client or any of its children), each client launched by /usr/bin/time so that the harness's own size does not count.\n")
 	}
 	if len(r.Mem) > 0 {
 		fmt.Fprintf(&b, "\n## Memory: one message with a %.0f MB attachment\n\n", float64(r.BigManifest.AttBytes)/1e6)
@@ -237,8 +238,9 @@ func (r *report) markdown() string {
 		b.WriteString("\n## IDLE pickup latency\n\n")
 		fmt.Fprintf(&b, "`mailmover run` (watch = idle, after = seen) running; %d messages with one 20 KB attachment APPENDed one at a time, 150–300 ms apart; latency from the APPEND's tagged OK to the attachment under its final name in the destination (written, fsynced, linked into place), polled every 0.5 ms. Load at the start: %s.\n\n",
 			len(r.Idle.Latencies)+r.Idle.Missed, r.Idle.Load)
-		fmt.Fprintf(&b, "| p50 | p95 | max | missed (>10 s) | mailmover peak RSS |\n|---|---|---|---|---|\n| %s | %s | %s | %d | %d MB |\n",
-			ms(pct(r.Idle.Latencies, 50)), ms(pct(r.Idle.Latencies, 95)), ms(pct(r.Idle.Latencies, 100)), r.Idle.Missed, r.Idle.RSSKB/1024)
+		fmt.Fprintf(&b, "| | p50 | p95 | max |\n|---|---|---|---|\n| mailmover: APPEND OK → file | %s | %s | %s |\n| server: APPEND OK → EXISTS at an idling client | %s | %s | %s |\n\nMissed (no file within 10 s): %d. mailmover's peak RSS while watching (VmHWM): %d MB. The server's part is Dovecot's own delay in notifying idling clients of new mail; the rest is mailmover's (wake up, search, fetch, write, fsync, link).\n",
+			ms(pct(r.Idle.Latencies, 50)), ms(pct(r.Idle.Latencies, 95)), ms(pct(r.Idle.Latencies, 100)),
+			ms(pct(r.Idle.Server, 50)), ms(pct(r.Idle.Server, 95)), ms(pct(r.Idle.Server, 100)), r.Idle.Missed, r.Idle.RSSKB/1024)
 	}
 	b.WriteString("\n## Targets (issue 7)\n")
 	b.WriteString(strings.TrimPrefix(r.targets(), "\nTargets:"))
@@ -262,6 +264,7 @@ func (r *report) markdown() string {
 	b.WriteString("- **fetchmail** (" + bench.Version("fetchmail", "--version") + "): `fetchall keep` with an MDA writing each message to its own file (`cat > dir/msg.$$`), as a procmail/maildrop delivery would; `localhost` for its certificate check.\n")
 	fmt.Fprintf(&b, "- **upper-bound**: `mm-bench upper`, a go-imap client that FETCHes BODY.PEEK[] of %d messages per command over one connection and discards it — what the server can serve to one connection.\n", r.Batch)
 	b.WriteString("\nThe server's files are in the page cache for every client (one uncounted warm-up pass); `sync` runs before each client so one run's writeback does not land on the next. The machine is shared (other builds may run at the same time): compare figures within one run, and read the load average beside them.\n")
+	b.WriteString("\nTo see where mailmover's time goes: `mm-bench profile` runs the mover in-process over the seeded folder and writes a CPU profile and an execution trace (`go tool trace -pprof=syscall|net|sync trace.out` gives the off-CPU profiles); `-readahead 8` tries reading each body ahead of the MIME decoder in a goroutine of its own.\n")
 	b.WriteString("\nReproduce: `make bench` (or `bash scripts/bench.sh -n 500 -reps 2` for a shorter run).\n")
 	return b.String()
 }
