@@ -8,8 +8,9 @@ FYNE_VERSION := v1.7.4
 
 all: build
 
-## build: the mailmover binary in bin/
+## build: the mailmover binary in bin/ (installs Fyne's C headers first when missing)
 build:
+	@scripts/setup.sh --build
 	$(GO) build -o $(BIN)/mailmover .
 
 ## run: build and open the window

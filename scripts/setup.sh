@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs on a fresh Debian machine. Idempotent: a second run
 # only checks and returns within seconds.
+#   scripts/setup.sh           everything the tests need
+#   scripts/setup.sh --build   only what building and running the program needs
+#                              (Fyne's C/GL/X11 headers, a browser opener)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PKGS=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev
-  libxinerama-dev libxi-dev libxxf86vm-dev dovecot-imapd gnome-keyring libsecret-tools dbus
-  dbus-x11 xvfb x11-apps imagemagick chromium xdg-utils procps openssl curl ca-certificates util-linux)
+BUILD_PKGS=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev
+  libxinerama-dev libxi-dev libxxf86vm-dev xdg-utils)
+APT_PKGS=("${BUILD_PKGS[@]}" dovecot-imapd gnome-keyring libsecret-tools dbus
+  dbus-x11 xvfb x11-apps imagemagick chromium procps openssl curl ca-certificates util-linux)
+BUILD_ONLY=0
+[ "${1:-}" = "--build" ] && { BUILD_ONLY=1; APT_PKGS=("${BUILD_PKGS[@]}"); }
 
 missing=()
 for p in "${APT_PKGS[@]}"; do
@@ -14,8 +20,10 @@ for p in "${APT_PKGS[@]}"; do
 done
 # node and npm may come from elsewhere (e.g. nodesource's nodejs bundles npm, which
 # conflicts with Debian's npm package): only ask apt when the commands are missing.
-command -v node >/dev/null || missing+=(nodejs)
-command -v npm >/dev/null || missing+=(npm)
+if [ "$BUILD_ONLY" = 0 ]; then
+  command -v node >/dev/null || missing+=(nodejs)
+  command -v npm >/dev/null || missing+=(npm)
+fi
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -24,6 +32,11 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts no services in this container; make sure the system dovecot stays off.
   $SUDO systemctl disable --now dovecot >/dev/null 2>&1 || true
+fi
+
+if [ "$BUILD_ONLY" = 1 ]; then
+  command -v go >/dev/null || { echo "setup: Go 1.26 is needed (https://go.dev/dl/)" >&2; exit 1; }
+  exit 0
 fi
 
 # npm: playwright-core drives Debian's chromium for the browser tests.

@@ -34,14 +34,13 @@ step() { printf '\n=== %s (%s)\n' "$1" "$(date +%T)"; }
 step "keyring"
 export XDG_RUNTIME_DIR="$PRIV/runtime" XDG_DATA_HOME="$PRIV/data"
 mkdir -m 0700 -p "$XDG_RUNTIME_DIR" "$XDG_DATA_HOME"
-keyring_env="$(echo -n "mailmover-test" | gnome-keyring-daemon --unlock --components=secrets)"
-while IFS= read -r line; do
-  [ -n "$line" ] && export "${line?}"
-done <<<"$keyring_env"
-KEYRING_PID="${GNOME_KEYRING_PID:-}"
-if [ -z "$KEYRING_PID" ]; then
-  KEYRING_PID="$(pgrep -n -u "$(id -u)" -f "gnome-keyring-daemon --unlock" || true)"
-fi
+echo -n "mailmover-test" | gnome-keyring-daemon --unlock --components=secrets >/dev/null
+# The daemon leaves with the session bus; to stop it early find ours by its runtime dir.
+for pid in $(pgrep -u "$(id -u)" gnome-keyring || true); do
+  if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "XDG_RUNTIME_DIR=$XDG_RUNTIME_DIR"; then
+    KEYRING_PID=$pid
+  fi
+done
 export MM_KEYRING=1
 echo "gnome-keyring unlocked (pid ${KEYRING_PID:-?})"
 
