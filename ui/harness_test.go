@@ -85,7 +85,8 @@ type harness struct {
 	v   *view
 	be  *fakeBackend
 	q   chan func()
-	// timeout bounds each waitFor (default 10s).
+	// timeout bounds each waitFor (default 30s: only a failing test waits that long,
+	// and a loaded 2-core CI machine under -race needs the room).
 	timeout time.Duration
 }
 
@@ -111,7 +112,7 @@ func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
 	d := h.timeout
 	if d == 0 {
-		d = 10 * time.Second
+		d = 30 * time.Second
 	}
 	deadline := time.NewTimer(d)
 	defer deadline.Stop()
@@ -128,7 +129,7 @@ func (h *harness) waitFor(what string, cond func() bool) {
 // send delivers v on ch while running queued UI work (the sender may be waiting for it).
 func send[T any](h *harness, ch chan<- T, v T) {
 	h.t.Helper()
-	deadline := time.NewTimer(10 * time.Second)
+	deadline := time.NewTimer(30 * time.Second)
 	defer deadline.Stop()
 	for {
 		select {

@@ -512,8 +512,14 @@ func TestLogStaysCappedUnder100kEvents(t *testing.T) {
 	if l.files.Text != "100,000" || !strings.Contains(l.shown.Text, "of 100,000") {
 		t.Errorf("files %q, shown %q", l.files.Text, l.shown.Text)
 	}
-	if d := time.Since(start); d > 8*time.Second {
-		t.Errorf("100k events took %v", d)
+	// A bound that catches a freeze (work per event growing with the log) without
+	// failing on a busy 2-core CI machine; the race detector slows this 5–10×.
+	limit := 8 * time.Second
+	if raceEnabled {
+		limit = 45 * time.Second
+	}
+	if d := time.Since(start); d > limit {
+		t.Errorf("100k events took %v (limit %v)", d, limit)
 	}
 }
 
