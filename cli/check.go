@@ -85,7 +85,7 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 	cfg.Timeout = min(*timeout/2, 30*time.Second)
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	crit := checkCriteria(p)
+	crit := mover.Criteria(p)
 	rep, err := imapsrc.Check(ctx, cfg, crit)
 	if err != nil {
 		what, advice := describeCheckError(err, p.Name)
@@ -114,16 +114,6 @@ func loadAdvice(err error, home, profile string) string {
 		return "Fix what is named above (key and line) in " + path + "."
 	}
 	return "Check that " + path + " is a readable profile file (TOML, at most 1 MiB)."
-}
-
-// checkCriteria is the profile's [common] search (the same mapping the mover uses).
-func checkCriteria(p *store.Profile) imapsrc.Criteria {
-	c := &p.Common
-	cr := imapsrc.Criteria{UnseenOnly: c.Search != store.SearchAll, From: c.From, Subject: c.Subject}
-	if t, err := time.Parse("2006-01-02", strings.TrimSpace(c.Since)); err == nil {
-		cr.Since = t
-	}
-	return cr
 }
 
 // describeCheckError gives a one-line "what" and the advice for an error of Check.

@@ -214,8 +214,22 @@ func (m *Mover) fetchMessage(ctx context.Context, s *session, uid uint32) (*fetc
 		if tw.err != nil {
 			return msgErr(tw.err, "")
 		}
-		if len(problems) > 0 {
-			return msgErr(fmt.Errorf("the message's MIME structure is broken (%d problem(s), first: %w)", len(problems), problems[0]),
+		// A part that came out whole but undecoded (unknown charset or transfer
+		// encoding) is saved as sent: a warning, not a failure — retrying could never
+		// do better, and the message would never move. Anything else fails the message.
+		var broken []error
+		for _, pr := range problems {
+			var pe *imapsrc.PartError
+			if errors.As(pr, &pe) && pe.Recovered {
+				m.emit(ctx, Event{Kind: KindWarning, UID: uid, Subject: msg.Envelope.Subject,
+					Text:   fmt.Sprintf("message %d: %v", uid, pe),
+					Advice: "The part is saved as it was sent; check the file if it matters."})
+				continue
+			}
+			broken = append(broken, pr)
+		}
+		if len(broken) > 0 {
+			return msgErr(fmt.Errorf("the message's MIME structure is broken (%d problem(s), first: %w)", len(broken), broken[0]),
 				"The message is left unmarked and tried again on the next pass; save it as .eml from a mail client to look at it.")
 		}
 		got.identity = hex.EncodeToString(h.Sum(nil))

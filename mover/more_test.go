@@ -288,3 +288,39 @@ func TestRunRetriesFailedMessages(t *testing.T) {
 		t.Errorf("fetched %d times; the retry needs only the post-action", h.srv.fetches[uid])
 	}
 }
+
+// A part in an unknown charset is saved as sent, with a warning: the message moves (a
+// retry could never do better), unlike a truly broken one.
+func TestUnknownCharsetMovesWithWarning(t *testing.T) {
+	h := newHarness(t)
+	raw := "From: a@example.com\r\nSubject: klingon\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain; charset=x-klingon-9\r\n\r\nqapla'\r\n" +
+		"--b\r\nContent-Type: text/csv; charset=x-klingon-9\r\nContent-Disposition: attachment; filename=report.csv\r\n\r\na;b\r\n--b--\r\n"
+	uid := h.srv.add("INBOX", []byte(raw))
+	ev := make(chan Event, 100)
+	if err := h.mover(hooks{}, ev).RunOnce(context.Background()); err != nil {
+		t.Fatalf("RunOnce = %v, want the message moved", err)
+	}
+	close(ev)
+	warned := false
+	for e := range ev {
+		if e.Kind == KindError {
+			t.Errorf("error event: %s", e.Text)
+		}
+		if e.Kind == KindWarning && e.UID == uid && strings.Contains(e.Text, "x-klingon-9") {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Error("no warning naming the unknown charset")
+	}
+	got, err := os.ReadFile(filepath.Join(h.dest, "report.csv"))
+	if err != nil || string(got) != "a;b" {
+		t.Errorf("report.csv = %q, %v; want the bytes as sent", got, err)
+	}
+	h.srv.mu.Lock()
+	defer h.srv.mu.Unlock()
+	if !h.srv.find("INBOX", uid).seen {
+		t.Error("the message was not marked seen")
+	}
+}
