@@ -12,8 +12,8 @@ import (
 // BatchSource is a Source that can also apply a post-action to many messages in one
 // command (UID STORE, UID MOVE or UID EXPUNGE with a UID set): one round trip per
 // committed batch instead of one per message. When the Source that Dial returns has
-// these methods, the mover uses them; *imapsrc.Client does not have them yet, so each
-// message gets its own command there.
+// these methods — *imapsrc.Client has them — the mover uses them; a Source without them
+// gets one command per message.
 //
 // Each method must be idempotent and succeed for UIDs that are gone already (IMAP
 // ignores them in a UID set). An error that is not the connection's makes the mover try
