@@ -13,7 +13,7 @@ import (
 
 func main() {
 	cli.OpenWindow = func(args []string, o cli.WindowOptions) int {
-		return ui.Main(args, ui.Options{Secrets: o.Secrets})
+		return ui.Main(args, ui.Options{Secrets: o.Secrets, Context: o.Context})
 	}
 	os.Exit(cli.Main(os.Args[1:]))
 }

@@ -51,6 +51,9 @@ type WindowOptions struct {
 	// Secrets is where the window keeps passwords and tokens; nil means the OS keyring.
 	// The demo passes its in-memory store when no Secret Service answers.
 	Secrets store.Secrets
+	// Context is the command's context: when it is cancelled (SIGINT, SIGTERM) the
+	// window closes.
+	Context context.Context
 }
 
 // Main runs the command line and returns the exit code. SIGINT and SIGTERM cancel the
@@ -73,7 +76,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 			fmt.Fprintln(env.Stderr, "mailmover: this build has no window; try 'mailmover help'")
 			return 2
 		}
-		return OpenWindow(nil, WindowOptions{})
+		return OpenWindow(nil, WindowOptions{Context: ctx})
 	}
 	name := args[0]
 	switch name {

@@ -94,7 +94,7 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 		fmt.Fprintln(env.Stdout, "Opening the window on the profile \"demo\": GET (sign in), Save, Start — and watch the files arrive.")
 		// The window uses the demo's secret store: in memory when there is no keyring,
 		// so that GET can store the tokens and Start can use them.
-		code := OpenWindow(DemoWindowArgs, WindowOptions{Secrets: sec})
+		code := OpenWindow(DemoWindowArgs, WindowOptions{Secrets: sec, Context: ctx})
 		cancel()
 		_ = d.Close()
 		return code

@@ -131,7 +131,6 @@ func (r *demoRun) waitLine(t *testing.T, re *regexp.Regexp, timeout time.Duratio
 // MAILMOVER_HOME and browser as $BROWSER.
 func startHeadless(t *testing.T, home, cwd, browser string, extraEnv ...string) *demoRun {
 	t.Helper()
-	bin := mailmoverBinary(t)
 	// A free redirect port of its own: 3017 may be in use by a sign-in test of another
 	// package running at the same time.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -140,8 +139,15 @@ func startHeadless(t *testing.T, home, cwd, browser string, extraEnv ...string) 
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	cmd := exec.Command(bin, "demo", "-headless", "-interval", "1s", "-login-timeout", "90s",
-		"-user", DefaultUser, "-password", DefaultPassword, "-redirect-port", strconv.Itoa(port))
+	return startDemoProcess(t, home, cwd, browser, []string{"demo", "-headless", "-interval", "1s", "-login-timeout", "90s",
+		"-user", DefaultUser, "-password", DefaultPassword, "-redirect-port", strconv.Itoa(port)}, extraEnv...)
+}
+
+// startDemoProcess runs the built binary with args in cwd, with home as MAILMOVER_HOME
+// and browser as $BROWSER, collecting its output.
+func startDemoProcess(t *testing.T, home, cwd, browser string, args []string, extraEnv ...string) *demoRun {
+	t.Helper()
+	cmd := exec.Command(mailmoverBinary(t), args...)
 	cmd.Dir = cwd
 	cmd.Env = append(os.Environ(), "MAILMOVER_HOME="+home, "BROWSER="+browser,
 		"MM_DEMO_USER="+DefaultUser, "MM_DEMO_PASSWORD="+DefaultPassword)

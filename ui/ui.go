@@ -5,6 +5,7 @@
 package ui
 
 import (
+	"context"
 	"flag"
 
 	"fyne.io/fyne/v2"
@@ -36,6 +37,9 @@ type Options struct {
 	// (store.Keyring). `mailmover demo` passes its in-memory store when there is no
 	// Secret Service, so that GET can store the tokens and Start can use them.
 	Secrets store.Secrets
+	// Context, when set, closes the window when it is done (SIGINT or SIGTERM from the
+	// command line): a running mover finishes the file in hand first.
+	Context context.Context
 }
 
 // Main opens the window and blocks until it is closed; it returns the exit code. args
@@ -66,6 +70,10 @@ func Main(args []string, opts Options) int {
 	w.SetMaster()
 	if shot := screenshotFromEnv(); shot != nil {
 		go shot.run(v)
+	}
+	if opts.Context != nil {
+		stop := context.AfterFunc(opts.Context, func() { fyne.Do(func() { v.stopMover(v.quit) }) })
+		defer stop()
 	}
 	w.ShowAndRun()
 	v.cancel()
