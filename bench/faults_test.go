@@ -15,7 +15,7 @@ import (
 )
 
 // TestFaultSuiteShort is the short form of the fault suite (scripts/soak.sh is the long
-// one): the real `mailmover run` binary moves 40 messages from the test Dovecot through a
+// one): the real `mailmover run` binary moves 60 messages from the test Dovecot through a
 // cutting proxy while it is killed with SIGKILL and (as root) its destination fills up;
 // afterwards every attachment is on disk exactly once and no message was moved without
 // its files. The shared test Dovecot is not restarted here.
@@ -59,14 +59,16 @@ func TestFaultSuiteShort(t *testing.T) {
 		}
 	})
 
-	spec := DefaultSpec(11, 40, "q")
-	spec.MaxSize = 100_000
+	// Small attachments and a slow proxy: the mover commits by age (about a second) in
+	// small batches, so that every fault lands while work remains.
+	spec := DefaultSpec(11, 60, "q")
+	spec.MaxSize = 30_000
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	rep, err := RunFaults(ctx, FaultOptions{
 		Server: srv, Mailmover: bin, Dir: filepath.Join(t.TempDir(), "soak"), Env: os.Environ(),
 		Profile: profile, Spec: spec, Folder: folder, Cuts: 4, Kills: 3,
-		DiskFull: os.Geteuid() == 0, RateLimit: 400_000, Timeout: 4 * time.Minute, Seed: 11, Logf: t.Logf,
+		DiskFull: os.Geteuid() == 0, RateLimit: 60_000, Timeout: 4 * time.Minute, Seed: 11, Logf: t.Logf,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -238,12 +238,16 @@ func (m *Mover) finish(ctx context.Context, s *session, recs []*store.MessageRec
 	// source can (BatchSource), else — and for any message the batch command did not
 	// settle — one per message.
 	var todo []uint32
-	for i := range recs {
+	keep := make([]bool, len(recs))
+	for i, rec := range recs {
 		if placed[i] {
-			todo = append(todo, uids[i])
 			if err := m.step(stepPlaced, uids[i]); err != nil {
 				return outcome{fatal: err}
 			}
+			if keep[i] = leaveInMailbox(m.prof.Common.After, rec); keep[i] {
+				continue
+			}
+			todo = append(todo, uids[i])
 		}
 	}
 	batched, err := m.postActionBatch(ctx, s, todo)
@@ -256,7 +260,10 @@ func (m *Mover) finish(ctx context.Context, s *session, recs []*store.MessageRec
 			continue
 		}
 		uid := uids[i]
-		if !batched {
+		if keep[i] {
+			m.emit(ctx, Event{Kind: KindSkipped, UID: uid,
+				Text: fmt.Sprintf("message UID %d is left in the mailbox, not %s: nothing was saved from it", uid, afterVerb(m.prof.Common.After))})
+		} else if !batched {
 			if err := m.postAction(ctx, s, uid); err != nil {
 				if isConnErr(err) {
 					o.fatal = err
@@ -350,4 +357,21 @@ func parentDir(rel string) string {
 		return rel[:i]
 	}
 	return "."
+}
+
+// leaveInMailbox says whether a message stays where it is instead of getting the
+// post-action: a message from which nothing was saved (no part matched save and
+// attachment_mask) is never moved or deleted — that would lose mail nobody has seen in
+// the destination. It is still recorded as done, so it is not fetched again; marking it
+// read ("seen") is harmless and still happens.
+func leaveInMailbox(after string, rec *store.MessageRecord) bool {
+	return len(rec.Files) == 0 && (after == store.AfterMove || after == store.AfterDelete)
+}
+
+// afterVerb names the post-action for a log line.
+func afterVerb(after string) string {
+	if after == store.AfterDelete {
+		return "deleted"
+	}
+	return "moved"
 }

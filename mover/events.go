@@ -10,7 +10,8 @@ import (
 const stopGrace = time.Second
 
 // emit stamps e, logs it and sends it on Options.Events. Sends block until the consumer
-// takes the event or ctx ends; KindProgress is dropped when the channel is full. After
+// takes the event or ctx ends; KindProgress is dropped when the channel is full, except
+// the last one of a pass (Done == Total), so a consumer always sees the pass end. After
 // ctx ended, an event is sent only if the consumer takes it within stopGrace (KindStopped)
 // or at once (others).
 func (m *Mover) emit(ctx context.Context, e Event) {
@@ -25,7 +26,7 @@ func (m *Mover) emit(ctx context.Context, e Event) {
 	if ch == nil {
 		return
 	}
-	if e.Kind == KindProgress {
+	if e.Kind == KindProgress && e.Done < e.Total {
 		select {
 		case ch <- e:
 		default:

@@ -324,3 +324,43 @@ func TestUnknownCharsetMovesWithWarning(t *testing.T) {
 		t.Error("the message was not marked seen")
 	}
 }
+
+// A message from which nothing is saved is never moved or deleted (that would lose mail
+// nobody sees in the destination), but it is recorded done and not fetched again; with
+// after = "seen" it is still marked read.
+func TestNothingSavedIsNotMovedOrDeleted(t *testing.T) {
+	for _, after := range []string{store.AfterDelete, store.AfterMove, store.AfterSeen} {
+		t.Run(after, func(t *testing.T) {
+			h := newHarness(t)
+			h.prof.Common.After = after
+			h.prof.Common.MoveTo = "Done"
+			h.srv.folders["Done"] = nil
+			h.prof.Common.AttachmentMask = "*.pdf"
+			saved := h.addMail(1, 1, "")
+			none := h.srv.add("INBOX", buildMessage(2, "no pdf", "a@example.com", "hello",
+				attachment{name: "logo.png", ctype: "image/png", data: []byte("png")}))
+			if err := h.runOnce(hooks{}); err != nil {
+				t.Fatal(err)
+			}
+			h.srv.mu.Lock()
+			msg := h.srv.find("INBOX", none)
+			gone := h.srv.find("INBOX", saved) == nil
+			h.srv.mu.Unlock()
+			if msg == nil {
+				t.Fatalf("after = %s: the message with nothing saved left INBOX", after)
+			}
+			if after == store.AfterSeen && !msg.seen {
+				t.Errorf("after = seen: the message was not marked read")
+			}
+			if after != store.AfterSeen && !gone {
+				t.Errorf("after = %s: the message whose file was saved is still in INBOX", after)
+			}
+			if err := h.runOnce(hooks{}); err != nil {
+				t.Fatal(err)
+			}
+			if n := h.srv.fetches[none]; n != 1 {
+				t.Errorf("the message with nothing saved was fetched %d times, want 1", n)
+			}
+		})
+	}
+}

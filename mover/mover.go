@@ -48,7 +48,7 @@ type Options struct {
 	// Events receives every step of the work (nil: none are sent). Sends block until the
 	// consumer takes the event or the run's context ends, so the consumer must keep
 	// reading until Run returns; only KindProgress events are dropped when the channel is
-	// full. The channel is not closed by the mover.
+	// full (never the last of a pass). The channel is not closed by the mover.
 	Events chan<- Event
 	// Logger receives diagnostic logs (nil: slog.Default()). Events are also written as
 	// JSON lines to HOME/logs/PROFILE.log unless NoLogFile is set.

@@ -274,6 +274,7 @@ func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d 
 				break
 			}
 			m.emit(ctx, Event{Kind: KindFound, Total: len(todo), Text: fmt.Sprintf("%d message(s) to do", len(todo))})
+			passBytes := m.cnt.Bytes // KindProgress carries the bytes saved in this pass
 			var b batch
 			// settle applies an outcome; it returns the error that ends the session.
 			settle := func(o outcome) error {
@@ -324,7 +325,8 @@ func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d 
 				if m.cnt.Messages > before || m.cnt.Files > beforeFiles {
 					rs.progressed = true
 				}
-				m.emit(ctx, Event{Kind: KindProgress, Done: i + 1, Total: len(todo), Text: fmt.Sprintf("%d of %d", i+1, len(todo))})
+				m.emit(ctx, Event{Kind: KindProgress, Done: i + 1, Total: len(todo), Bytes: m.cnt.Bytes - passBytes,
+					Text: fmt.Sprintf("%d of %d", i+1, len(todo))})
 			}
 		}
 		// Raise the mark: every UID up to the highest one seen is done or not wanted,
