@@ -89,15 +89,15 @@ func LoadAvg() string {
 	return strings.Join(f[:3], " ")
 }
 
-// Version runs a command and returns the first line of its output (for the report).
+// Version runs a command and returns the first line of its output that is not a warning
+// (for the report).
 func Version(name string, args ...string) string {
 	out, _ := exec.Command(name, args...).CombinedOutput()
-	s := strings.TrimSpace(string(out))
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
+	for _, l := range strings.Split(string(out), "\n") {
+		l = strings.TrimSpace(l)
+		if l != "" && !strings.Contains(l, "WARNING") {
+			return l
+		}
 	}
-	if s == "" {
-		return "?"
-	}
-	return s
+	return "?"
 }

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
-	"strings"
 
 	"mailmover/mover"
 	"mailmover/store"
@@ -20,7 +18,9 @@ func init() {
 const runUsage = `usage: mailmover run -profile P [-once] [-v]
 
 Moves the profile's mail into its destination folder without a window, logging each step
-to standard output (and as JSON lines to logs/P.log). Without -once it watches for new mail
+to standard output (and as JSON lines to logs/P.log). A pass over more than 10 messages
+shows its progress (done/total, files, bytes, rate, time left): on a terminal as one line
+updated in place, otherwise as a line every 5 seconds and at the end of the pass. Without -once it watches for new mail
 until SIGINT or SIGTERM, finishing the message in hand. With -once it does one pass over
 the matching mail and exits: 0 when all went well, 1 when a message failed (it stays
 unmarked and is tried again next time) or the server could not be used.
@@ -63,7 +63,12 @@ func runRun(ctx context.Context, args []string, env Env) int {
 	if *verbose {
 		level = slog.LevelDebug
 	}
-	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
+	pr := newEventPrinter(env.Stdout, isTerminal(env.Stdout), nil)
+	logw := env.Stderr
+	if isTerminal(logw) {
+		logw = pr.Interleave(logw) // logs and the progress line share the screen
+	}
+	logger := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: level}))
 	sec := openSecrets()
 	cfg, err := mover.SourceConfig(p, sec, logger)
 	if err != nil {
@@ -74,8 +79,9 @@ func runRun(ctx context.Context, args []string, env Env) int {
 	go func() {
 		defer close(printed)
 		for e := range events {
-			printEvent(env.Stdout, e)
+			pr.Event(e)
 		}
+		pr.Close()
 	}()
 	m, err := mover.New(mover.Options{Profile: p, Home: home, Config: cfg, Events: events, Logger: logger, Secrets: sec})
 	if err != nil {
@@ -103,20 +109,4 @@ func runRun(ctx context.Context, args []string, env Env) int {
 		return fail(err)
 	}
 	return 0
-}
-
-// printEvent writes one event as a human-readable line: time, kind, text (and the path
-// when the text does not name it); advice follows on its own line.
-func printEvent(w io.Writer, e mover.Event) {
-	if e.Kind == mover.KindProgress {
-		return
-	}
-	line := e.Text
-	if e.Path != "" && !strings.Contains(line, e.Path) {
-		line += " — " + e.Path
-	}
-	fmt.Fprintf(w, "%s %-11s %s\n", e.Time.Local().Format("2006-01-02 15:04:05"), e.Kind, line)
-	if e.Advice != "" {
-		fmt.Fprintf(w, "%31s %s\n", "advice:", e.Advice)
-	}
 }

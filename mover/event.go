@@ -78,7 +78,7 @@ type Event struct {
 	Subject  string
 	From     string
 	Path     string // saved file (KindFileSaved)
-	Bytes    int64  // saved bytes (KindFileSaved) or bytes so far (KindProgress)
+	Bytes    int64  // saved bytes (KindFileSaved), or bytes saved so far in this pass (KindProgress)
 	Done     int    // messages done in this pass (KindProgress)
 	Total    int    // messages to do in this pass (KindFound, KindProgress)
 	Text     string // human-readable, one line

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -212,7 +211,7 @@ func cmdBench(ctx context.Context, which string, args []string) error {
 	}
 
 	if which == "compare" || which == "all" {
-		m, err := srv.Seed(bench.DefaultSpec(c.seed, *n, "m"), "Bench", filepath.Join(c.dir, fmt.Sprintf("manifest-Bench.json")), logf)
+		m, err := srv.Seed(bench.DefaultSpec(c.seed, *n, "m"), "Bench", filepath.Join(c.dir, "manifest-Bench.json"), logf)
 		if err != nil {
 			return err
 		}
@@ -440,24 +439,6 @@ func pct(ds []time.Duration, p int) time.Duration {
 	k := (p*len(s) + 99) / 100
 	k = max(1, min(k, len(s)))
 	return s[k-1]
-}
-
-// tailLines returns the last n lines of a file (for error messages).
-func tailLines(path string, n int) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-		if len(lines) > n {
-			lines = lines[1:]
-		}
-	}
-	return strings.Join(lines, "\n")
 }
 
 // vmHWM returns the peak resident set (KB) of a running process from /proc.
