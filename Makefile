@@ -4,7 +4,7 @@ BIN     := bin
 FYNE    := $(shell $(GO) env GOPATH)/bin/fyne
 FYNE_VERSION := v1.7.4
 
-.PHONY: all build run demo test setup provider testenv-up testenv-down bench package clean
+.PHONY: all build run demo test setup provider testenv-up testenv-down bench soak package clean
 
 all: build
 
@@ -48,9 +48,16 @@ testenv-up: provider
 testenv-down:
 	scripts/testenv-down.sh
 
-## bench: benchmarks only
-bench:
-	$(GO) test -run NONE -bench . ./...
+## bench: MailMover side by side with mbsync, offlineimap, fetchmail and an upper bound on
+## a seeded private Dovecot; prints the table and writes docs/benchmarks.md. Also the Go
+## micro-benchmarks (go test -bench). Not part of `make test`.
+bench: build
+	bash scripts/bench.sh
+	$(GO) test -run NONE -bench . -benchtime 1x ./imapsrc/ ./mover/
+
+## soak: the long fault suite (cut connections, kill -9, server restarts, full disk)
+soak: build
+	bash scripts/soak.sh
 
 ## package: a Linux desktop package in dist/ (fyne package; FyneApp.toml is left unchanged)
 package: build

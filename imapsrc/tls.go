@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 )
@@ -116,6 +117,12 @@ func tlsError(cfg *Config, err error) error {
 	case errors.As(err, &ne) && ne.Timeout():
 		e.Reason = "the TLS handshake timed out"
 		e.Advice = "Check host and port; for port 143 use tls = \"starttls\", for 993 tls = \"implicit\"."
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
+		// A server that restarts or sheds load closes the connection mid-handshake:
+		// a network failure to retry, not a setting to change.
+		e.Kind = KindNetwork
+		e.Reason = "the server closed the connection during the TLS handshake (restarting or overloaded?)"
+		e.Advice = "MailMover tries again by itself; if this persists, check host, port and the [security] tls mode."
 	default:
 		e.Reason = "the TLS handshake failed"
 		e.Advice = "Check host, port and the [security] tls mode (implicit for 993, starttls for 143)."

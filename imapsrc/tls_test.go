@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -131,5 +132,38 @@ func TestConfigErrors(t *testing.T) {
 	cfg := Config{Host: "127.0.0.1", Port: 1, Auth: authPassword, Username: "u", Password: "p", CAFile: "/nonexistent.pem"}
 	if _, err := Dial(context.Background(), cfg); KindOf(err) != KindConnect && KindOf(err) != KindConfig {
 		t.Errorf("bad port/ca: %v", err)
+	}
+}
+
+// A server that closes the connection in the middle of the TLS handshake (restarting,
+// shedding load) is a network failure the mover retries, not a TLS setting to change.
+func TestTLSHandshakeClosedIsNetwork(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			buf := make([]byte, 512)
+			_, _ = c.Read(buf) // the ClientHello
+			c.Close()
+		}
+	}()
+	host, port, _ := net.SplitHostPort(ln.Addr().String())
+	p, _ := strconv.Atoi(port)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err = Dial(ctx, Config{Host: host, Port: p, TLS: tlsImplicit, Auth: "password", Username: "u",
+		Password: "p", VerifyCertificate: true, Folder: "INBOX", Timeout: 5 * time.Second})
+	if KindOf(err) != KindNetwork {
+		t.Fatalf("Dial = %v (kind %v), want a network error", err, KindOf(err))
+	}
+	if !strings.Contains(err.Error(), "closed the connection during the TLS handshake") {
+		t.Errorf("error text %q", err)
 	}
 }
