@@ -76,6 +76,10 @@ func Run(ctx context.Context, args []string, env Env) int {
 			fmt.Fprintln(env.Stderr, "mailmover: this build has no window; try 'mailmover help'")
 			return 2
 		}
+		if p := displayProblem(env.Getenv); p != "" {
+			fmt.Fprintln(env.Stderr, "mailmover: "+p)
+			return 1
+		}
 		return OpenWindow(nil, WindowOptions{Context: ctx})
 	}
 	name := args[0]

@@ -76,6 +76,12 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	if !*headless {
+		if p := displayProblem(env.Getenv); p != "" {
+			fmt.Fprintln(env.Stderr, "mailmover demo: "+p)
+			return 1
+		}
+	}
 	d, err := demo.Start(ctx, demo.Options{
 		Home: home, Dest: *dest, User: *user, Password: *password,
 		Interval: *interval, RedirectPort: *redirectPort, Logger: logger,

@@ -55,8 +55,11 @@ func TestDemoOpensTheWindowOnTheDemoProfile(t *testing.T) {
 	OpenWindow = func(args []string, _ WindowOptions) int { got = args; return 0 }
 	var out, errb bytes.Buffer
 	env := Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string {
-		if k == "MAILMOVER_HOME" {
+		switch k {
+		case "MAILMOVER_HOME":
 			return home
+		case "DISPLAY":
+			return ":99" // the window is a stub here
 		}
 		return ""
 	}}
@@ -96,8 +99,11 @@ func TestDemoHandsTheWindowItsSecrets(t *testing.T) {
 	}
 	var out, errb bytes.Buffer
 	env := Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string {
-		if k == "MAILMOVER_HOME" {
+		switch k {
+		case "MAILMOVER_HOME":
 			return home
+		case "DISPLAY":
+			return ":99" // the window is a stub here
 		}
 		return ""
 	}}
