@@ -201,7 +201,8 @@ func (w *walker) multipart(boundary string, body io.Reader, level, msgDepth int)
 func (w *walker) message(h message.Header, body io.Reader, level, msgDepth int) error {
 	hh := h.Copy()
 	hh.Set("Content-Type", "application/octet-stream")
-	ent, err := message.New(hh, qpSafe(h, body))
+	body = transferDecoder(&hh, body)
+	ent, err := message.New(hh, body)
 	if err != nil && !message.IsUnknownEncoding(err) {
 		w.problem(0, nil, fmt.Errorf("attached message: %w", err))
 		return nil
@@ -239,7 +240,8 @@ func (w *walker) leaf(h message.Header, mt string, params map[string]string, bod
 		// Attachments keep their bytes: only the transfer encoding is undone.
 		hh.Set("Content-Type", "application/octet-stream")
 	}
-	ent, err := message.New(hh, qpSafe(h, body))
+	body = transferDecoder(&hh, body)
+	ent, err := message.New(hh, body)
 	switch {
 	case err == nil:
 	case message.IsUnknownCharset(err):
@@ -322,76 +324,20 @@ func (l *headerLimiter) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// qpSafe prepares an entity's body for go-message's transfer decoding: quoted-printable
-// goes through a qpLineBreaker, base64 through a base64Filter (RFC 2045 leniency).
-func qpSafe(h message.Header, body io.Reader) io.Reader {
-	switch strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding"))) {
+// transferDecoder prepares an entity's body for go-message, given hh, a copy of its header
+// that is handed to message.New: quoted-printable goes through a qpLineBreaker (long
+// lines); base64 is decoded here, in one pass with RFC 2045 leniency (b64Decoder), and
+// its Content-Transfer-Encoding is removed from hh, so that go-message does not decode
+// it again (it still converts the charset of a text part).
+func transferDecoder(hh *message.Header, body io.Reader) io.Reader {
+	switch strings.ToLower(strings.TrimSpace(hh.Get("Content-Transfer-Encoding"))) {
 	case "quoted-printable":
 		return &qpLineBreaker{r: body}
 	case "base64":
-		return &base64Filter{r: body}
+		hh.Del("Content-Transfer-Encoding")
+		return newB64Decoder(body)
 	}
 	return body
-}
-
-// base64Filter applies RFC 2045 section 6.8 to base64 text before it is decoded:
-// characters outside the base64 alphabet (stray dots, NULs, spaces) are ignored, and the
-// first "=" ends the data, so that padding given twice or text after the end (a mailing
-// list footer, a signature) does not fail an attachment that is complete. What remains
-// broken (a quantum cut short) still fails in the decoder.
-type base64Filter struct {
-	r    io.Reader
-	n    int  // alphabet characters passed on
-	done bool // "=" seen: the data has ended
-	pad  []byte
-	buf  [4096]byte
-}
-
-func (f *base64Filter) Read(p []byte) (int, error) {
-	for {
-		if len(f.pad) > 0 {
-			n := copy(p, f.pad)
-			f.pad = f.pad[n:]
-			return n, nil
-		}
-		if f.done {
-			// Drain the rest, so the part ends where the MIME structure says.
-			_, err := io.Copy(io.Discard, f.r)
-			if err != nil {
-				return 0, err
-			}
-			return 0, io.EOF
-		}
-		max := min(len(p), len(f.buf))
-		m, err := f.r.Read(f.buf[:max])
-		out := 0
-		for _, c := range f.buf[:m] {
-			switch {
-			case c >= 'A' && c <= 'Z', c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '/':
-				p[out] = c
-				out++
-				f.n++
-			case c == '=':
-				// Complete the last quantum (2 or 3 characters) with its padding.
-				if k := f.n % 4; k >= 2 {
-					f.pad = []byte("==")[:4-k]
-				}
-				f.done = true
-			}
-			if f.done {
-				break
-			}
-		}
-		if out > 0 {
-			return out, nil
-		}
-		if err != nil && !f.done {
-			return 0, err
-		}
-		if m == 0 && err == nil && !f.done {
-			return 0, nil
-		}
-	}
 }
 
 // qpMaxLine is where qpLineBreaker breaks a quoted-printable line. The standard library's
