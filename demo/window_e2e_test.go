@@ -62,6 +62,10 @@ func TestDemoWindowServesAndStops(t *testing.T) {
 		t.Errorf("demo profile: %v", err)
 	}
 
+	// Let the window open and settle, as a person would look at it before quitting:
+	// fyne 2.7.1 can crash when its window is destroyed while GLFW still delivers the
+	// first pointer events of a window that has just appeared under the pointer.
+	time.Sleep(3 * time.Second)
 	if err := r.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
