@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"sort"
+	"strings"
 	"syscall"
 
 	"mailmover/store"
@@ -69,9 +70,10 @@ func Main(args []string) int {
 	return Run(ctx, args, env)
 }
 
-// Run runs the command named by args[0] (no arguments: open the window).
+// Run runs the command named by args[0]. No arguments, or only flags (-profile P), open
+// the window.
 func Run(ctx context.Context, args []string, env Env) int {
-	if len(args) == 0 {
+	if len(args) == 0 || isWindowFlag(args[0]) {
 		if OpenWindow == nil {
 			fmt.Fprintln(env.Stderr, "mailmover: this build has no window; try 'mailmover help'")
 			return 2
@@ -80,7 +82,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 			fmt.Fprintln(env.Stderr, "mailmover: "+p)
 			return 1
 		}
-		return OpenWindow(nil, WindowOptions{Context: ctx})
+		return OpenWindow(args, WindowOptions{Context: ctx})
 	}
 	name := args[0]
 	switch name {
@@ -97,9 +99,19 @@ func Run(ctx context.Context, args []string, env Env) int {
 	return cmd.run(ctx, args[1:], env)
 }
 
+// isWindowFlag reports whether arg is a flag of the window (mailmover -profile P) rather
+// than a command or a request for help.
+func isWindowFlag(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help":
+		return false
+	}
+	return strings.HasPrefix(arg, "-")
+}
+
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "MailMover moves mail and attachments out of IMAP mailboxes into folders.")
-	fmt.Fprintln(w, "\nUsage:\n  mailmover                 open the window")
+	fmt.Fprintln(w, "\nUsage:\n  mailmover [-profile P]    open the window (on profile P)")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)

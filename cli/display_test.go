@@ -38,3 +38,26 @@ func TestNoDisplayIsAClearError(t *testing.T) {
 		t.Error("a Wayland display was not accepted")
 	}
 }
+
+func TestWindowFlagsOpenTheWindow(t *testing.T) {
+	var got []string
+	old := OpenWindow
+	OpenWindow = func(args []string, _ WindowOptions) int { got = args; return 0 }
+	defer func() { OpenWindow = old }()
+	var out, errb bytes.Buffer
+	env := Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string {
+		if k == "DISPLAY" {
+			return ":99"
+		}
+		return ""
+	}}
+	if code := Run(context.Background(), []string{"-profile", "invoices"}, env); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if strings.Join(got, " ") != "-profile invoices" {
+		t.Errorf("the window got %q", got)
+	}
+	if code := Run(context.Background(), []string{"-h"}, env); code != 0 || !strings.Contains(out.String(), "Usage") {
+		t.Errorf("-h: exit %d, output %q", code, out.String())
+	}
+}
