@@ -34,9 +34,7 @@ must be fixed, 2 for a usage error.
   -v         also print diagnostic logs (connection, sign-in) to standard error`
 
 func runCheck(ctx context.Context, args []string, env Env) int {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() { fmt.Fprintln(env.Stderr, checkUsage) }
+	fs := newFlagSet("check", checkUsage, env)
 	profile := fs.String("profile", "", "profile name")
 	timeout := fs.Duration("timeout", 60*time.Second, "give up after this long")
 	verbose := fs.Bool("v", false, "print diagnostic logs to standard error")

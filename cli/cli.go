@@ -4,6 +4,8 @@ package cli
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -107,6 +109,36 @@ func isWindowFlag(arg string) bool {
 		return false
 	}
 	return strings.HasPrefix(arg, "-")
+}
+
+// newFlagSet makes the flag set of command name: errors and -h go to stderr with the
+// command's usage text.
+func newFlagSet(name, usageText string, env Env) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() { fmt.Fprintln(env.Stderr, usageText) }
+	return fs
+}
+
+// parseProfileArgs parses args into fs, whose -profile flag is profile, for a command
+// that takes -profile P and no operands. ok is false when the command must end with
+// code: 0 after -h, 2 for a usage error (said on stderr).
+func parseProfileArgs(fs *flag.FlagSet, profile *string, args []string, env Env, usageText string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return 2, false
+	}
+	if *profile == "" || fs.NArg() != 0 {
+		fmt.Fprintf(env.Stderr, "mailmover %s: give -profile and nothing else\n%s\n", fs.Name(), usageText)
+		return 2, false
+	}
+	if err := store.ValidProfileName(*profile); err != nil {
+		fmt.Fprintf(env.Stderr, "mailmover %s: %v\n", fs.Name(), err)
+		return 2, false
+	}
+	return 0, true
 }
 
 func usage(w io.Writer) {

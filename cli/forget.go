@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 
 	"mailmover/store"
@@ -20,23 +19,10 @@ matching mail is processed — and its files saved — again. Files already save
 Refused while the profile is running.`
 
 func runForget(ctx context.Context, args []string, env Env) int {
-	fs := flag.NewFlagSet("forget", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() { fmt.Fprintln(env.Stderr, forgetUsage) }
+	fs := newFlagSet("forget", forgetUsage, env)
 	profile := fs.String("profile", "", "profile name")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if *profile == "" || fs.NArg() != 0 {
-		fmt.Fprintf(env.Stderr, "mailmover forget: give -profile and nothing else\n%s\n", forgetUsage)
-		return 2
-	}
-	if err := store.ValidProfileName(*profile); err != nil {
-		fmt.Fprintf(env.Stderr, "mailmover forget: %v\n", err)
-		return 2
+	if code, ok := parseProfileArgs(fs, profile, args, env, forgetUsage); !ok {
+		return code
 	}
 	home, err := store.HomeFrom(env.Getenv)
 	if err != nil {

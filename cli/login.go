@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -30,29 +29,16 @@ Runs the profile's OAuth2 sign-in and stores the tokens in the OS keyring.
   client_credentials: no sign-in needed; fetches one app-only token to check the setup`
 
 func runLogin(ctx context.Context, args []string, env Env) int {
-	fs := flag.NewFlagSet("login", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() { fmt.Fprintln(env.Stderr, loginUsage) }
+	fs := newFlagSet("login", loginUsage, env)
 	profile := fs.String("profile", "", "profile name")
 	device := fs.Bool("device", false, "use the device-code flow (no browser on this machine)")
 	noBrowser := fs.Bool("no-browser", false, "do not open a browser; only print the address")
 	timeout := fs.Duration("timeout", auth.DefaultLoginTimeout, "how long to wait for the browser")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if *profile == "" || fs.NArg() != 0 {
-		fmt.Fprintf(env.Stderr, "mailmover login: give -profile and nothing else\n%s\n", loginUsage)
-		return 2
+	if code, ok := parseProfileArgs(fs, profile, args, env, loginUsage); !ok {
+		return code
 	}
 	if *timeout <= 0 {
 		fmt.Fprintf(env.Stderr, "mailmover login: -timeout must be positive\n%s\n", loginUsage)
-		return 2
-	}
-	if err := store.ValidProfileName(*profile); err != nil {
-		fmt.Fprintf(env.Stderr, "mailmover login: %v\n", err)
 		return 2
 	}
 	fail := func(err error) int {

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 
@@ -27,25 +26,12 @@ unmarked and is tried again next time) or the server could not be used.
   -v   also print diagnostic logs (connection, sign-in) to standard error`
 
 func runRun(ctx context.Context, args []string, env Env) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() { fmt.Fprintln(env.Stderr, runUsage) }
+	fs := newFlagSet("run", runUsage, env)
 	profile := fs.String("profile", "", "profile name")
 	once := fs.Bool("once", false, "one pass over the matching mail, then exit")
 	verbose := fs.Bool("v", false, "print diagnostic logs to standard error")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if *profile == "" || fs.NArg() != 0 {
-		fmt.Fprintf(env.Stderr, "mailmover run: give -profile and nothing else\n%s\n", runUsage)
-		return 2
-	}
-	if err := store.ValidProfileName(*profile); err != nil {
-		fmt.Fprintf(env.Stderr, "mailmover run: %v\n", err)
-		return 2
+	if code, ok := parseProfileArgs(fs, profile, args, env, runUsage); !ok {
+		return code
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(env.Stderr, "mailmover run: %v\n", err)
