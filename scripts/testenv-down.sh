@@ -27,5 +27,12 @@ stop() {
   echo "testenv-down: $name (pid $pid) did not stop on TERM; killed" >&2
 }
 
-stop "$RUN/dovecot/base/master.pid" dovecot
+# Dovecot's tree is outside the checkout (see testenv-up.sh), named in $RUN/dovecot.dir.
+DOV="$(cat "$RUN/dovecot.dir" 2>/dev/null || true)"
+case "$DOV" in
+  /tmp/mailmover-testenv.*)
+    stop "$DOV/dovecot/base/master.pid" dovecot
+    rm -rf "$DOV" "$RUN/dovecot.dir"
+    ;;
+esac
 stop "$RUN/provider.pid" mm-testprovider

@@ -40,8 +40,15 @@ for p in "$IMAP_PORT" "$IMAPS_PORT" "$OIDC_PORT"; do
 done
 
 rm -rf "$RUN"
-mkdir -p "$RUN"/{tls,dovecot/base,dovecot/state,mail}
-chmod 0755 "$RUN" "$RUN/dovecot" "$RUN/dovecot/base" "$RUN/dovecot/state" "$RUN/mail"
+mkdir -p "$RUN"
+# Dovecot's own processes (dovecot, dovenull, and nobody for the mail when run as root)
+# must reach every file they use, which a checkout in a private folder (under /root, or
+# in a mktemp -d) does not allow. Dovecot's tree therefore lives in a world-traversable
+# folder of its own; $RUN/dovecot.dir names it, and testenv-down removes it.
+DOV="$(mktemp -d /tmp/mailmover-testenv.XXXXXX)"
+echo "$DOV" >"$RUN/dovecot.dir"
+mkdir -p "$DOV"/{tls,dovecot/base,dovecot/state,mail}
+chmod 0755 "$DOV" "$DOV/dovecot" "$DOV/dovecot/base" "$DOV/dovecot/state" "$DOV/mail"
 
 # --- the provider -------------------------------------------------------------------
 PROVIDER="${MM_TESTPROVIDER:-$ROOT/bin/mm-testprovider}"
@@ -58,23 +65,23 @@ echo $! >"$RUN/provider.pid"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
   -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
   -addext "basicConstraints=critical,CA:TRUE" \
-  -keyout "$RUN/tls/key.pem" -out "$RUN/tls/cert.pem" >/dev/null 2>&1 \
+  -keyout "$DOV/tls/key.pem" -out "$DOV/tls/cert.pem" >/dev/null 2>&1 \
   || die "openssl could not make the test certificate"
-chmod 0600 "$RUN/tls/key.pem"
+chmod 0600 "$DOV/tls/key.pem"
 
 IMAP_PASSWORD="$(openssl rand -hex 12)"
 if [ "$(id -u)" -eq 0 ]; then
   # Dovecot refuses root as a mail user: mail belongs to nobody; its own processes run
   # as the Debian package's users.
   MAIL_UID=nobody MAIL_GID=nogroup INTERNAL_USER=dovecot LOGIN_USER=dovenull
-  chown nobody:nogroup "$RUN/mail"
+  chown nobody:nogroup "$DOV/mail"
 else
   MAIL_UID="$(id -un)" MAIL_GID="$(id -gn)" INTERNAL_USER="$(id -un)" LOGIN_USER="$(id -un)"
 fi
-printf '%s:{PLAIN}%s\n' "$MAIL_USER" "$IMAP_PASSWORD" >"$RUN/dovecot/passwd"
-chmod 0644 "$RUN/dovecot/passwd"   # read by the auth process (test-only password)
+printf '%s:{PLAIN}%s\n' "$MAIL_USER" "$IMAP_PASSWORD" >"$DOV/dovecot/passwd"
+chmod 0644 "$DOV/dovecot/passwd"   # read by the auth process (test-only password)
 
-cat >"$RUN/dovecot/oauth2.conf.ext" <<CONF
+cat >"$DOV/dovecot/oauth2.conf.ext" <<CONF
 introspection_mode = post
 force_introspection = yes
 introspection_url = http://mailmover-native:@127.0.0.1:$OIDC_PORT/oauth/introspect
@@ -83,21 +90,21 @@ active_value = true
 username_attribute = preferred_username
 CONF
 
-cat >"$RUN/dovecot/dovecot.conf" <<CONF
+cat >"$DOV/dovecot/dovecot.conf" <<CONF
 # Private Dovecot for MailMover's tests; written by scripts/testenv-up.sh.
 instance_name = mailmover-test
-base_dir = $RUN/dovecot/base
-state_dir = $RUN/dovecot/state
-log_path = $RUN/dovecot.log
-info_log_path = $RUN/dovecot.log
+base_dir = $DOV/dovecot/base
+state_dir = $DOV/dovecot/state
+log_path = $DOV/dovecot.log
+info_log_path = $DOV/dovecot.log
 listen = 127.0.0.1
 protocols = imap
 default_internal_user = $INTERNAL_USER
 default_login_user = $LOGIN_USER
 first_valid_uid = 1
 ssl = yes
-ssl_cert = <$RUN/tls/cert.pem
-ssl_key = <$RUN/tls/key.pem
+ssl_cert = <$DOV/tls/cert.pem
+ssl_key = <$DOV/tls/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login xoauth2 oauthbearer
 auth_failure_delay = 0
@@ -144,25 +151,25 @@ service pop3-login {
 }
 passdb {
   driver = passwd-file
-  args = scheme=PLAIN $RUN/dovecot/passwd
+  args = scheme=PLAIN $DOV/dovecot/passwd
   mechanisms = plain login
 }
 passdb {
   driver = oauth2
-  args = $RUN/dovecot/oauth2.conf.ext
+  args = $DOV/dovecot/oauth2.conf.ext
   mechanisms = xoauth2 oauthbearer
 }
 userdb {
   driver = static
-  args = uid=$MAIL_UID gid=$MAIL_GID home=$RUN/mail/%u
+  args = uid=$MAIL_UID gid=$MAIL_GID home=$DOV/mail/%u
 }
 CONF
 
-chmod 0644 "$RUN/dovecot/oauth2.conf.ext" "$RUN/dovecot/dovecot.conf"   # whatever the umask
-dovecot -c "$RUN/dovecot/dovecot.conf" >"$RUN/dovecot.start.log" 2>&1 8>&- || {
-  cat "$RUN/dovecot.start.log" >&2
-  tail -n 30 "$RUN/dovecot.log" >&2 2>/dev/null || true
-  die "dovecot did not start (config $RUN/dovecot/dovecot.conf)"
+chmod 0644 "$DOV/dovecot/oauth2.conf.ext" "$DOV/dovecot/dovecot.conf"   # whatever the umask
+dovecot -c "$DOV/dovecot/dovecot.conf" >"$DOV/dovecot.start.log" 2>&1 8>&- || {
+  cat "$DOV/dovecot.start.log" >&2
+  tail -n 30 "$DOV/dovecot.log" >&2 2>/dev/null || true
+  die "dovecot did not start (config $DOV/dovecot/dovecot.conf)"
 }
 
 # --- wait until both answer -------------------------------------------------------------
@@ -180,12 +187,12 @@ until grep -q "mm-testprovider ready" "$RUN/provider.log" 2>/dev/null \
 done
 tls_greets() { # port: does a verified TLS handshake lead to an IMAP greeting?
   printf 'a LOGOUT\r\n' | timeout 3 openssl s_client -quiet -connect "127.0.0.1:$1" \
-    -CAfile "$RUN/tls/cert.pem" -verify_return_error 2>/dev/null | grep -q '^\* OK'
+    -CAfile "$DOV/tls/cert.pem" -verify_return_error 2>/dev/null | grep -q '^\* OK'
 }
 until greets "$IMAP_PORT" && tls_greets "$IMAPS_PORT"; do
   if ((SECONDS > deadline)); then
-    echo "--- tail of $RUN/dovecot.log" >&2
-    tail -n 30 "$RUN/dovecot.log" >&2 || true
+    echo "--- tail of $DOV/dovecot.log" >&2
+    tail -n 30 "$DOV/dovecot.log" >&2 || true
     die "dovecot did not answer on 127.0.0.1:$IMAP_PORT/$IMAPS_PORT within ${WAIT_SECONDS}s"
   fi
   sleep 0.2
@@ -197,10 +204,10 @@ done
   echo "export MM_DOVECOT_HOST='127.0.0.1'"
   echo "export MM_DOVECOT_IMAP_PORT='$IMAP_PORT'"
   echo "export MM_DOVECOT_IMAPS_PORT='$IMAPS_PORT'"
-  echo "export MM_DOVECOT_CA='$RUN/tls/cert.pem'"
+  echo "export MM_DOVECOT_CA='$DOV/tls/cert.pem'"
   echo "export MM_DOVECOT_USER='$MAIL_USER'"
   echo "export MM_DOVECOT_PASSWORD='$IMAP_PASSWORD'"
-  echo "export MM_DOVECOT_LOG='$RUN/dovecot.log'"
+  echo "export MM_DOVECOT_LOG='$DOV/dovecot.log'"
   echo "export MM_OIDC_LOG='$RUN/provider.log'"
   cat "$RUN/oidc.env"
 } >"$RUN/env.sh.tmp"
