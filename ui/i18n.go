@@ -2,14 +2,13 @@ package ui
 
 import (
 	"embed"
-	"fmt"
 	"os"
-	"strconv"
-	"strings"
-	"time"
+	"sync"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/lang"
+
+	"mailmover/i18n"
 )
 
 // translations are the window's texts: en.json and de.json map the English text (the
@@ -24,15 +23,44 @@ const prefLanguage = "language"
 // languages are the override choices: the preference value and its (translated) name.
 var languages = []struct{ code, name string }{{"", "System"}, {"en", "English"}, {"de", "Deutsch"}}
 
-func init() { loadTranslations() }
+func init() {
+	loadTranslations()
+	i18n.SetTranslator(translate)
+}
 
-// loadTranslations (re)loads the texts; fyne picks the language from the environment
-// each time translations are added.
+// langMu guards fyne's lang state: the engine translates its texts from its own
+// goroutines (through i18n) while the window may reload the language.
+var langMu sync.RWMutex
+
+// loadTranslations (re)loads the texts of the window and of the engine and command line
+// (package i18n); fyne picks the language from the environment each time translations are
+// added.
 func loadTranslations() {
+	langMu.Lock()
+	defer langMu.Unlock()
 	if err := lang.AddTranslationsFS(translations, "translations"); err != nil {
 		fyne.LogError("loading the window's translations", err)
 	}
+	if err := lang.AddTranslationsFS(i18n.Files, i18n.FilesDir); err != nil {
+		fyne.LogError("loading the engine's translations", err)
+	}
 }
+
+// translate is the engine's translator: fyne's lang, guarded against a reload.
+func translate(key string) string {
+	langMu.RLock()
+	defer langMu.RUnlock()
+	return lang.L(key)
+}
+
+// The window uses the engine's formatting, so numbers and sizes read the same everywhere.
+var (
+	formatInt     = i18n.FormatInt
+	formatDecimal = i18n.FormatDecimal
+	formatDate    = i18n.FormatDate
+	formatBytes   = i18n.FormatBytes
+	uiLanguage    = i18n.Lang
+)
 
 // applyLanguage makes code ("en", "de"; "" keeps the system's) the window's language. It
 // must run before the window is built: widgets keep the texts they were made with.
@@ -53,51 +81,4 @@ func applyLanguage(code string) {
 		_ = os.Setenv("LC_MESSAGES", code)
 	}
 	loadTranslations()
-}
-
-// uiLanguage is the language the window shows ("en" or "de").
-func uiLanguage() string {
-	if c := lang.L("lang.code"); c != "lang.code" {
-		return c
-	}
-	return "en"
-}
-
-// formatInt writes n with the language's thousands separator: 100,000 or 100.000.
-func formatInt(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	sep := ","
-	if uiLanguage() == "de" {
-		sep = "."
-	}
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteString(sep)
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
-// formatDecimal writes f with one decimal in the language's style: 2.5 or 2,5.
-func formatDecimal(f float64) string {
-	s := fmt.Sprintf("%.1f", f)
-	if uiLanguage() == "de" {
-		s = strings.Replace(s, ".", ",", 1)
-	}
-	return s
-}
-
-// formatDate writes a day in the language's style: 2026-11-28 or 28.11.2026.
-func formatDate(t time.Time) string {
-	if uiLanguage() == "de" {
-		return t.Format("02.01.2006")
-	}
-	return t.Format("2006-01-02")
 }

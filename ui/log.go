@@ -408,17 +408,3 @@ func firstNonEmpty(s ...string) string {
 	}
 	return ""
 }
-
-// formatBytes writes a size for people: 512 B, 4.2 KB, 17.0 MB.
-func formatBytes(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return formatDecimal(float64(n)/float64(div)) + " " + string("kMGTPE"[exp]) + "B"
-}
