@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"mailmover/i18n"
 )
 
 // browserSettle is how long an opener may take to fail before it counts as started.
@@ -33,13 +35,13 @@ func SystemBrowser(getenv func(string) string) func(url string) error {
 			case "darwin":
 				cands = [][]string{{"open", url}}
 			case "windows":
-				cands = [][]string{{"rundll32", "url.dll,FileProtocolHandler", url}}
+				cands = [][]string{{"rundll32", "url.dll,FileProtocolHandler", url}} // i18n:keep
 			default:
 				cands = [][]string{{"xdg-open", url}}
 			}
 		}
 		if len(cands) == 0 {
-			return errors.New("$BROWSER names no command")
+			return i18n.New("$BROWSER names no command")
 		}
 		var errs []error
 		for _, argv := range cands {
@@ -49,7 +51,7 @@ func SystemBrowser(getenv func(string) string) func(url string) error {
 			}
 			errs = append(errs, fmt.Errorf("%s: %w", argv[0], err))
 		}
-		return fmt.Errorf("no browser could be opened (%w); set $BROWSER to a browser command", errors.Join(errs...))
+		return i18n.Errorf("no browser could be opened (%w); set $BROWSER to a browser command", errors.Join(errs...))
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 
 	"golang.org/x/oauth2"
+
+	"mailmover/i18n"
 )
 
 // callbackResult is what the first valid callback hands to Login.
@@ -35,7 +37,8 @@ func newCallbackHandler(ctx context.Context, path, state string, exchange func(c
 	return &callbackHandler{ctx: ctx, path: path, state: state, exchange: exchange, logger: logger, done: make(chan callbackResult, 1)}
 }
 
-const closeTab = "You can close this tab and return to MailMover."
+// closeTab ends the page after a handled answer; translated when the page is written.
+var closeTab = i18n.Key("You can close this tab and return to MailMover.")
 
 // ServeHTTP handles one request to the loopback listener.
 func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -45,7 +48,7 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		http.Error(w, i18n.T("method not allowed"), http.StatusMethodNotAllowed)
 		return
 	}
 	q := r.URL.Query()
@@ -53,17 +56,17 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(h.state)) != 1 {
 		h.logger.Warn("sign-in: refused a callback with a wrong or missing state; still waiting", "remote", r.RemoteAddr)
 		writePage(w, http.StatusBadRequest, page{
-			Title:   "This answer does not belong to the sign-in in progress",
-			Message: "The address lacks the state MailMover sent (it may be an old tab or a forged link), so it was ignored. MailMover is still waiting: finish the sign-in in the tab it opened.",
-			Close:   "You can close this tab.",
+			Title:   i18n.T("This answer does not belong to the sign-in in progress"),
+			Message: i18n.T("The address lacks the state MailMover sent (it may be an old tab or a forged link), so it was ignored. MailMover is still waiting: finish the sign-in in the tab it opened."),
+			Close:   i18n.T("You can close this tab."),
 		})
 		return
 	}
 	if !h.claimed.CompareAndSwap(false, true) {
 		writePage(w, http.StatusConflict, page{
-			Title:   "This sign-in was already handled",
-			Message: "MailMover has already received the answer to this sign-in.",
-			Close:   closeTab,
+			Title:   i18n.T("This sign-in was already handled"),
+			Message: i18n.T("MailMover has already received the answer to this sign-in."),
+			Close:   i18n.T(closeTab),
 		})
 		return
 	}
@@ -72,25 +75,25 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case q.Get("error") != "":
 		res.err = &ProviderError{Code: clean(q.Get("error")), Description: clean(q.Get("error_description")), URI: clean(q.Get("error_uri"))}
 	case q.Get("code") == "":
-		res.err = &ProviderError{Code: "invalid_request", Description: "the provider's answer carried neither a code nor an error"}
+		res.err = &ProviderError{Code: "invalid_request", Description: i18n.T("the provider's answer carried neither a code nor an error")}
 	default:
 		res.tok, res.err = h.exchange(h.ctx, q.Get("code"))
 	}
 	if res.err != nil {
 		text, advice := DescribeError(res.err)
 		writePage(w, http.StatusOK, page{
-			Title:   "Sign-in failed",
-			Message: "MailMover did not get a token, so sign-in did not work.",
+			Title:   i18n.T("Sign-in failed"),
+			Message: i18n.T("MailMover did not get a token, so sign-in did not work."),
 			Detail:  text,
 			Advice:  advice,
-			Close:   closeTab,
+			Close:   i18n.T(closeTab),
 		})
 	} else {
 		writePage(w, http.StatusOK, page{
 			OK:      true,
-			Title:   "Signed in",
-			Message: "Sign-in worked: MailMover received its tokens.",
-			Close:   closeTab,
+			Title:   i18n.T("Signed in"),
+			Message: i18n.T("Sign-in worked: MailMover received its tokens."),
+			Close:   i18n.T(closeTab),
 		})
 	}
 	if f, ok := w.(http.Flusher); ok {

@@ -3,7 +3,6 @@ package auth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"mailmover/i18n"
 	"mailmover/store"
 )
 
@@ -51,7 +51,7 @@ func (s *ClientCredentialsSource) AccessToken(ctx context.Context, forceRefresh 
 		}
 	}
 	if s.cfg.ClientSecret == "" {
-		return "", &ConfigError{Field: "client-secret", Reason: "client credentials need the client secret: store it with 'mailmover secret set -profile PROFILE client-secret'"}
+		return "", &ConfigError{Field: "client-secret", Reason: i18n.T("client credentials need the client secret: store it with 'mailmover secret set -profile PROFILE client-secret'")}
 	}
 	cc := clientcredentials.Config{
 		ClientID:     s.cfg.ClientID,
@@ -62,7 +62,7 @@ func (s *ClientCredentialsSource) AccessToken(ctx context.Context, forceRefresh 
 	}
 	tok, err := cc.Token(s.cfg.httpContext(ctx))
 	if err != nil {
-		return "", tokenError("client credentials", s.cfg.TokenURL, err)
+		return "", tokenError(i18n.Key("client credentials"), s.cfg.TokenURL, err)
 	}
 	s.tok, s.fetchedAt = tok, s.now()
 	logger := s.Logger
@@ -87,7 +87,7 @@ func NewTokenSourceForProfile(profile string, o store.OAuth2, sec store.Secrets,
 		secret, err = "", nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading the client secret of profile %q: %w", profile, err)
+		return nil, i18n.Errorf("reading the client secret of profile %q: %w", profile, err)
 	}
 	cfg, err := ConfigFromProfile(o, secret)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"mailmover/i18n"
 	"mailmover/store"
 )
 
@@ -98,7 +99,7 @@ func ConfigFromProfile(o store.OAuth2, clientSecret string) (Config, error) {
 		ClientSecret: clientSecret,
 	}
 	if c.ClientID == "" {
-		return Config{}, &ConfigError{Field: "client_id", Reason: "empty: copy the Application (client) ID of the app registration"}
+		return Config{}, &ConfigError{Field: "client_id", Reason: i18n.T("empty: copy the Application (client) ID of the app registration")}
 	}
 	if err := checkEndpoint("token_url", c.TokenURL); err != nil {
 		return Config{}, err
@@ -119,10 +120,10 @@ func ConfigFromProfile(o store.OAuth2, clientSecret string) (Config, error) {
 		}
 	case store.FlowClientCredentials:
 		if clientSecret == "" {
-			return Config{}, &ConfigError{Field: "client-secret", Reason: "client credentials need the client secret: store it with 'mailmover secret set -profile PROFILE client-secret'"}
+			return Config{}, &ConfigError{Field: "client-secret", Reason: i18n.T("client credentials need the client secret: store it with 'mailmover secret set -profile PROFILE client-secret'")}
 		}
 	default:
-		return Config{}, &ConfigError{Field: "flow", Reason: fmt.Sprintf("unknown flow %q (want authcode, device or client_credentials)", flow)}
+		return Config{}, &ConfigError{Field: "flow", Reason: i18n.Sprintf("unknown flow %q (want authcode, device or client_credentials)", flow)}
 	}
 	switch {
 	case o.Preset == store.PresetMicrosoft || o.Preset == store.PresetGoogle || isMicrosoft(o) || isGoogle(o):
@@ -149,14 +150,14 @@ func ConfigFromProfile(o store.OAuth2, clientSecret string) (Config, error) {
 // for loopback hosts (test providers), since it would send codes and secrets in clear.
 func checkEndpoint(field, s string) error {
 	if s == "" {
-		return &ConfigError{Field: field, Reason: "empty"}
+		return &ConfigError{Field: field, Reason: i18n.T("empty")}
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		return &ConfigError{Field: field, Reason: fmt.Sprintf("%q is not an http(s) URL", s)}
+		return &ConfigError{Field: field, Reason: i18n.Sprintf("%q is not an http(s) URL", s)}
 	}
 	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
-		return &ConfigError{Field: field, Reason: fmt.Sprintf("%q uses plain http to another machine; use https", s)}
+		return &ConfigError{Field: field, Reason: i18n.Sprintf("%q uses plain http to another machine; use https", s)}
 	}
 	return nil
 }

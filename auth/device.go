@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"mailmover/i18n"
 	"mailmover/store"
 )
 
@@ -31,7 +32,7 @@ type DeviceOptions struct {
 }
 
 // ErrDeviceCodeExpired is wrapped when the device code lapsed before the user finished.
-var ErrDeviceCodeExpired = errors.New("the device code expired")
+var ErrDeviceCodeExpired = i18n.NewError("the device code expired")
 
 // deviceCodeLifetime bounds the wait for a device code that came without expires_in
 // (Microsoft's codes live 15 minutes).
@@ -47,10 +48,10 @@ func LoginDevice(ctx context.Context, cfg Config, opts DeviceOptions) (*Result, 
 		logger = slog.Default()
 	}
 	if opts.OnCode == nil {
-		return nil, errors.New("LoginDevice: DeviceOptions.OnCode is required")
+		return nil, errors.New("LoginDevice: DeviceOptions.OnCode is required") // i18n:keep (a programming error)
 	}
 	if cfg.ClientID == "" {
-		return nil, &ConfigError{Field: "client_id", Reason: "empty"}
+		return nil, &ConfigError{Field: "client_id", Reason: i18n.T("empty")}
 	}
 	if err := checkEndpoint("device_url", cfg.DeviceURL); err != nil {
 		return nil, err
@@ -62,10 +63,10 @@ func LoginDevice(ctx context.Context, cfg Config, opts DeviceOptions) (*Result, 
 	hctx := cfg.httpContext(ctx)
 	da, err := oc.DeviceAuth(hctx)
 	if err != nil {
-		return nil, tokenError("device code", cfg.DeviceURL, err)
+		return nil, tokenError(i18n.Key("device code"), cfg.DeviceURL, err)
 	}
 	if da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "" {
-		return nil, fmt.Errorf("device code: the provider's answer at %s lacks device_code, user_code or verification_uri; check device_url", cfg.DeviceURL)
+		return nil, i18n.Errorf("device code: the provider's answer at %s lacks device_code, user_code or verification_uri; check device_url", cfg.DeviceURL)
 	}
 	if da.Expiry.IsZero() {
 		// No expires_in (it is required by RFC 8628): do not poll forever.
@@ -76,12 +77,12 @@ func LoginDevice(ctx context.Context, cfg Config, opts DeviceOptions) (*Result, 
 	tok, err := oc.DeviceAccessToken(hctx, da)
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("device sign-in cancelled: %w", ctx.Err())
+			return nil, i18n.Errorf("device sign-in cancelled: %w", ctx.Err())
 		}
 		if errors.Is(err, context.DeadlineExceeded) && !da.Expiry.IsZero() && !time.Now().Before(da.Expiry.Add(-2*time.Second)) {
-			return nil, fmt.Errorf("%w at %s before the sign-in was finished: run the sign-in again and enter the code sooner", ErrDeviceCodeExpired, da.Expiry.Format(time.TimeOnly))
+			return nil, i18n.Errorf("%w at %s before the sign-in was finished: run the sign-in again and enter the code sooner", ErrDeviceCodeExpired, da.Expiry.Format(time.TimeOnly))
 		}
-		err = tokenError("device sign-in", cfg.TokenURL, err)
+		err = tokenError(i18n.Key("device sign-in"), cfg.TokenURL, err)
 		var te *TokenError
 		if errors.As(err, &te) && te.Code == "expired_token" {
 			return nil, fmt.Errorf("%w: %w", ErrDeviceCodeExpired, err)
@@ -90,7 +91,7 @@ func LoginDevice(ctx context.Context, cfg Config, opts DeviceOptions) (*Result, 
 	}
 	res := &Result{Token: tok, Warnings: tokenWarnings(cfg, tok)}
 	if cfg.Preset == store.PresetGoogle {
-		res.Warnings = append(res.Warnings, "Google's device flow does not grant the Gmail scope; if IMAP refuses the token, use the browser sign-in")
+		res.Warnings = append(res.Warnings, i18n.T("Google's device flow does not grant the Gmail scope; if IMAP refuses the token, use the browser sign-in"))
 	}
 	return res, nil
 }

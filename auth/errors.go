@@ -9,22 +9,23 @@ import (
 	"unicode"
 
 	"golang.org/x/oauth2"
+
+	"mailmover/i18n"
 )
 
 // ErrLoginTimeout is wrapped by the error Login returns when no answer came back from the
 // browser in time.
-var ErrLoginTimeout = errors.New("sign-in timed out")
+var ErrLoginTimeout = i18n.NewError("sign-in timed out")
 
 // ErrNotSignedIn is wrapped by a *ReauthError when no refresh token is stored at all.
-var ErrNotSignedIn = errors.New("not signed in")
+var ErrNotSignedIn = i18n.NewError("not signed in")
 
 // exchangeTimeoutError means the browser's answer arrived, but the token endpoint did not
 // answer the code exchange before the sign-in's time ran out. It wraps ErrLoginTimeout.
 type exchangeTimeoutError struct{ tokenURL string }
 
 func (e *exchangeTimeoutError) Error() string {
-	return "sign-in timed out: the browser's answer arrived, but the token endpoint " + e.tokenURL +
-		" did not answer the code exchange in time"
+	return i18n.Sprintf("sign-in timed out: the browser's answer arrived, but the token endpoint %s did not answer the code exchange in time", e.tokenURL)
 }
 
 func (e *exchangeTimeoutError) Unwrap() error { return ErrLoginTimeout }
@@ -36,7 +37,7 @@ type ConfigError struct {
 	Reason string
 }
 
-// Error names the field and the reason.
+// Error names the field and the reason (Reason is translated where it is filled).
 func (e *ConfigError) Error() string { return e.Field + ": " + e.Reason }
 
 // PortError means the loopback listener could not start on Port (Addr is the address
@@ -51,9 +52,9 @@ type PortError struct {
 // Error names the port and whether it is in use.
 func (e *PortError) Error() string {
 	if e.InUse {
-		return fmt.Sprintf("redirect_port %d is already in use on %s (another program, or another sign-in still waiting): %v", e.Port, e.Addr, e.Err)
+		return i18n.Sprintf("redirect_port %d is already in use on %s (another program, or another sign-in still waiting): %v", e.Port, e.Addr, e.Err)
 	}
-	return fmt.Sprintf("cannot listen on redirect_port %d (%s): %v", e.Port, e.Addr, e.Err)
+	return i18n.Sprintf("cannot listen on redirect_port %d (%s): %v", e.Port, e.Addr, e.Err)
 }
 
 // Unwrap returns the listen error.
@@ -69,7 +70,7 @@ type ProviderError struct {
 
 // Error gives the provider's code and description.
 func (e *ProviderError) Error() string {
-	s := "the provider refused the sign-in: " + e.Code
+	s := i18n.Sprintf("the provider refused the sign-in: %s", e.Code)
 	if e.Description != "" {
 		s += ": " + e.Description
 	}
@@ -77,8 +78,8 @@ func (e *ProviderError) Error() string {
 }
 
 // TokenError is a refusal from the token endpoint. Op says which request failed ("code
-// exchange", "refresh", "device code", "client credentials"). Unlike oauth2.RetrieveError
-// its text never includes the response body.
+// exchange", "refresh", "device code", "client credentials"; English, translated where it is
+// shown). Unlike oauth2.RetrieveError its text never includes the response body.
 type TokenError struct {
 	Op          string
 	Status      int // HTTP status, 0 if unknown
@@ -89,7 +90,7 @@ type TokenError struct {
 // Error gives the request, the HTTP status and the provider's code and description
 // (never the response body).
 func (e *TokenError) Error() string {
-	s := "the token endpoint refused the " + e.Op
+	s := i18n.Sprintf("the token endpoint refused the %s", i18n.T(e.Op))
 	if e.Status != 0 {
 		s += fmt.Sprintf(" (HTTP %d)", e.Status)
 	}
@@ -115,26 +116,27 @@ type ReauthError struct {
 
 // Error says to sign in again, why, and how.
 func (e *ReauthError) Error() string {
-	how := "press GET in the window or run 'mailmover login"
+	cmd := "mailmover login" // i18n:keep (a command)
 	if e.Profile != "" {
-		how += " -profile " + e.Profile
+		cmd += " -profile " + e.Profile
 	}
-	how += "'"
+	how := i18n.Sprintf("press GET in the window or run '%s'", cmd)
 	if e.Code == "" {
-		return "not signed in (no refresh token stored): sign in first: " + how
+		return i18n.Sprintf("not signed in (no refresh token stored): sign in first: %s", how)
 	}
-	s := "sign in again: the provider no longer accepts the stored refresh token (" + e.Code
+	why := e.Code
 	if e.Description != "" {
-		s += ": " + e.Description
+		why += ": " + e.Description
 	}
-	return s + "); " + how
+	return i18n.Sprintf("sign in again: the provider no longer accepts the stored refresh token (%s); %s", why, how)
 }
 
 // Unwrap returns ErrNotSignedIn or the *TokenError.
 func (e *ReauthError) Unwrap() error { return e.Err }
 
 // tokenError turns an x/oauth2 error into a *TokenError (never carrying the body), or
-// wraps a transport error with the endpoint's address (which carries no secret).
+// wraps a transport error with the endpoint's address (which carries no secret). op is the
+// English name of the request, marked with i18n.Key by the caller.
 func tokenError(op, tokenURL string, err error) error {
 	var re *oauth2.RetrieveError
 	if errors.As(err, &re) {
@@ -145,19 +147,19 @@ func tokenError(op, tokenURL string, err error) error {
 		return te
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s at %s: %w", op, tokenURL, err)
+		return i18n.Errorf("%s at %s: %w", i18n.T(op), tokenURL, err)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) && ue.Timeout() {
-		return fmt.Errorf("%s: the provider at %s did not answer in time (check the network, or try again later): %w", op, tokenURL, err)
+		return i18n.Errorf("%s: the provider at %s did not answer in time (check the network, or try again later): %w", i18n.T(op), tokenURL, err)
 	}
 	if !errors.As(err, &ue) {
 		// The provider answered, but not with a token response x/oauth2 can read (an
 		// HTML page, broken JSON, no access_token): the address is likely not the token
 		// endpoint, or a proxy answered instead.
-		return fmt.Errorf("%s: the answer from %s is not a usable token response (is token_url the provider's token endpoint? a proxy or login page may have answered): %w", op, tokenURL, err)
+		return i18n.Errorf("%s: the answer from %s is not a usable token response (is token_url the provider's token endpoint? a proxy or login page may have answered): %w", i18n.T(op), tokenURL, err)
 	}
-	return fmt.Errorf("%s: cannot reach the provider at %s (check the URL in the profile and the network): %w", op, tokenURL, err)
+	return i18n.Errorf("%s: cannot reach the provider at %s (check the URL in the profile and the network): %w", i18n.T(op), tokenURL, err)
 }
 
 // clean strips control characters from provider text and caps its length, so a hostile or
@@ -201,22 +203,22 @@ func DescribeError(err error) (text, advice string) {
 	switch {
 	case errors.As(err, &ra):
 		if ra.Code == "" {
-			return text, "Sign in first: press GET in the window, or run 'mailmover login -profile PROFILE' (add -device on a machine without a browser)."
+			return text, i18n.T("Sign in first: press GET in the window, or run 'mailmover login -profile PROFILE' (add -device on a machine without a browser).")
 		}
-		adv := "Sign in again: press GET in the window, or run 'mailmover login -profile PROFILE'."
+		adv := i18n.T("Sign in again: press GET in the window, or run 'mailmover login -profile PROFILE'.")
 		if a := adviceFor(ra.Code, ra.Description); a != "" {
 			// The code's advice already says "Sign in again."; add only where to do it.
-			a = strings.TrimSuffix(strings.TrimSpace(a), " Sign in again.")
+			a = strings.TrimSuffix(strings.TrimSpace(a), " "+i18n.T("Sign in again."))
 			adv = a + " " + adv
 		}
 		return text, adv
 	case errors.As(err, &ce):
-		return text, "Fix " + ce.Field + " in the profile's [oauth2] settings."
+		return text, i18n.Sprintf("Fix %s in the profile's [oauth2] settings.", ce.Field)
 	case errors.As(err, &pe):
 		if pe.InUse {
-			return text, fmt.Sprintf("Close the program using port %d (or the other sign-in window), or pick another redirect port and register the matching redirect URI with the provider.", pe.Port)
+			return text, i18n.Sprintf("Close the program using port %d (or the other sign-in window), or pick another redirect port and register the matching redirect URI with the provider.", pe.Port)
 		}
-		return text, "Check that loopback networking works on this machine, or pick another redirect port."
+		return text, i18n.T("Check that loopback networking works on this machine, or pick another redirect port.")
 	case errors.As(err, &pr):
 		return text, adviceFor(pr.Code, pr.Description)
 	case errors.As(err, &te):
@@ -225,17 +227,17 @@ func DescribeError(err error) (text, advice string) {
 		}
 		switch {
 		case te.Status >= 500:
-			return text, "The provider had an internal error (HTTP " + fmt.Sprint(te.Status) + "): try again later."
+			return text, i18n.Sprintf("The provider had an internal error (HTTP %d): try again later.", te.Status)
 		case te.Status == 404 || te.Status == 405:
-			return text, "The token endpoint was not found: check token_url in the profile (or pick a preset)."
+			return text, i18n.T("The token endpoint was not found: check token_url in the profile (or pick a preset).")
 		}
 		return text, ""
 	case errors.As(err, new(*exchangeTimeoutError)):
-		return text, "The provider is slow or does not answer: check token_url and the network, then sign in again."
+		return text, i18n.T("The provider is slow or does not answer: check token_url and the network, then sign in again.")
 	case errors.Is(err, ErrLoginTimeout):
-		return text, "Start the sign-in again and finish it in the browser within the time limit; if no browser opened, copy the printed address into one on this machine."
+		return text, i18n.T("Start the sign-in again and finish it in the browser within the time limit; if no browser opened, copy the printed address into one on this machine.")
 	case errors.Is(err, ErrDeviceCodeExpired):
-		return text, codeAdvice["expired_token"]
+		return text, i18n.T(codeAdvice["expired_token"])
 	case errors.Is(err, context.Canceled):
 		return text, ""
 	}
@@ -247,60 +249,65 @@ func DescribeError(err error) (text, advice string) {
 	return text, ""
 }
 
-// aadAdvice maps Microsoft Entra error numbers (found inside error_description) to advice.
+// aadAdvice maps Microsoft Entra error numbers (found inside error_description) to advice
+// (English keys, translated by adviceFor).
 var aadAdvice = []struct{ code, advice string }{
-	{"AADSTS700025", "The app registration is a public client, so it must not get a client secret: remove the client secret stored for this profile (or set an empty one), or make the app confidential in Entra."},
-	{"AADSTS7000218", "The app registration is a confidential client and needs its client secret: store it with 'mailmover secret set -profile PROFILE client-secret', or in Entra set Authentication → 'Allow public client flows' to Yes and register the redirect URI under 'Mobile and desktop applications'."},
-	{"AADSTS7000215", "The client secret is wrong or expired: create a new one in Entra (Certificates & secrets) and store its value (not its ID) with 'mailmover secret set -profile PROFILE client-secret'."},
-	{"AADSTS7000222", "The client secret has expired: create a new one in Entra (Certificates & secrets) and store it with 'mailmover secret set -profile PROFILE client-secret'."},
-	{"AADSTS65001", "Consent is missing: an admin must grant consent for the app's permissions (Entra → App registrations → API permissions → Grant admin consent, including IMAP.AccessAsUser.All), or the user must accept the consent prompt."},
-	{"AADSTS700082", "The refresh token lapsed because it was not used for 90 days. Sign in again, and run the mover at least every few weeks."},
-	{"AADSTS50011", "The redirect URI sent does not match the app registration: register exactly the profile's redirect_uri in Entra under 'Mobile and desktop applications', or change redirect_uri to the registered one."},
-	{"AADSTS500113", "The app registration has no redirect URI: register the profile's redirect_uri in Entra under 'Mobile and desktop applications'."},
-	{"AADSTS700016", "The client_id was not found in this tenant: check client_id and tenant (use the tenant ID when the app is single-tenant)."},
-	{"AADSTS50194", "The app is single-tenant: set tenant to your tenant ID (not 'common' or 'organizations')."},
-	{"AADSTS90002", "The tenant was not found: check the tenant ID or domain."},
-	{"AADSTS70011", "The scope is not valid: for IMAP use 'https://outlook.office.com/IMAP.AccessAsUser.All offline_access' (or 'https://outlook.office365.com/.default' for client credentials)."},
-	{"AADSTS50020", "The account signed in belongs to another tenant: sign in with an account of the app's tenant, or use tenant 'organizations'."},
-	{"AADSTS50173", "The refresh token was revoked because the password changed or sessions were revoked. Sign in again."},
-	{"AADSTS70043", "The refresh token expired because of a Conditional Access sign-in frequency policy. Sign in again."},
-	{"AADSTS50076", "Multi-factor authentication is required: sign in again interactively."},
-	{"AADSTS53003", "A Conditional Access policy blocked the sign-in: ask the tenant admin."},
-	{"AADSTS700084", "The refresh token of a single-page application lapsed after 24 hours: register the redirect URI under 'Mobile and desktop applications', not 'Single-page application'."},
-	{"AADSTS9002327", "The redirect URI is registered as a single-page application: register it under 'Mobile and desktop applications' instead."},
+	{"AADSTS700025", i18n.Key("The app registration is a public client, so it must not get a client secret: remove the client secret stored for this profile (or set an empty one), or make the app confidential in Entra.")},
+	{"AADSTS7000218", i18n.Key("The app registration is a confidential client and needs its client secret: store it with 'mailmover secret set -profile PROFILE client-secret', or in Entra set Authentication → 'Allow public client flows' to Yes and register the redirect URI under 'Mobile and desktop applications'.")},
+	{"AADSTS7000215", i18n.Key("The client secret is wrong or expired: create a new one in Entra (Certificates & secrets) and store its value (not its ID) with 'mailmover secret set -profile PROFILE client-secret'.")},
+	{"AADSTS7000222", i18n.Key("The client secret has expired: create a new one in Entra (Certificates & secrets) and store it with 'mailmover secret set -profile PROFILE client-secret'.")},
+	{"AADSTS65001", i18n.Key("Consent is missing: an admin must grant consent for the app's permissions (Entra → App registrations → API permissions → Grant admin consent, including IMAP.AccessAsUser.All), or the user must accept the consent prompt.")},
+	{"AADSTS700082", i18n.Key("The refresh token lapsed because it was not used for 90 days. Sign in again, and run the mover at least every few weeks.")},
+	{"AADSTS50011", i18n.Key("The redirect URI sent does not match the app registration: register exactly the profile's redirect_uri in Entra under 'Mobile and desktop applications', or change redirect_uri to the registered one.")},
+	{"AADSTS500113", i18n.Key("The app registration has no redirect URI: register the profile's redirect_uri in Entra under 'Mobile and desktop applications'.")},
+	{"AADSTS700016", i18n.Key("The client_id was not found in this tenant: check client_id and tenant (use the tenant ID when the app is single-tenant).")},
+	{"AADSTS50194", i18n.Key("The app is single-tenant: set tenant to your tenant ID (not 'common' or 'organizations').")},
+	{"AADSTS90002", i18n.Key("The tenant was not found: check the tenant ID or domain.")},
+	{"AADSTS70011", i18n.Key("The scope is not valid: for IMAP use 'https://outlook.office.com/IMAP.AccessAsUser.All offline_access' (or 'https://outlook.office365.com/.default' for client credentials).")},
+	{"AADSTS50020", i18n.Key("The account signed in belongs to another tenant: sign in with an account of the app's tenant, or use tenant 'organizations'.")},
+	{"AADSTS50173", i18n.Key("The refresh token was revoked because the password changed or sessions were revoked. Sign in again.")},
+	{"AADSTS70043", i18n.Key("The refresh token expired because of a Conditional Access sign-in frequency policy. Sign in again.")},
+	{"AADSTS50076", i18n.Key("Multi-factor authentication is required: sign in again interactively.")},
+	{"AADSTS53003", i18n.Key("A Conditional Access policy blocked the sign-in: ask the tenant admin.")},
+	{"AADSTS700084", i18n.Key("The refresh token of a single-page application lapsed after 24 hours: register the redirect URI under 'Mobile and desktop applications', not 'Single-page application'.")},
+	{"AADSTS9002327", i18n.Key("The redirect URI is registered as a single-page application: register it under 'Mobile and desktop applications' instead.")},
 }
 
-// codeAdvice maps OAuth2 error codes (RFC 6749, RFC 8628 and common provider codes).
+// codeAdvice maps OAuth2 error codes (RFC 6749, RFC 8628 and common provider codes) to
+// advice (English keys, translated by adviceFor).
 var codeAdvice = map[string]string{
-	"access_denied":             "The sign-in was declined (by the user, or the app is not allowed for this account). Sign in again and accept, or ask the admin to allow the app.",
-	"invalid_scope":             "The scope is not accepted by the provider: check the scope field (Microsoft IMAP: 'https://outlook.office.com/IMAP.AccessAsUser.All offline_access'; Google: 'https://mail.google.com/').",
-	"invalid_client":            "The provider does not accept the client: check client_id, and the client secret (public clients send none).",
-	"unauthorized_client":       "The client may not use this flow: enable it in the app registration (for device code on Microsoft: 'Allow public client flows').",
-	"invalid_grant":             "The code or refresh token is no longer valid. Sign in again.",
-	"consent_required":          "Consent is missing: accept the consent prompt, or ask an admin to grant consent for the app.",
-	"interaction_required":      "The provider needs you at the browser (MFA, consent or terms): sign in again interactively.",
-	"login_required":            "The provider needs you to sign in: sign in again interactively.",
-	"server_error":              "The provider had an internal error: try again later.",
-	"temporarily_unavailable":   "The provider is busy: try again in a few minutes.",
-	"redirect_uri_mismatch":     "The redirect URI is not registered for this client: register exactly the profile's redirect_uri with the provider.",
-	"invalid_request":           "The provider refused the request: check client_id, redirect_uri and scope.",
-	"unsupported_response_type": "The client is not allowed the authorization-code flow: check the app registration's platform.",
-	"unsupported_grant_type":    "The provider does not support this flow for the client: check the flow setting and the app registration.",
-	"expired_token":             "The device code expired before the sign-in was finished: run the sign-in again and enter the code sooner.",
-	"slow_down":                 "The provider asked to poll more slowly: wait and try again.",
-	"authorization_pending":     "The sign-in on the other device is not finished yet.",
+	"access_denied":             i18n.Key("The sign-in was declined (by the user, or the app is not allowed for this account). Sign in again and accept, or ask the admin to allow the app."),
+	"invalid_scope":             i18n.Key("The scope is not accepted by the provider: check the scope field (Microsoft IMAP: 'https://outlook.office.com/IMAP.AccessAsUser.All offline_access'; Google: 'https://mail.google.com/')."),
+	"invalid_client":            i18n.Key("The provider does not accept the client: check client_id, and the client secret (public clients send none)."),
+	"unauthorized_client":       i18n.Key("The client may not use this flow: enable it in the app registration (for device code on Microsoft: 'Allow public client flows')."),
+	"invalid_grant":             i18n.Key("The code or refresh token is no longer valid. Sign in again."),
+	"consent_required":          i18n.Key("Consent is missing: accept the consent prompt, or ask an admin to grant consent for the app."),
+	"interaction_required":      i18n.Key("The provider needs you at the browser (MFA, consent or terms): sign in again interactively."),
+	"login_required":            i18n.Key("The provider needs you to sign in: sign in again interactively."),
+	"server_error":              i18n.Key("The provider had an internal error: try again later."),
+	"temporarily_unavailable":   i18n.Key("The provider is busy: try again in a few minutes."),
+	"redirect_uri_mismatch":     i18n.Key("The redirect URI is not registered for this client: register exactly the profile's redirect_uri with the provider."),
+	"invalid_request":           i18n.Key("The provider refused the request: check client_id, redirect_uri and scope."),
+	"unsupported_response_type": i18n.Key("The client is not allowed the authorization-code flow: check the app registration's platform."),
+	"unsupported_grant_type":    i18n.Key("The provider does not support this flow for the client: check the flow setting and the app registration."),
+	"expired_token":             i18n.Key("The device code expired before the sign-in was finished: run the sign-in again and enter the code sooner."),
+	"slow_down":                 i18n.Key("The provider asked to poll more slowly: wait and try again."),
+	"authorization_pending":     i18n.Key("The sign-in on the other device is not finished yet."),
 }
 
 // adviceFor returns advice for an OAuth2 code and a provider description (which may carry
-// an AADSTS number).
+// an AADSTS number), translated.
 func adviceFor(code, description string) string {
 	for _, a := range aadAdvice {
 		if strings.Contains(description, a.code+":") || strings.Contains(description, a.code+" ") || strings.HasSuffix(description, a.code) {
-			return a.advice
+			return i18n.T(a.advice)
 		}
 	}
-	if code == "invalid_grant" && strings.Contains(strings.ToLower(description), "expired or revoked") {
-		return "Google refused the refresh token (expired or revoked). If the Google Cloud app is in 'Testing' status its refresh tokens lapse after 7 days: publish it (In production) and sign in again."
+	if code == "invalid_grant" && strings.Contains(strings.ToLower(description), "expired or revoked") { // i18n:keep (Google's text)
+		return i18n.T("Google refused the refresh token (expired or revoked). If the Google Cloud app is in 'Testing' status its refresh tokens lapse after 7 days: publish it (In production) and sign in again.")
 	}
-	return codeAdvice[code]
+	if a, ok := codeAdvice[code]; ok {
+		return i18n.T(a)
+	}
+	return ""
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +14,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"mailmover/i18n"
 	"mailmover/store"
 )
 
@@ -66,14 +66,14 @@ func Login(ctx context.Context, cfg Config, opts LoginOptions) (*Result, error) 
 		logger = slog.Default()
 	}
 	if cfg.Flow != "" && cfg.Flow != store.FlowAuthCode {
-		return nil, &ConfigError{Field: "flow", Reason: fmt.Sprintf("the browser sign-in needs flow = %q, not %q", store.FlowAuthCode, cfg.Flow)}
+		return nil, &ConfigError{Field: "flow", Reason: i18n.Sprintf("the browser sign-in needs flow = %q, not %q", store.FlowAuthCode, cfg.Flow)}
 	}
 	red, err := parseRedirect(cfg.RedirectURI, cfg.RedirectPort)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.ClientID == "" {
-		return nil, &ConfigError{Field: "client_id", Reason: "empty"}
+		return nil, &ConfigError{Field: "client_id", Reason: i18n.T("empty")}
 	}
 	if err := checkEndpoint("authorization_url", cfg.AuthURL); err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func Login(ctx context.Context, cfg Config, opts LoginOptions) (*Result, error) 
 			if errors.Is(context.Cause(ctx), ErrLoginTimeout) {
 				return nil, &exchangeTimeoutError{tokenURL: cfg.TokenURL}
 			}
-			return nil, tokenError("code exchange", cfg.TokenURL, err)
+			return nil, tokenError(i18n.Key("code exchange"), cfg.TokenURL, err)
 		}
 		return tok, nil
 	}
@@ -157,9 +157,8 @@ func Login(ctx context.Context, cfg Config, opts LoginOptions) (*Result, error) 
 	}
 	if opts.OpenBrowser != nil {
 		if err := opts.OpenBrowser(authURL); err != nil {
-			w := fmt.Sprintf("could not open a browser (%v): open the sign-in address yourself in a browser on this machine", err)
-			logger.Warn("sign-in: " + w)
-			res.Warnings = append(res.Warnings, w)
+			logger.Warn("sign-in: could not open a browser; the address must be opened by hand", "error", err.Error())
+			res.Warnings = append(res.Warnings, i18n.Sprintf("could not open a browser (%v): open the sign-in address yourself in a browser on this machine", err))
 		}
 	}
 
@@ -170,9 +169,9 @@ func Login(ctx context.Context, cfg Config, opts LoginOptions) (*Result, error) 
 		var ok bool
 		if cr, ok = lateResult(h); !ok {
 			if errors.Is(context.Cause(flowCtx), ErrLoginTimeout) && ctx.Err() == nil {
-				return nil, fmt.Errorf("%w: no answer reached %s within %v; the listener is closed", ErrLoginTimeout, redirectURI, timeout)
+				return nil, i18n.Errorf("%w: no answer reached %s within %v; the listener is closed", ErrLoginTimeout, redirectURI, timeout)
 			}
-			return nil, fmt.Errorf("sign-in cancelled: %w", ctx.Err())
+			return nil, i18n.Errorf("sign-in cancelled: %w", ctx.Err())
 		}
 	}
 	if cr.err != nil {
@@ -211,9 +210,9 @@ func tokenWarnings(cfg Config, tok *oauth2.Token) []string {
 	if tok.RefreshToken != "" {
 		return nil
 	}
-	w := "the provider sent no refresh token, so MailMover must sign in again when the access token expires: add offline_access to the scope"
+	w := i18n.T("the provider sent no refresh token, so MailMover must sign in again when the access token expires: add offline_access to the scope")
 	if cfg.Preset == store.PresetGoogle {
-		w = "Google sent no refresh token (it sends one only at the first consent): remove MailMover's access at myaccount.google.com → Security → Third-party access, then sign in again"
+		w = i18n.T("Google sent no refresh token (it sends one only at the first consent): remove MailMover's access at myaccount.google.com → Security → Third-party access, then sign in again")
 	}
 	return []string{w}
 }
@@ -222,7 +221,7 @@ func tokenWarnings(cfg Config, tok *oauth2.Token) []string {
 func randomState() (string, error) {
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("sign-in: cannot get random bytes for the state: %w", err)
+		return "", i18n.Errorf("sign-in: cannot get random bytes for the state: %w", err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }

@@ -1,9 +1,9 @@
 package auth
 
 import (
-	"fmt"
 	"time"
 
+	"mailmover/i18n"
 	"mailmover/store"
 )
 
@@ -44,9 +44,9 @@ func LapseWarning(preset string, lastUsed, now time.Time) string {
 	lapse := lastUsed.Add(l.After)
 	switch {
 	case idle >= l.After:
-		return fmt.Sprintf("the refresh token was last used %s (%d days ago) and has most likely lapsed (Microsoft: %d days unused, AADSTS700082): sign in again", lastUsed.Format(time.DateOnly), days(idle), days(l.After))
+		return i18n.Sprintf("the refresh token was last used %s (%d days ago) and has most likely lapsed (Microsoft: %d days unused, AADSTS700082): sign in again", lastUsed.Format(time.DateOnly), days(idle), days(l.After))
 	case idle >= l.After-l.Ahead:
-		return fmt.Sprintf("the refresh token was last used %d days ago and lapses around %s (Microsoft: %d days unused): run the mover or sign in again before then", days(idle), lapse.Format(time.DateOnly), days(l.After))
+		return i18n.Sprintf("the refresh token was last used %d days ago and lapses around %s (Microsoft: %d days unused): run the mover or sign in again before then", days(idle), lapse.Format(time.DateOnly), days(l.After))
 	}
 	return ""
 }
@@ -64,7 +64,7 @@ func SignInAgeWarning(preset string, issued, now time.Time) string {
 		// Past the lapse by more than a day and still refreshing: the app is in production.
 		return ""
 	}
-	return fmt.Sprintf("signed in %s: if the Google Cloud app is in \"Testing\" status, its refresh tokens lapse 7 days after sign-in (around %s); publish the app (In production) or sign in again", issued.Format(time.DateOnly), issued.Add(l.After).Format(time.DateOnly))
+	return i18n.Sprintf("signed in %s: if the Google Cloud app is in \"Testing\" status, its refresh tokens lapse 7 days after sign-in (around %s); publish the app (In production) or sign in again", issued.Format(time.DateOnly), issued.Add(l.After).Format(time.DateOnly))
 }
 
 func days(d time.Duration) int { return int(d / Day) }

@@ -1,10 +1,10 @@
 package auth
 
 import (
-	"fmt"
 	"net/url"
 	"strings"
 
+	"mailmover/i18n"
 	"mailmover/store"
 )
 
@@ -12,7 +12,7 @@ import (
 const (
 	// MicrosoftIMAPScope is the delegated scope for IMAP on Microsoft 365, with
 	// offline_access for a refresh token.
-	MicrosoftIMAPScope = "https://outlook.office.com/IMAP.AccessAsUser.All offline_access"
+	MicrosoftIMAPScope = "https://outlook.office.com/IMAP.AccessAsUser.All offline_access" // i18n:keep
 	// MicrosoftAppScope is the app-only scope for the client-credentials flow.
 	MicrosoftAppScope = "https://outlook.office365.com/.default"
 	// MicrosoftDefaultTenant is used when the tenant is empty.
@@ -75,7 +75,7 @@ func ApplyPreset(o *store.OAuth2, preset, tenant string) error {
 		o.Preset = preset
 		return nil
 	default:
-		return &ConfigError{Field: "preset", Reason: fmt.Sprintf("unknown preset %q (want microsoft, google or custom)", preset)}
+		return &ConfigError{Field: "preset", Reason: i18n.Sprintf("unknown preset %q (want microsoft, google or custom)", preset)}
 	}
 	if o.Flow == store.FlowAuthCode && o.RedirectURI == "" {
 		o.RedirectURI, o.RedirectPort = DefaultRedirectURI, DefaultRedirectPort
@@ -130,29 +130,29 @@ func ScopeWarning(o store.OAuth2) string {
 		imap := has(func(s string) bool { return strings.HasSuffix(strings.ToLower(s), "imap.accessasuser.all") })
 		def := has(func(s string) bool { return strings.HasSuffix(strings.ToLower(s), "/.default") })
 		if !imap && !def {
-			w = append(w, "the scope has neither IMAP.AccessAsUser.All nor .default: OIDC scopes alone (openid profile offline_access) give a token for Microsoft Graph, which the IMAP server refuses ('NO AUTHENTICATE failed'); use \""+MicrosoftIMAPScope+"\"")
+			w = append(w, i18n.Sprintf(`the scope has neither IMAP.AccessAsUser.All nor .default: OIDC scopes alone (openid profile offline_access) give a token for Microsoft Graph, which the IMAP server refuses ('NO AUTHENTICATE failed'); use "%s"`, MicrosoftIMAPScope))
 		}
 		if o.Flow == store.FlowClientCredentials {
 			if !def {
-				w = append(w, "client credentials (app-only) need the scope \""+MicrosoftAppScope+"\"")
+				w = append(w, i18n.Sprintf(`client credentials (app-only) need the scope "%s"`, MicrosoftAppScope))
 			}
 		} else {
 			if def && !imap {
-				w = append(w, "a .default scope with a user sign-in gives only the permissions granted in advance; for IMAP use \""+MicrosoftIMAPScope+"\"")
+				w = append(w, i18n.Sprintf(`a .default scope with a user sign-in gives only the permissions granted in advance; for IMAP use "%s"`, MicrosoftIMAPScope))
 			}
 			if !has(func(s string) bool { return s == "offline_access" }) {
-				w = append(w, "the scope lacks offline_access: Microsoft then issues no refresh token, and the mover stops when the access token expires (about an hour)")
+				w = append(w, i18n.T("the scope lacks offline_access: Microsoft then issues no refresh token, and the mover stops when the access token expires (about an hour)"))
 			}
 		}
 	case isGoogle(o):
 		if !has(func(s string) bool { return s == GoogleMailScope }) {
-			w = append(w, "Gmail's IMAP needs the scope \""+GoogleMailScope+"\"")
+			w = append(w, i18n.Sprintf(`Gmail's IMAP needs the scope "%s"`, GoogleMailScope))
 		}
 		if o.Flow == store.FlowDevice {
-			w = append(w, "Google's device flow does not allow the Gmail scope; use the browser sign-in (authcode)")
+			w = append(w, i18n.T("Google's device flow does not allow the Gmail scope; use the browser sign-in (authcode)"))
 		}
 		if o.Flow == store.FlowClientCredentials {
-			w = append(w, "Google does not offer client credentials for Gmail; use the browser sign-in (authcode)")
+			w = append(w, i18n.T("Google does not offer client credentials for Gmail; use the browser sign-in (authcode)"))
 		}
 	}
 	return strings.Join(w, "; ")

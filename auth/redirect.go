@@ -1,10 +1,11 @@
 package auth
 
 import (
-	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
+
+	"mailmover/i18n"
 )
 
 // redirect is a validated loopback redirect URI.
@@ -31,48 +32,49 @@ func ValidateRedirect(uri string, port int) (int, error) {
 }
 
 func parseRedirect(uri string, port int) (redirect, error) {
-	bad := func(format string, a ...any) (redirect, error) {
-		return redirect{}, &ConfigError{Field: "redirect_uri", Reason: fmt.Sprintf(format, a...)}
+	bad := func(reason string) (redirect, error) {
+		return redirect{}, &ConfigError{Field: "redirect_uri", Reason: reason}
 	}
+	both := "redirect_uri, redirect_port" // i18n:keep (the fields)
 	if port < 0 || port > 65535 {
-		return redirect{}, &ConfigError{Field: "redirect_port", Reason: fmt.Sprintf("%d is not a port (0–65535)", port)}
+		return redirect{}, &ConfigError{Field: "redirect_port", Reason: i18n.Sprintf("%d is not a port (0–65535)", port)}
 	}
 	if strings.TrimSpace(uri) == "" {
-		return bad("empty; use a loopback address such as %s", DefaultRedirectURI)
+		return bad(i18n.Sprintf("empty; use a loopback address such as %s", DefaultRedirectURI))
 	}
 	if uri != strings.TrimSpace(uri) {
-		return bad("has leading or trailing spaces")
+		return bad(i18n.T("has leading or trailing spaces"))
 	}
 	for _, c := range uri {
 		if c < 0x21 || c == 0x7f {
-			return bad("contains a space or control character")
+			return bad(i18n.T("contains a space or control character"))
 		}
 		if c == '\\' {
-			return bad("contains a backslash")
+			return bad(i18n.T("contains a backslash"))
 		}
 	}
 	lower := strings.ToLower(uri)
 	if strings.HasPrefix(lower, "https://") {
-		return bad("https is refused: a desktop app's loopback redirect must be plain http://localhost:PORT/ (RFC 8252 section 7.3); the browser never leaves this machine")
+		return bad(i18n.T("https is refused: a desktop app's loopback redirect must be plain http://localhost:PORT/ (RFC 8252 section 7.3); the browser never leaves this machine"))
 	}
 	if !strings.HasPrefix(uri, "http://") {
-		return bad("%q must start with http:// and name localhost, 127.0.0.1 or [::1]", uri)
+		return bad(i18n.Sprintf("%q must start with http:// and name localhost, 127.0.0.1 or [::1]", uri))
 	}
 	u, err := url.Parse(uri)
 	if err != nil {
-		return bad("cannot be parsed: %v", err)
+		return bad(i18n.Sprintf("cannot be parsed: %v", err))
 	}
 	if u.User != nil {
-		return bad("must not contain user info (a name before @)")
+		return bad(i18n.T("must not contain user info (a name before @)"))
 	}
 	if u.RawQuery != "" || u.ForceQuery {
-		return bad("must not contain a query (?…)")
+		return bad(i18n.T("must not contain a query (?…)"))
 	}
 	if u.Fragment != "" || strings.Contains(uri, "#") {
-		return bad("must not contain a fragment (#…)")
+		return bad(i18n.T("must not contain a fragment (#…)"))
 	}
 	if u.Opaque != "" {
-		return bad("is not a valid http URL")
+		return bad(i18n.T("is not a valid http URL"))
 	}
 	// Split the authority by hand: url.Parse accepts forms (empty port, zones) that we do
 	// not want to interpret.
@@ -82,17 +84,17 @@ func parseRedirect(uri string, port int) (redirect, error) {
 	case strings.HasPrefix(hostport, "["):
 		end := strings.Index(hostport, "]")
 		if end < 0 {
-			return bad("has an unclosed [ in the host")
+			return bad(i18n.T("has an unclosed [ in the host"))
 		}
 		host = hostport[1:end]
 		rest := hostport[end+1:]
 		if rest != "" {
 			if !strings.HasPrefix(rest, ":") {
-				return bad("has text after the IPv6 host")
+				return bad(i18n.T("has text after the IPv6 host"))
 			}
 			portStr = rest[1:]
 			if portStr == "" {
-				return bad("has an empty port after ':'")
+				return bad(i18n.T("has an empty port after ':'"))
 			}
 		}
 	default:
@@ -100,7 +102,7 @@ func parseRedirect(uri string, port int) (redirect, error) {
 		if i := strings.LastIndex(hostport, ":"); i >= 0 {
 			host, portStr = hostport[:i], hostport[i+1:]
 			if portStr == "" {
-				return bad("has an empty port after ':'")
+				return bad(i18n.T("has an empty port after ':'"))
 			}
 		}
 	}
@@ -109,33 +111,33 @@ func parseRedirect(uri string, port int) (redirect, error) {
 		host = "localhost"
 	case host == "127.0.0.1", host == "::1":
 	default:
-		return bad("host %q is refused: only localhost, 127.0.0.1 or [::1] receive the answer on this machine (RFC 8252); another host would hand the code to someone else", host)
+		return bad(i18n.Sprintf("host %q is refused: only localhost, 127.0.0.1 or [::1] receive the answer on this machine (RFC 8252); another host would hand the code to someone else", host))
 	}
 	uriPort := -1
 	if portStr != "" {
 		if len(portStr) > 5 || (len(portStr) > 1 && portStr[0] == '0') {
-			return bad("port %q is not a port number", portStr)
+			return bad(i18n.Sprintf("port %q is not a port number", portStr))
 		}
 		n, err := strconv.Atoi(portStr)
 		if err != nil || n < 0 || n > 65535 || strconv.Itoa(n) != portStr {
-			return bad("port %q is not a port number", portStr)
+			return bad(i18n.Sprintf("port %q is not a port number", portStr))
 		}
 		uriPort = n
 	}
 	switch {
 	case uriPort < 0 && port == 0:
-		return redirect{}, &ConfigError{Field: "redirect_uri, redirect_port", Reason: fmt.Sprintf("redirect_uri %q has no port and redirect_port is 0: put the port in the URI, e.g. http://%s:%d/", uri, hostForURI(host), DefaultRedirectPort)}
+		return redirect{}, &ConfigError{Field: both, Reason: i18n.Sprintf("redirect_uri %q has no port and redirect_port is 0: put the port in the URI, e.g. http://%s:%d/", uri, hostForURI(host), DefaultRedirectPort)}
 	case uriPort < 0:
-		return redirect{}, &ConfigError{Field: "redirect_uri, redirect_port", Reason: fmt.Sprintf("redirect_uri %q has no port but redirect_port is %d: they must agree, e.g. http://%s:%d/", uri, port, hostForURI(host), port)}
+		return redirect{}, &ConfigError{Field: both, Reason: i18n.Sprintf("redirect_uri %q has no port but redirect_port is %d: they must agree, e.g. http://%s:%d/", uri, port, hostForURI(host), port)}
 	case port != 0 && port != uriPort:
-		return redirect{}, &ConfigError{Field: "redirect_uri, redirect_port", Reason: fmt.Sprintf("redirect_uri names port %d but redirect_port is %d: they must agree", uriPort, port)}
+		return redirect{}, &ConfigError{Field: both, Reason: i18n.Sprintf("redirect_uri names port %d but redirect_port is %d: they must agree", uriPort, port)}
 	}
 	path := u.Path
 	if path == "" {
 		path = "/"
 	}
 	if strings.Contains(path, "/../") || strings.HasSuffix(path, "/..") || strings.Contains(path, "/./") {
-		return bad("path %q has dot segments", path)
+		return bad(i18n.Sprintf("path %q has dot segments", path))
 	}
 	return redirect{uri: uri, host: host, port: uriPort, path: path}, nil
 }

@@ -3,12 +3,13 @@ package auth
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"mailmover/i18n"
 )
 
 // DefaultEarlyRefresh is how long before expiry a token source gets a new access token.
@@ -98,7 +99,7 @@ func (s *TokenSource) Token(ctx context.Context, forceRefresh bool) (*oauth2.Tok
 	if !s.loaded {
 		st, err := s.store.Load()
 		if err != nil {
-			return nil, fmt.Errorf("reading the stored sign-in: %w", err)
+			return nil, i18n.Errorf("reading the stored sign-in: %w", err)
 		}
 		s.cur, s.loaded, justLoaded = st, true, true
 	}
@@ -159,7 +160,7 @@ func (s *TokenSource) refresh(ctx context.Context) (*oauth2.Token, error) {
 	oc := s.cfg.oauth2Config("")
 	tok, err := oc.TokenSource(s.cfg.httpContext(ctx), &oauth2.Token{RefreshToken: rt}).Token()
 	if err != nil {
-		err = tokenError("refresh", s.cfg.TokenURL, err)
+		err = tokenError(i18n.Key("refresh"), s.cfg.TokenURL, err)
 		var te *TokenError
 		if errors.As(err, &te) && te.Code == "invalid_grant" {
 			s.logger().Warn("the provider refused the refresh token: sign in again", "profile", s.Profile, "description", te.Description)
@@ -232,7 +233,7 @@ func copyToken(t *oauth2.Token) *oauth2.Token {
 // both the sign-in and the last-refresh time.
 func SaveLogin(st TokenStore, tok *oauth2.Token, now time.Time) error {
 	if tok == nil {
-		return errors.New("no token to save")
+		return i18n.New("no token to save")
 	}
 	return st.Save(Stored{Token: tok, Issued: now, LastRefresh: now})
 }

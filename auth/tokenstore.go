@@ -3,13 +3,13 @@ package auth
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
 
+	"mailmover/i18n"
 	"mailmover/store"
 )
 
@@ -80,7 +80,7 @@ func (s *SecretsTokenStore) get(kind string) (string, error) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("reading the %s of profile %q: %w", kind, s.profile, err)
+		return "", i18n.Errorf("reading the %s of profile %q: %w", kind, s.profile, err)
 	}
 	return v, nil
 }
@@ -126,14 +126,14 @@ func (s *SecretsTokenStore) Save(st Stored) error {
 	}
 	if rt := st.Token.RefreshToken; rt != "" && rt != s.lastRT {
 		if err := s.sec.Set(s.profile, store.SecretRefreshToken, rt); err != nil {
-			return fmt.Errorf("saving the refresh token of profile %q: %w", s.profile, err)
+			return i18n.Errorf("saving the refresh token of profile %q: %w", s.profile, err)
 		}
 		s.lastRT = rt
 	}
 	rec := accessRecord{AccessToken: st.Token.AccessToken, TokenType: st.Token.TokenType, Expiry: st.Token.Expiry, Issued: st.Issued, LastRefresh: st.LastRefresh}
 	b, err := json.Marshal(rec)
 	if err != nil {
-		return fmt.Errorf("encoding the access token record: %w", err)
+		return i18n.Errorf("encoding the access token record: %w", err)
 	}
 	if string(b) == s.lastRecord {
 		return nil

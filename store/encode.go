@@ -7,60 +7,63 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"mailmover/i18n"
 )
 
-// fileHeader opens every profile file SaveProfile writes.
-const fileHeader = `# MailMover profile. No secrets here: the password, client secret and tokens live in the
+// fileHeader opens every profile file SaveProfile writes (translated: each line stays a
+// TOML comment).
+var fileHeader = i18n.Key(`# MailMover profile. No secrets here: the password, client secret and tokens live in the
 # OS keyring (service "mailmover", account "%s/<kind>"); set them with
 # 'mailmover secret set -profile %s client-secret|password' or sign in with 'mailmover login'.
 # Saving from the window rewrites this file (comments you add are not kept).
-`
+`)
 
 // EncodeProfile writes p as TOML in the documented shape, with a comment after each key
 // listing the values it takes. It does not validate; SaveProfile does.
 func EncodeProfile(p *Profile) ([]byte, error) {
 	w := &tomlWriter{}
-	fmt.Fprintf(&w.b, fileHeader, p.Name, p.Name)
+	fmt.Fprintf(&w.b, i18n.T(fileHeader), p.Name, p.Name)
 
 	w.table("setup")
-	w.str("host", p.Setup.Host, "IMAP server")
-	w.int("port", p.Setup.Port, "993 implicit TLS, 143 STARTTLS")
-	w.str("username", p.Setup.Username, "the mailbox, usually its address")
-	w.str("folder", p.Setup.Folder, "folder to read")
+	w.str("host", p.Setup.Host, i18n.T("IMAP server"))
+	w.int("port", p.Setup.Port, i18n.T("993 implicit TLS, 143 STARTTLS"))
+	w.str("username", p.Setup.Username, i18n.T("the mailbox, usually its address"))
+	w.str("folder", p.Setup.Folder, i18n.T("folder to read"))
 
 	w.table("security")
 	w.str("tls", p.Security.TLS, "implicit | starttls | none")
 	w.str("auth", p.Security.Auth, "xoauth2 | oauthbearer | password")
 	w.bool("verify_certificate", p.Security.VerifyCertificate, "")
-	w.str("ca_file", p.Security.CAFile, "extra PEM bundle for a private server")
+	w.str("ca_file", p.Security.CAFile, i18n.T("extra PEM bundle for a private server"))
 
 	w.table("common")
 	w.str("search", p.Common.Search, "unseen | all")
 	w.str("since", p.Common.Since, "YYYY-MM-DD")
-	w.str("from", p.Common.From, "substring, case-insensitive")
-	w.str("subject", p.Common.Subject, "substring, case-insensitive")
-	w.str("attachment_mask", p.Common.AttachmentMask, `";"-separated globs, case-insensitive: "*.pdf;*.xml"`)
+	w.str("from", p.Common.From, i18n.T("substring, case-insensitive"))
+	w.str("subject", p.Common.Subject, i18n.T("substring, case-insensitive"))
+	w.str("attachment_mask", p.Common.AttachmentMask, i18n.T(`";"-separated globs, case-insensitive: "*.pdf;*.xml"`))
 	w.strs("save", p.Common.Save, "attachments | message (.eml) | body")
 	w.str("after", p.Common.After, "seen | move | delete | none")
-	w.str("move_to", p.Common.MoveTo, `target folder for after = "move"`)
+	w.str("move_to", p.Common.MoveTo, i18n.T(`target folder for after = "move"`))
 	w.str("watch", p.Common.Watch, "idle | poll")
-	w.str("poll_interval", formatDuration(p.Common.PollInterval.Duration), "at least 5s")
+	w.str("poll_interval", formatDuration(p.Common.PollInterval.Duration), i18n.T("at least 5s"))
 
 	w.table("oauth2")
 	w.str("preset", p.OAuth2.Preset, "microsoft | google | custom")
 	w.str("flow", p.OAuth2.Flow, "authcode | device | client_credentials")
-	w.str("tenant", p.OAuth2.Tenant, "Microsoft: tenant ID, organizations or common")
+	w.str("tenant", p.OAuth2.Tenant, i18n.T("Microsoft: tenant ID, organizations or common"))
 	w.str("authorization_url", p.OAuth2.AuthorizationURL, "")
 	w.str("token_url", p.OAuth2.TokenURL, "")
 	w.str("device_url", p.OAuth2.DeviceURL, "")
-	w.str("client_id", p.OAuth2.ClientID, "application (client) ID; the secret is in the keyring")
+	w.str("client_id", p.OAuth2.ClientID, i18n.T("application (client) ID; the secret is in the keyring"))
 	w.str("scope", p.OAuth2.Scope, "")
-	w.str("redirect_uri", p.OAuth2.RedirectURI, "http://localhost:PORT/ (loopback only)")
-	w.int("redirect_port", p.OAuth2.RedirectPort, "same port as redirect_uri")
+	w.str("redirect_uri", p.OAuth2.RedirectURI, i18n.T("http://localhost:PORT/ (loopback only)"))
+	w.int("redirect_port", p.OAuth2.RedirectPort, i18n.T("same port as redirect_uri"))
 
 	w.table("destination")
-	w.str("folder", p.Destination.Folder, "absolute, or ~/…")
-	w.str("filename", p.Destination.Filename, `{filename} {name} {ext} {date} {time} {from} {subject} {uid} {messageid}; "/" makes folders`)
+	w.str("folder", p.Destination.Folder, i18n.T("absolute, or ~/…"))
+	w.str("filename", p.Destination.Filename, i18n.T(`{filename} {name} {ext} {date} {time} {from} {subject} {uid} {messageid}; "/" makes folders`))
 	w.str("on_conflict", p.Destination.OnConflict, "rename | overwrite | skip")
 	return w.b.Bytes(), nil
 }

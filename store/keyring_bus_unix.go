@@ -3,10 +3,11 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"mailmover/i18n"
 )
 
 // sessionBusProblem reports when there is plainly no D-Bus session bus to find the Secret
@@ -22,5 +23,5 @@ func sessionBusProblem() error {
 			return nil
 		}
 	}
-	return errors.New("no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set and " + run + "/bus does not exist")
+	return i18n.Errorf("no D-Bus session bus: DBUS_SESSION_BUS_ADDRESS is not set and %s does not exist", filepath.Join(run, "bus"))
 }

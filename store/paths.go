@@ -1,13 +1,14 @@
 package store
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"mailmover/i18n"
 )
 
 // HomeEnv is the environment variable that overrides where MailMover keeps its files.
@@ -33,7 +34,7 @@ func HomeFrom(getenv func(string) string) (string, error) {
 	}
 	dir, err := os.UserConfigDir()
 	if err != nil {
-		return "", fmt.Errorf("no folder for MailMover's files: %w; set %s to a folder", err, HomeEnv)
+		return "", i18n.Errorf("no folder for MailMover's files: %w; set %s to a folder", err, HomeEnv)
 	}
 	return filepath.Join(dir, "mailmover"), nil
 }
@@ -59,7 +60,7 @@ func StatePath(home, name string) string {
 func LogDir(home string) string { return filepath.Join(home, "logs") }
 
 // ErrBadProfileName is wrapped by every error of ValidProfileName.
-var ErrBadProfileName = errors.New("bad profile name")
+var ErrBadProfileName = i18n.NewError("bad profile name")
 
 // windowsReserved are device names Windows refuses as file names, with any extension.
 var windowsReserved = map[string]bool{
@@ -82,36 +83,36 @@ func ValidProfileName(name string) error {
 	}
 	switch {
 	case name == "":
-		return fmt.Errorf("%w: the name is empty", ErrBadProfileName)
+		return i18n.Errorf("%w: the name is empty", ErrBadProfileName)
 	case !utf8.ValidString(name):
-		return bad("not valid UTF-8")
+		return bad(i18n.T("not valid UTF-8"))
 	case utf8.RuneCountInString(name) > MaxProfileNameLen:
-		return bad(fmt.Sprintf("longer than %d characters", MaxProfileNameLen))
+		return bad(i18n.Sprintf("longer than %d characters", MaxProfileNameLen))
 	case strings.HasPrefix(name, ".") || strings.HasPrefix(name, " "):
-		return bad(`starts with "." or a space`)
+		return bad(i18n.T(`starts with "." or a space`))
 	case strings.HasSuffix(name, ".") || strings.HasSuffix(name, " "):
-		return bad(`ends with "." or a space`)
+		return bad(i18n.T(`ends with "." or a space`))
 	}
 	for _, r := range name {
 		switch {
 		case unicode.IsLetter(r), unicode.IsDigit(r), strings.ContainsRune("-_.@+ ", r):
 		case r == '/' || r == '\\':
-			return bad("path separators are not allowed")
+			return bad(i18n.T("path separators are not allowed"))
 		case unicode.IsControl(r):
-			return bad("control characters are not allowed")
+			return bad(i18n.T("control characters are not allowed"))
 		default:
-			return bad(fmt.Sprintf("%q is not allowed (use letters, digits and - _ . @ + space)", r))
+			return bad(i18n.Sprintf("%q is not allowed (use letters, digits and - _ . @ + space)", r))
 		}
 	}
 	if strings.Contains(name, "..") {
-		return bad(`".." is not allowed`)
+		return bad(i18n.T(`".." is not allowed`))
 	}
 	base := strings.ToUpper(name)
 	if i := strings.IndexByte(base, '.'); i >= 0 {
 		base = base[:i]
 	}
 	if windowsReserved[strings.TrimSpace(base)] {
-		return bad("a reserved device name on Windows")
+		return bad(i18n.T("a reserved device name on Windows"))
 	}
 	return nil
 }
@@ -123,12 +124,12 @@ func ExpandPath(p string) (string, error) {
 	if p == "~" || strings.HasPrefix(p, "~/") || strings.HasPrefix(p, `~\`) {
 		h, err := os.UserHomeDir()
 		if err != nil {
-			return "", fmt.Errorf("cannot expand %q: %w", p, err)
+			return "", i18n.Errorf("cannot expand %q: %w", p, err)
 		}
 		return filepath.Join(h, p[1:]), nil
 	}
 	if !filepath.IsAbs(p) {
-		return "", fmt.Errorf("%q is not an absolute path (start it with / or ~/)", p)
+		return "", i18n.Errorf("%q is not an absolute path (start it with / or ~/)", p)
 	}
 	return filepath.Clean(p), nil
 }

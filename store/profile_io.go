@@ -2,7 +2,6 @@ package store
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -15,6 +14,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"mailmover/i18n"
 )
 
 // Microsoft 365 defaults (the microsoft preset with tenant "organizations").
@@ -22,7 +23,7 @@ const (
 	defaultMicrosoftAuthURL   = "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize"
 	defaultMicrosoftTokenURL  = "https://login.microsoftonline.com/organizations/oauth2/v2.0/token"
 	defaultMicrosoftDeviceURL = "https://login.microsoftonline.com/organizations/oauth2/v2.0/devicecode"
-	defaultMicrosoftScope     = "https://outlook.office.com/IMAP.AccessAsUser.All offline_access"
+	defaultMicrosoftScope     = "https://outlook.office.com/IMAP.AccessAsUser.All offline_access" // i18n:keep
 	defaultRedirectPort       = 3017
 )
 
@@ -92,7 +93,7 @@ func parseProfile(file, name string, data []byte) (*Profile, error) {
 		}
 	}
 	if len(data) > MaxProfileSize {
-		return nil, &FieldError{File: file, Msg: fmt.Sprintf("the file is %d bytes; a profile is at most %d", len(data), MaxProfileSize)}
+		return nil, &FieldError{File: file, Msg: i18n.Sprintf("the file is %d bytes; a profile is at most %d", len(data), MaxProfileSize)}
 	}
 	text := string(data)
 	p := DefaultProfile(name)
@@ -119,7 +120,7 @@ func parseProfile(file, name string, data []byte) (*Profile, error) {
 		errs = append(errs, &FieldError{File: file, Key: k.String(), Line: lineOf(lines, strings.Join(k, ".")), Msg: unknownKeyMsg(k)})
 	}
 	if more > 0 {
-		errs = append(errs, &FieldError{File: file, Msg: fmt.Sprintf("and %d more unknown keys", more)})
+		errs = append(errs, &FieldError{File: file, Msg: i18n.Sprintf("and %d more unknown keys", more)})
 	}
 	if len(errs) > 0 {
 		// A misspelt key leaves its default in place; say only what is certain.
@@ -140,10 +141,10 @@ const maxUnknownReported = 20
 
 // lastKeyRe reads the position out of BurntSushi/toml's type errors, which are plain
 // errors: `toml: line 3 (last key "setup.port"): incompatible types: …`.
-var lastKeyRe = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "((?:[^"\\]|\\.)*)"\): (.*)$`)
+var lastKeyRe = regexp.MustCompile(`^toml: (?:line (\d+) )?\(last key "((?:[^"\\]|\\.)*)"\): (.*)$`) // i18n:keep
 
 // incompatibleRe reads `incompatible types: TOML value has type X; destination has type Y`.
-var incompatibleRe = regexp.MustCompile(`TOML value has type ([^;]+); destination has type (.+)$`)
+var incompatibleRe = regexp.MustCompile(`TOML value has type ([^;]+); destination has type (.+)$`) // i18n:keep
 
 // decodeError turns an error of toml.Decode into a *FieldError with key and line.
 func decodeError(file, text string, err error) error {
@@ -161,13 +162,13 @@ func decodeError(file, text string, err error) error {
 			// "Key 'setup.port' has already been defined.": name the key and where it
 			// was first given.
 			fe.Key = m[1]
-			fe.Msg = "is given twice; each key (and table) may appear only once"
+			fe.Msg = i18n.T("is given twice; each key (and table) may appear only once")
 			if first := lines[m[1]]; first > 0 && first != fe.Line {
-				fe.Msg += fmt.Sprintf(" (first at line %d)", first)
+				fe.Msg += i18n.Sprintf(" (first at line %d)", first)
 			}
 		}
 		if strings.HasSuffix(fe.Key, "poll_interval") {
-			fe.Msg += `; write a duration such as "60s" or "5m"`
+			fe.Msg += i18n.T(`; write a duration such as "60s" or "5m"`)
 		}
 	} else if m := lastKeyRe.FindStringSubmatch(err.Error()); m != nil {
 		key, _ := strconv.Unquote(`"` + m[2] + `"`)
@@ -177,9 +178,9 @@ func decodeError(file, text string, err error) error {
 			fe.Line = lineOf(keyLines(text), key)
 		}
 		if t := incompatibleRe.FindStringSubmatch(m[3]); t != nil {
-			fe.Msg = fmt.Sprintf("is %s; it must be %s", tomlTypeName(t[1]), tomlTypeName(t[2]))
+			fe.Msg = i18n.Sprintf("is %s; it must be %s", tomlTypeName(t[1]), tomlTypeName(t[2]))
 		} else if t := mismatchRe.FindStringSubmatch(m[3]); t != nil {
-			fe.Msg = fmt.Sprintf("is %s; it must be a table, written [%s]", tomlTypeName(t[1]), key)
+			fe.Msg = i18n.Sprintf("is %s; it must be a table, written [%s]", tomlTypeName(t[1]), key)
 		}
 	} else {
 		fe.Msg = strings.TrimPrefix(fe.Msg, "toml: ")
@@ -188,33 +189,33 @@ func decodeError(file, text string, err error) error {
 }
 
 // duplicateRe reads BurntSushi/toml's message for a key or table given twice.
-var duplicateRe = regexp.MustCompile(`^Key '([^']+)' has already been defined\.?$`)
+var duplicateRe = regexp.MustCompile(`^Key '([^']+)' has already been defined\.?$`) // i18n:keep
 
 // mismatchRe reads `type mismatch for store.Setup: expected table but found int64`.
-var mismatchRe = regexp.MustCompile(`expected table but found (.+)$`)
+var mismatchRe = regexp.MustCompile(`expected table but found (.+)$`) // i18n:keep
 
 // tomlTypeName names a type from BurntSushi/toml's messages in the file's words.
 func tomlTypeName(t string) string {
 	switch t {
 	case "slice":
-		return `a list such as ["attachments"]`
+		return i18n.T(`a list such as ["attachments"]`)
 	case "primitive (string-like)", "string":
-		return "a string"
+		return i18n.T("a string")
 	case "int64", "integer":
-		return "an integer"
+		return i18n.T("an integer")
 	case "float64", "float":
-		return "a decimal number"
+		return i18n.T("a decimal number")
 	case "bool", "boolean":
-		return "true or false"
+		return i18n.T("true or false")
 	case "map[string]any", "map[string]interface {}":
-		return "a table"
+		return i18n.T("a table")
 	case "[]map[string]any", "[]map[string]interface {}":
-		return "an array of tables [[…]]"
+		return i18n.T("an array of tables [[…]]")
 	case "time.Time":
-		return "a date"
+		return i18n.T("a date")
 	}
 	if strings.HasPrefix(t, "[]") {
-		return "a list"
+		return i18n.T("a list")
 	}
 	return "a " + t
 }
@@ -246,26 +247,26 @@ func unknownKeyMsg(k toml.Key) string {
 	if len(k) == 1 {
 		for _, t := range tables {
 			if slices.Contains(knownKeys[t], k[0]) {
-				return fmt.Sprintf("unknown key at the top of the file; %q belongs in the [%s] table", k[0], t)
+				return i18n.Sprintf("unknown key at the top of the file; %q belongs in the [%s] table", k[0], t)
 			}
 		}
 		if s := closest(k[0], tables); s != "" {
-			return fmt.Sprintf("unknown table; did you mean [%s]?", s)
+			return i18n.Sprintf("unknown table; did you mean [%s]?", s)
 		}
-		return "unknown table or key; the tables are [" + strings.Join(tables, "], [") + "]"
+		return i18n.Sprintf("unknown table or key; the tables are %s", "["+strings.Join(tables, "], [")+"]")
 	}
 	keys, ok := knownKeys[k[0]]
 	if !ok {
-		return "unknown key"
+		return i18n.T("unknown key")
 	}
 	if len(k) > 2 && slices.Contains(keys, k[1]) {
-		return fmt.Sprintf("unknown key; %s.%s is a single value, not a table", k[0], k[1])
+		return i18n.Sprintf("unknown key; %s.%s is a single value, not a table", k[0], k[1])
 	}
 	// "ca.file" is a dotted key for ca_file; "serch" a misspelt search.
 	if s := closest(strings.Join(k[1:], "_"), keys); s != "" {
-		return fmt.Sprintf("unknown key; did you mean %q?", s)
+		return i18n.Sprintf("unknown key; did you mean %q?", s)
 	}
-	return fmt.Sprintf("unknown key; [%s] has %s", k[0], strings.Join(keys, ", "))
+	return i18n.Sprintf("unknown key; [%s] has %s", k[0], strings.Join(keys, ", "))
 }
 
 // closest returns the candidate within edit distance 2 of s, or "".
@@ -312,10 +313,10 @@ func LoadProfile(home, name string) (*Profile, error) {
 	path := ProfilePath(home, name)
 	data, err := readLimited(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("profile %q not found (no %s); see 'mailmover profiles': %w", name, path, err)
+		return nil, i18n.Errorf("profile %q not found (no %s); see 'mailmover profiles': %w", name, path, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read profile %q: %w", name, err)
+		return nil, i18n.Errorf("read profile %q: %w", name, err)
 	}
 	return parseProfile(path, name, data)
 }
@@ -326,7 +327,7 @@ func readLimited(path string) ([]byte, error) {
 	if st, err := os.Stat(path); err != nil {
 		return nil, err
 	} else if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
+		return nil, i18n.Errorf("%s is not a regular file", path)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -338,15 +339,15 @@ func readLimited(path string) ([]byte, error) {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
+		return nil, i18n.Errorf("%s is not a regular file", path)
 	}
 	if st.Size() > MaxProfileSize {
-		return nil, fmt.Errorf("%s is %d bytes; a profile is at most %d", path, st.Size(), MaxProfileSize)
+		return nil, i18n.Errorf("%s is %d bytes; a profile is at most %d", path, st.Size(), MaxProfileSize)
 	}
 	// Read what was opened and checked, bounded (the file may grow meanwhile).
 	data, err := io.ReadAll(io.LimitReader(f, MaxProfileSize+1))
 	if err == nil && len(data) > MaxProfileSize {
-		err = fmt.Errorf("%s is over %d bytes; a profile is at most %d", path, MaxProfileSize, MaxProfileSize)
+		err = i18n.Errorf("%s is over %d bytes; a profile is at most %d", path, MaxProfileSize, MaxProfileSize)
 	}
 	return data, err
 }
@@ -370,7 +371,7 @@ func SaveProfile(home string, p *Profile) error {
 		return err
 	}
 	if err := writeAtomic(ProfilePath(home, p.Name), data); err != nil {
-		return fmt.Errorf("save profile %q: %w", p.Name, err)
+		return i18n.Errorf("save profile %q: %w", p.Name, err)
 	}
 	return nil
 }
@@ -379,11 +380,11 @@ func SaveProfile(home string, p *Profile) error {
 func writeAtomic(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create %s: %w (check the permissions of %s)", dir, err, filepath.Dir(dir))
+		return i18n.Errorf("create %s: %w (check the permissions of %s)", dir, err, filepath.Dir(dir))
 	}
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return fmt.Errorf("create a file in %s: %w", dir, err)
+		return i18n.Errorf("create a file in %s: %w", dir, err)
 	}
 	tmp := f.Name()
 	defer func() {
@@ -396,16 +397,16 @@ func writeAtomic(path string, data []byte) (err error) {
 		return err
 	}
 	if _, err = f.Write(data); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
+		return i18n.Errorf("write %s: %w", tmp, err)
 	}
 	if err = f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", tmp, err)
+		return i18n.Errorf("sync %s: %w", tmp, err)
 	}
 	if err = f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", tmp, err)
+		return i18n.Errorf("close %s: %w", tmp, err)
 	}
 	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename into %s: %w", path, err)
+		return i18n.Errorf("rename into %s: %w", path, err)
 	}
 	return syncFolder(dir)
 }
@@ -418,7 +419,7 @@ func syncFolder(dir string) error {
 	}
 	defer d.Close()
 	if err := d.Sync(); err != nil && !errors.Is(err, errors.ErrUnsupported) && !isInvalidFolderSync(err) {
-		return fmt.Errorf("sync folder %s: %w", dir, err)
+		return i18n.Errorf("sync folder %s: %w", dir, err)
 	}
 	return nil
 }
@@ -427,8 +428,8 @@ func syncFolder(dir string) error {
 // for fsync of a folder.
 func isInvalidFolderSync(err error) bool {
 	var pe *fs.PathError
-	return errors.As(err, &pe) && (strings.Contains(pe.Err.Error(), "invalid argument") ||
-		strings.Contains(pe.Err.Error(), "Access is denied") || strings.Contains(pe.Err.Error(), "not supported"))
+	return errors.As(err, &pe) && (strings.Contains(pe.Err.Error(), "invalid argument") || // i18n:keep (the system's words)
+		strings.Contains(pe.Err.Error(), "Access is denied") || strings.Contains(pe.Err.Error(), "not supported")) // i18n:keep
 }
 
 // ListProfiles returns the names of the profiles in HOME/profiles, sorted. Files whose
@@ -439,7 +440,7 @@ func ListProfiles(home string) ([]string, error) {
 		return []string{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list profiles: %w", err)
+		return nil, i18n.Errorf("list profiles: %w", err)
 	}
 	names := []string{}
 	for _, e := range entries {
@@ -473,26 +474,26 @@ func DeleteProfile(home, name string, sec Secrets) error {
 	}
 	unlock, err := holdProfile(home, name, true)
 	if err != nil {
-		return fmt.Errorf("delete profile %q: %w", name, err)
+		return i18n.Errorf("delete profile %q: %w", name, err)
 	}
 	defer unlock()
 	if sec != nil {
 		for _, kind := range SecretKinds {
 			if err := sec.Delete(name, kind); err != nil {
-				return fmt.Errorf("delete profile %q: %w", name, err)
+				return i18n.Errorf("delete profile %q: %w", name, err)
 			}
 		}
 	}
 	for _, f := range []string{StatePath(home, name), journalPath(home, name)} {
 		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("delete profile %q: state: %w", name, err)
+			return i18n.Errorf("delete profile %q: state: %w", name, err)
 		}
 	}
 	if err := os.Remove(ProfilePath(home, name)); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("delete profile %q: not found: %w", name, err)
+			return i18n.Errorf("delete profile %q: not found: %w", name, err)
 		}
-		return fmt.Errorf("delete profile %q: %w", name, err)
+		return i18n.Errorf("delete profile %q: %w", name, err)
 	}
 	return syncFolder(ProfileDir(home))
 }
@@ -515,7 +516,7 @@ func holdProfile(home, name string, remove bool) (func(), error) {
 }
 
 // ErrProfileExists is wrapped when a rename or copy would replace another profile.
-var ErrProfileExists = errors.New("a profile of that name exists")
+var ErrProfileExists = i18n.NewError("a profile of that name exists")
 
 // RenameProfile renames profile oldName to newName: the profile file, its state files and
 // its secrets in sec (sec may be nil). newName must not exist; a running profile (its
@@ -534,39 +535,39 @@ func RenameProfile(home, oldName, newName string, sec Secrets) error {
 	}
 	oldPath, newPath := ProfilePath(home, oldName), ProfilePath(home, newName)
 	if _, err := os.Stat(oldPath); err != nil {
-		return fmt.Errorf("rename profile %q: %w", oldName, err)
+		return i18n.Errorf("rename profile %q: %w", oldName, err)
 	}
 	if _, err := os.Lstat(newPath); err == nil {
-		return fmt.Errorf("rename profile %q to %q: %w", oldName, newName, ErrProfileExists)
+		return i18n.Errorf("rename profile %q to %q: %w", oldName, newName, ErrProfileExists)
 	}
 	unlock, err := holdProfile(home, oldName, true)
 	if err != nil {
-		return fmt.Errorf("rename profile %q: %w", oldName, err)
+		return i18n.Errorf("rename profile %q: %w", oldName, err)
 	}
 	defer unlock()
 	unlockNew, err := holdProfile(home, newName, false)
 	if err != nil {
-		return fmt.Errorf("rename profile %q to %q: %w", oldName, newName, err)
+		return i18n.Errorf("rename profile %q to %q: %w", oldName, newName, err)
 	}
 	defer unlockNew()
 	if err := copySecrets(sec, oldName, newName, SecretKinds); err != nil {
-		return fmt.Errorf("rename profile %q: %w", oldName, err)
+		return i18n.Errorf("rename profile %q: %w", oldName, err)
 	}
 	data, err := readLimited(oldPath)
 	if err != nil {
-		return fmt.Errorf("rename profile %q: %w", oldName, err)
+		return i18n.Errorf("rename profile %q: %w", oldName, err)
 	}
 	if err := writeAtomic(newPath, data); err != nil {
-		return fmt.Errorf("rename profile %q: %w", oldName, err)
+		return i18n.Errorf("rename profile %q: %w", oldName, err)
 	}
 	for _, f := range []func(string, string) string{StatePath, journalPath} {
 		if err := os.Rename(f(home, oldName), f(home, newName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			os.Remove(newPath)
-			return fmt.Errorf("rename profile %q: state: %w", oldName, err)
+			return i18n.Errorf("rename profile %q: state: %w", oldName, err)
 		}
 	}
 	if err := os.Remove(oldPath); err != nil {
-		return fmt.Errorf("rename profile %q: %w", oldName, err)
+		return i18n.Errorf("rename profile %q: %w", oldName, err)
 	}
 	if err := syncFolder(ProfileDir(home)); err != nil {
 		return err
@@ -574,7 +575,7 @@ func RenameProfile(home, oldName, newName string, sec Secrets) error {
 	if sec != nil {
 		for _, kind := range SecretKinds {
 			if err := sec.Delete(oldName, kind); err != nil {
-				return fmt.Errorf("renamed profile %q to %q, but its old secrets remain: %w", oldName, newName, err)
+				return i18n.Errorf("renamed profile %q to %q, but its old secrets remain: %w", oldName, newName, err)
 			}
 		}
 	}
@@ -594,10 +595,10 @@ func DuplicateProfile(home, src, dst string, sec Secrets) error {
 		return err
 	}
 	if _, err := os.Lstat(ProfilePath(home, dst)); err == nil {
-		return fmt.Errorf("copy profile %q to %q: %w", src, dst, ErrProfileExists)
+		return i18n.Errorf("copy profile %q to %q: %w", src, dst, ErrProfileExists)
 	}
 	if err := copySecrets(sec, src, dst, []string{SecretClientSecret, SecretPassword}); err != nil {
-		return fmt.Errorf("copy profile %q: %w", src, err)
+		return i18n.Errorf("copy profile %q: %w", src, err)
 	}
 	p.Name = dst
 	return SaveProfile(home, p)

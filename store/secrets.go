@@ -2,13 +2,14 @@ package store
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/zalando/go-keyring"
+
+	"mailmover/i18n"
 )
 
 // Kinds of secret kept per profile; the keyring account is "PROFILE/KIND".
@@ -26,7 +27,7 @@ var SecretKinds = []string{SecretClientSecret, SecretPassword, SecretRefreshToke
 const KeyringService = "mailmover"
 
 // ErrNoSecret is returned by Secrets.Get when nothing is stored for the profile and kind.
-var ErrNoSecret = errors.New("no secret stored")
+var ErrNoSecret = i18n.NewError("no secret stored")
 
 // Secrets stores a profile's secrets. Implementations are safe for concurrent use and
 // never put a secret value into an error.
@@ -48,7 +49,7 @@ func checkSecretRef(profile, kind string) error {
 		return err
 	}
 	if !slices.Contains(SecretKinds, kind) {
-		return fmt.Errorf("unknown kind of secret %q (one of %s)", kind, strings.Join(SecretKinds, ", "))
+		return i18n.Errorf("unknown kind of secret %q (one of %s)", kind, strings.Join(SecretKinds, ", "))
 	}
 	return nil
 }
@@ -68,13 +69,13 @@ func (e *KeyringUnavailableError) Error() string {
 	var what string
 	switch {
 	case e.Timeout:
-		what = "the OS keyring (Secret Service) did not answer in time"
+		what = i18n.T("the OS keyring (Secret Service) did not answer in time")
 	case e.Locked:
-		what = "the OS keyring is locked"
+		what = i18n.T("the OS keyring is locked")
 	default:
-		what = "no OS keyring (Secret Service) is reachable"
+		what = i18n.T("no OS keyring (Secret Service) is reachable")
 	}
-	msg := fmt.Sprintf("keyring %s %s: %s", e.Op, e.Account, what)
+	msg := i18n.Sprintf("keyring %s %s: %s", e.Op, e.Account, what)
 	if e.Err != nil {
 		msg += " (" + e.Err.Error() + ")"
 	}
@@ -84,13 +85,12 @@ func (e *KeyringUnavailableError) Error() string {
 // Advice tells the user what to start or unlock.
 func (e *KeyringUnavailableError) Advice() string {
 	if e.Timeout {
-		return "if a keyring password prompt is open, unlock the keyring and try again; otherwise the Secret Service hangs: restart it (e.g. 'gnome-keyring-daemon --replace --components=secrets') or log in again"
+		return i18n.T("if a keyring password prompt is open, unlock the keyring and try again; otherwise the Secret Service hangs: restart it (e.g. 'gnome-keyring-daemon --replace --components=secrets') or log in again")
 	}
 	if e.Locked {
-		return "unlock it (log in to the desktop session, or run 'gnome-keyring-daemon --unlock' and type the keyring password)"
+		return i18n.T("unlock it (log in to the desktop session, or run 'gnome-keyring-daemon --unlock' and type the keyring password)")
 	}
-	return "start a Secret Service: in a desktop session gnome-keyring or KeePassXC with its Secret Service integration on; " +
-		"on a server run MailMover inside 'dbus-run-session' after 'gnome-keyring-daemon --unlock --components=secrets'"
+	return i18n.T("start a Secret Service: in a desktop session gnome-keyring or KeePassXC with its Secret Service integration on; on a server run MailMover inside 'dbus-run-session' after 'gnome-keyring-daemon --unlock --components=secrets'")
 }
 
 // Unwrap returns the underlying error.
@@ -105,7 +105,7 @@ type SecretTooLargeError struct {
 
 // Error names the account and the size, never the value.
 func (e *SecretTooLargeError) Error() string {
-	return fmt.Sprintf("keyring set %s: the OS keyring refused a value of %d bytes as too large", e.Account, e.Size)
+	return i18n.Sprintf("keyring set %s: the OS keyring refused a value of %d bytes as too large", e.Account, e.Size)
 }
 
 // DefaultKeyringTimeout bounds every call of Keyring(), so a hung Secret Service (or one
@@ -140,7 +140,7 @@ func (k osKeyring) call(op, account string, f func() (string, error)) (string, e
 		defer func() {
 			if p := recover(); p != nil {
 				ch <- result{"", &KeyringUnavailableError{Op: op, Account: account, Locked: true,
-					Err: fmt.Errorf("the Secret Service client failed (%T) while it waited for an unlock prompt", p)}}
+					Err: i18n.Errorf("the Secret Service client failed (%T) while it waited for an unlock prompt", p)}}
 			}
 		}()
 		v, err := f()
@@ -153,7 +153,7 @@ func (k osKeyring) call(op, account string, f func() (string, error)) (string, e
 		return r.v, r.err
 	case <-t.C:
 		return "", &KeyringUnavailableError{Op: op, Account: account, Timeout: true,
-			Err: fmt.Errorf("no answer within %s", k.timeout)}
+			Err: i18n.Errorf("no answer within %s", k.timeout)}
 	}
 }
 
@@ -167,12 +167,12 @@ func mapKeyringError(op, account string, err error) error {
 		return err
 	}
 	if errors.Is(err, keyring.ErrNotFound) {
-		return fmt.Errorf("keyring %s %s: %w", op, account, ErrNoSecret)
+		return i18n.Errorf("keyring %s %s: %w", op, account, ErrNoSecret)
 	}
-	msg := err.Error()
+	msg := err.Error() // go-keyring's and D-Bus's words, not ours
 	return &KeyringUnavailableError{
 		Op: op, Account: account, Err: err,
-		Locked: strings.Contains(msg, "unlock") || strings.Contains(msg, "locked") ||
+		Locked: strings.Contains(msg, "unlock") || strings.Contains(msg, "locked") || // i18n:keep
 			strings.Contains(msg, "Prompt") || strings.Contains(msg, "dismissed"),
 	}
 }
@@ -262,7 +262,7 @@ func (s *MemorySecrets) check(op, profile, kind string) (string, error) {
 	}
 	acct := Account(profile, kind)
 	if s.unavailable {
-		return "", &KeyringUnavailableError{Op: op, Account: acct, Err: errors.New("memory keyring switched off")}
+		return "", &KeyringUnavailableError{Op: op, Account: acct, Err: i18n.New("memory keyring switched off")}
 	}
 	return acct, nil
 }
@@ -277,7 +277,7 @@ func (s *MemorySecrets) Get(profile, kind string) (string, error) {
 	}
 	v, ok := s.m[acct]
 	if !ok {
-		return "", fmt.Errorf("keyring get %s: %w", acct, ErrNoSecret)
+		return "", i18n.Errorf("keyring get %s: %w", acct, ErrNoSecret)
 	}
 	return v, nil
 }

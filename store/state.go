@@ -5,13 +5,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
+
+	"mailmover/i18n"
 )
 
 // The mover's checkpoint of one profile lives in HOME/state: NAME.json is a snapshot,
@@ -35,7 +36,7 @@ const (
 )
 
 // ErrStateLocked is returned (wrapped) when another mover holds the profile's state.
-var ErrStateLocked = errors.New("profile is already running")
+var ErrStateLocked = i18n.NewError("profile is already running")
 
 // State is the checkpoint of one profile.
 type State struct {
@@ -191,7 +192,7 @@ func (s *State) apply(r *journalRecord) error {
 	switch r.Op {
 	case opCommit, opDone:
 		if r.Msg == nil || r.Msg.Identity == "" {
-			return fmt.Errorf("record %d (%s) has no message", r.Seq, r.Op)
+			return i18n.Errorf("record %d (%s) has no message", r.Seq, r.Op)
 		}
 		m := cloneMsg(r.Msg)
 		s.Messages[m.Identity] = m
@@ -212,7 +213,7 @@ func (s *State) apply(r *journalRecord) error {
 			b.Filter, b.Mark, b.Done = r.Filter, 0, nil
 		}
 	default:
-		return fmt.Errorf("record %d has an unknown operation %q", r.Seq, r.Op)
+		return i18n.Errorf("record %d has an unknown operation %q", r.Seq, r.Op)
 	}
 	if r.Seq > s.Seq {
 		s.Seq = r.Seq
@@ -247,18 +248,18 @@ func lockState(home, profile string) (*os.File, error) {
 		return nil, err
 	}
 	if err := os.MkdirAll(StateDir(home), 0o700); err != nil {
-		return nil, fmt.Errorf("creating the state folder: %w; check that %s is writable", err, home)
+		return nil, i18n.Errorf("creating the state folder: %w; check that %s is writable", err, home)
 	}
 	f, err := os.OpenFile(StateLockPath(home, profile), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		return nil, fmt.Errorf("opening the state lock: %w", err)
+		return nil, i18n.Errorf("opening the state lock: %w", err)
 	}
 	if err := lockFile(f); err != nil {
 		f.Close()
 		if errors.Is(err, errWouldBlock) {
-			return nil, fmt.Errorf("profile %s is already running (another mailmover holds %s): %w", profile, StateLockPath(home, profile), ErrStateLocked)
+			return nil, i18n.Errorf("profile %s is already running (another mailmover holds %s): %w", profile, StateLockPath(home, profile), ErrStateLocked)
 		}
-		return nil, fmt.Errorf("locking %s: %w", StateLockPath(home, profile), err)
+		return nil, i18n.Errorf("locking %s: %w", StateLockPath(home, profile), err)
 	}
 	return f, nil
 }
@@ -287,7 +288,7 @@ func OpenState(home, profile string) (*StateFile, error) {
 	j, err := os.OpenFile(journalPath(home, profile), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		unlockState(lock)
-		return nil, fmt.Errorf("opening the state journal: %w", err)
+		return nil, i18n.Errorf("opening the state journal: %w", err)
 	}
 	sf := &StateFile{home: home, profile: profile, lock: lock, journal: j, st: st, records: n}
 	// Drop a torn tail so that new records start on a fresh line.
@@ -315,13 +316,13 @@ func readState(home, profile string) (*State, int, error) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
-		return nil, 0, fmt.Errorf("reading the state %s: %w", path, err)
+		return nil, 0, i18n.Errorf("reading the state %s: %w", path, err)
 	default:
 		if err := json.Unmarshal(data, st); err != nil {
-			return nil, 0, fmt.Errorf("the state %s is damaged (%v): move it away to start over ('mailmover forget -profile %s' does so, and mail is then processed again)", path, err, profile)
+			return nil, 0, i18n.Errorf("the state %s is damaged (%v): move it away to start over ('mailmover forget -profile %s' does so, and mail is then processed again)", path, err, profile)
 		}
 		if st.Version != StateVersion {
-			return nil, 0, fmt.Errorf("the state %s has version %d; this mailmover reads version %d", path, st.Version, StateVersion)
+			return nil, 0, i18n.Errorf("the state %s has version %d; this mailmover reads version %d", path, st.Version, StateVersion)
 		}
 		if st.Messages == nil {
 			st.Messages = map[string]*MessageRecord{}
@@ -340,7 +341,7 @@ func replayJournal(path string, st *State) (int, error) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("reading the state journal %s: %w", path, err)
+		return 0, i18n.Errorf("reading the state journal %s: %w", path, err)
 	}
 	n := 0
 	lines := bytes.Split(data, []byte("\n"))
@@ -353,14 +354,14 @@ func replayJournal(path string, st *State) (int, error) {
 			if i == len(lines)-1 {
 				break // torn last line: the append that was cut never counted
 			}
-			return 0, fmt.Errorf("the state journal %s is damaged at line %d: %v", path, i+1, err)
+			return 0, i18n.Errorf("the state journal %s is damaged at line %d: %v", path, i+1, err)
 		}
 		n++
 		if r.Seq <= st.Seq {
 			continue // already in the snapshot
 		}
 		if err := st.apply(&r); err != nil {
-			return 0, fmt.Errorf("the state journal %s: %w", path, err)
+			return 0, i18n.Errorf("the state journal %s: %w", path, err)
 		}
 	}
 	return n, nil
@@ -370,12 +371,12 @@ func replayJournal(path string, st *State) (int, error) {
 func (s *StateFile) trimJournal() error {
 	data, err := io.ReadAll(io.NewSectionReader(s.journal, 0, 1<<62))
 	if err != nil {
-		return fmt.Errorf("reading the state journal: %w", err)
+		return i18n.Errorf("reading the state journal: %w", err)
 	}
 	keep := int64(bytes.LastIndexByte(data, '\n') + 1)
 	if keep != int64(len(data)) {
 		if err := s.journal.Truncate(keep); err != nil {
-			return fmt.Errorf("repairing the state journal: %w", err)
+			return i18n.Errorf("repairing the state journal: %w", err)
 		}
 	}
 	_, err = s.journal.Seek(keep, io.SeekStart)
@@ -394,17 +395,17 @@ func (s *StateFile) append(r *journalRecord, sync bool) error {
 	line = append(line, '\n')
 	off, err := s.journal.Seek(0, io.SeekCurrent)
 	if err != nil {
-		return fmt.Errorf("writing the state journal: %w", err)
+		return i18n.Errorf("writing the state journal: %w", err)
 	}
 	if _, err := s.journal.Write(line); err != nil {
 		// Take back a partial line, so that later records do not follow a torn one.
 		s.journal.Truncate(off)
 		s.journal.Seek(off, io.SeekStart)
-		return fmt.Errorf("writing the state journal: %w; check the free space of %s", err, StateDir(s.home))
+		return i18n.Errorf("writing the state journal: %w; check the free space of %s", err, StateDir(s.home))
 	}
 	if sync {
 		if err := s.journal.Sync(); err != nil {
-			return fmt.Errorf("syncing the state journal: %w", err)
+			return i18n.Errorf("syncing the state journal: %w", err)
 		}
 	}
 	s.records++
@@ -499,10 +500,10 @@ func (s *StateFile) Compact() error {
 		return err
 	}
 	if err := writeStateAtomic(StatePath(s.home, s.profile), data, 0o600); err != nil {
-		return fmt.Errorf("saving the state: %w", err)
+		return i18n.Errorf("saving the state: %w", err)
 	}
 	if err := s.journal.Truncate(0); err != nil {
-		return fmt.Errorf("emptying the state journal: %w", err)
+		return i18n.Errorf("emptying the state journal: %w", err)
 	}
 	if _, err := s.journal.Seek(0, io.SeekStart); err != nil {
 		return err
@@ -551,7 +552,7 @@ func ForgetState(home, profile string) error {
 	defer unlockState(lock)
 	for _, p := range []string{StatePath(home, profile), journalPath(home, profile)} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("removing %s: %w", p, err)
+			return i18n.Errorf("removing %s: %w", p, err)
 		}
 	}
 	return syncStateDir(StateDir(home))

@@ -2,7 +2,6 @@ package store
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"net/url"
 	"path"
@@ -12,6 +11,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"mailmover/i18n"
 )
 
 // FieldError is one problem with one key of a profile. Validate and ParseProfile return
@@ -40,7 +41,7 @@ func (e *FieldError) Error() string {
 		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		fmt.Fprintf(&b, "(line %d)", e.Line)
+		b.WriteString(i18n.Sprintf("(line %d)", e.Line))
 	}
 	if b.Len() > 0 {
 		b.WriteString(": ")
@@ -88,19 +89,21 @@ const (
 
 type checker struct{ errs []error }
 
-func (c *checker) add(key, format string, args ...any) {
-	c.errs = append(c.errs, &FieldError{Key: key, Msg: fmt.Sprintf(format, args...)})
+// add records msg (translated by the caller) as a problem of key.
+func (c *checker) add(key, msg string) {
+	c.errs = append(c.errs, &FieldError{Key: key, Msg: msg})
 }
 
 func (c *checker) oneOf(key, v string, allowed ...string) {
 	if !slices.Contains(allowed, v) {
-		c.add(key, "%q is not one of %s", v, strings.Join(allowed, ", "))
+		c.add(key, i18n.Sprintf("%q is not one of %s", v, strings.Join(allowed, ", ")))
 	}
 }
 
+// required records a problem when v is empty; what (translated) says what to give.
 func (c *checker) required(key, v, what string) bool {
 	if strings.TrimSpace(v) == "" {
-		c.add(key, "is empty; %s", what)
+		c.add(key, i18n.Sprintf("is empty; %s", what))
 		return false
 	}
 	return true
@@ -162,11 +165,11 @@ func (p *Profile) stringFields() [][2]string {
 // badString says what is wrong with s as a one-line value, or "".
 func badString(s string) string {
 	if !utf8.ValidString(s) {
-		return "is not valid UTF-8"
+		return i18n.T("is not valid UTF-8")
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) {
-			return fmt.Sprintf("contains the control character %U", r)
+			return i18n.Sprintf("contains the control character %U", r)
 		}
 	}
 	return ""
@@ -175,7 +178,7 @@ func badString(s string) string {
 func (p *Profile) checkStrings(c *checker) {
 	for _, kv := range p.stringFields() {
 		if why := badString(kv[1]); why != "" {
-			c.add(kv[0], "%s", why)
+			c.add(kv[0], why)
 		}
 	}
 }
@@ -192,27 +195,27 @@ func isLoopbackHost(h string) bool {
 
 func (p *Profile) validateSetup(c *checker) {
 	s := p.Setup
-	if c.required("setup.host", s.Host, "give the IMAP server's host name, e.g. outlook.office365.com") {
+	if c.required("setup.host", s.Host, i18n.T("give the IMAP server's host name, e.g. outlook.office365.com")) {
 		if strings.Contains(s.Host, "://") || strings.ContainsAny(s.Host, "/ \t") {
-			c.add("setup.host", "%q is not a host name; give only the name, e.g. outlook.office365.com", s.Host)
+			c.add("setup.host", i18n.Sprintf("%q is not a host name; give only the name, e.g. outlook.office365.com", s.Host))
 		} else if _, _, err := net.SplitHostPort(s.Host); err == nil && strings.Count(s.Host, ":") == 1 {
-			c.add("setup.host", "%q holds a port; put the port into setup.port", s.Host)
+			c.add("setup.host", i18n.Sprintf("%q holds a port; put the port into setup.port", s.Host))
 		}
 	}
 	if s.Port < 1 || s.Port > 65535 {
-		c.add("setup.port", "%d is not a port (1–65535; IMAPS is 993, IMAP with STARTTLS 143)", s.Port)
+		c.add("setup.port", i18n.Sprintf("%d is not a port (1–65535; IMAPS is 993, IMAP with STARTTLS 143)", s.Port))
 	}
-	c.required("setup.username", s.Username, "give the mailbox's user name, usually its address")
-	c.required("setup.folder", s.Folder, `give the folder to read, e.g. "INBOX"`)
+	c.required("setup.username", s.Username, i18n.T("give the mailbox's user name, usually its address"))
+	c.required("setup.folder", s.Folder, i18n.T(`give the folder to read, e.g. "INBOX"`))
 
 	sec := p.Security
 	c.oneOf("security.tls", sec.TLS, TLSImplicit, TLSStartTLS, TLSNone)
 	c.oneOf("security.auth", sec.Auth, AuthXOAuth2, AuthOAuthBearer, AuthPassword)
 	if sec.CAFile != "" && !pathIsAcceptable(sec.CAFile) {
-		c.add("security.ca_file", "%q is relative; give an absolute path (/etc/ssl/private-ca.pem) or one under your home (~/ca.pem)", sec.CAFile)
+		c.add("security.ca_file", i18n.Sprintf("%q is relative; give an absolute path (/etc/ssl/private-ca.pem) or one under your home (~/ca.pem)", sec.CAFile))
 	}
 	if sec.TLS == TLSNone && s.Host != "" && !isLoopbackHost(s.Host) {
-		c.add("security.tls", `"none" would send the sign-in in the clear to %s; use "implicit" or "starttls" (none is only for a loopback host)`, s.Host)
+		c.add("security.tls", i18n.Sprintf(`"none" would send the sign-in in the clear to %s; use "implicit" or "starttls" (none is only for a loopback host)`, s.Host))
 	}
 }
 
@@ -221,11 +224,11 @@ func (p *Profile) validateCommon(c *checker) {
 	c.oneOf("common.search", m.Search, SearchUnseen, SearchAll)
 	if m.Since != "" {
 		if _, err := time.Parse("2006-01-02", m.Since); err != nil {
-			c.add("common.since", "%q is not a date in the form YYYY-MM-DD", m.Since)
+			c.add("common.since", i18n.Sprintf("%q is not a date in the form YYYY-MM-DD", m.Since))
 		}
 	}
 	if strings.TrimSpace(m.AttachmentMask) == "" {
-		c.add("common.attachment_mask", `is empty; use "*" for every attachment, or e.g. "*.pdf;*.xml"`)
+		c.add("common.attachment_mask", i18n.T(`is empty; use "*" for every attachment, or e.g. "*.pdf;*.xml"`))
 	} else {
 		for _, g := range strings.Split(m.AttachmentMask, ";") {
 			g = strings.TrimSpace(g)
@@ -233,49 +236,49 @@ func (p *Profile) validateCommon(c *checker) {
 				continue
 			}
 			if _, err := path.Match(g, ""); err != nil {
-				c.add("common.attachment_mask", "%q is not a valid pattern (* ? [a-z] are allowed)", g)
+				c.add("common.attachment_mask", i18n.Sprintf("%q is not a valid pattern (* ? [a-z] are allowed)", g))
 			}
 		}
 	}
 	if len(m.Save) == 0 {
-		c.add("common.save", `is empty; list what to save: "attachments", "message" (.eml), "body"`)
+		c.add("common.save", i18n.T(`is empty; list what to save: "attachments", "message" (.eml), "body"`))
 	}
 	seen := map[string]bool{}
 	for _, s := range m.Save {
 		c.oneOf("common.save", s, SaveAttachments, SaveMessage, SaveBody)
 		if seen[s] {
-			c.add("common.save", "%q is listed twice", s)
+			c.add("common.save", i18n.Sprintf("%q is listed twice", s))
 		}
 		seen[s] = true
 	}
 	c.oneOf("common.after", m.After, AfterSeen, AfterMove, AfterDelete, AfterNone)
 	if m.After == AfterMove {
-		if c.required("common.move_to", m.MoveTo, `after = "move" needs the folder to move to`) &&
+		if c.required("common.move_to", m.MoveTo, i18n.T(`after = "move" needs the folder to move to`)) &&
 			m.MoveTo == p.Setup.Folder {
-			c.add("common.move_to", "%q is the folder being read (setup.folder); choose another", m.MoveTo)
+			c.add("common.move_to", i18n.Sprintf("%q is the folder being read (setup.folder); choose another", m.MoveTo))
 		}
 	}
 	c.oneOf("common.watch", m.Watch, WatchIdle, WatchPoll)
 	if d := m.PollInterval.Duration; d < MinPollInterval || d > MaxPollInterval {
-		c.add("common.poll_interval", "%s is out of range (%s to %s)", d, MinPollInterval, MaxPollInterval)
+		c.add("common.poll_interval", i18n.Sprintf("%s is out of range (%s to %s)", d, MinPollInterval, MaxPollInterval))
 	}
 }
 
 // checkURL checks an endpoint: absolute http(s) with a host, http only for loopback.
 func (c *checker) checkURL(key, s string) {
-	if !c.required(key, s, "give the provider's URL (or pick a preset)") {
+	if !c.required(key, s, i18n.T("give the provider's URL (or pick a preset)")) {
 		return
 	}
 	u, err := url.Parse(s)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
-		c.add(key, "%q is not an http(s) URL", s)
+		c.add(key, i18n.Sprintf("%q is not an http(s) URL", s))
 		return
 	}
 	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
-		c.add(key, "%q uses http; only https is allowed except for localhost", s)
+		c.add(key, i18n.Sprintf("%q uses http; only https is allowed except for localhost", s))
 	}
 	if u.Fragment != "" {
-		c.add(key, "%q has a #fragment, which OAuth2 endpoints must not have", s)
+		c.add(key, i18n.Sprintf("%q has a #fragment, which OAuth2 endpoints must not have", s))
 	}
 }
 
@@ -284,41 +287,48 @@ func (c *checker) checkURL(key, s string) {
 // (taken from the URI) or the same. It returns "" when all is well, else the reason. The
 // auth package applies the same rule before a sign-in starts.
 func RedirectProblem(uri string, port int) string {
+	why, _ := redirectProblem(uri, port)
+	return why
+}
+
+// redirectProblem is RedirectProblem that also says whether the problem is redirect_port's
+// (rather than redirect_uri's).
+func redirectProblem(uri string, port int) (why string, portField bool) {
 	if strings.ContainsFunc(uri, func(r rune) bool { return r <= ' ' || r == 0x7f || r == '\\' }) {
-		return fmt.Sprintf("%q contains a space, control character or backslash", uri)
+		return i18n.Sprintf("%q contains a space, control character or backslash", uri), false
 	}
 	u, err := url.Parse(uri)
 	if err != nil || u.Host == "" {
-		return fmt.Sprintf("%q is not a URL; use e.g. http://localhost:3017/", uri)
+		return i18n.Sprintf("%q is not a URL; use e.g. http://localhost:3017/", uri), false
 	}
 	if u.Scheme != "http" {
-		return fmt.Sprintf("%q must use http: the answer comes to a listener on this computer (RFC 8252), e.g. http://localhost:3017/", uri)
+		return i18n.Sprintf("%q must use http: the answer comes to a listener on this computer (RFC 8252), e.g. http://localhost:3017/", uri), false
 	}
 	h := u.Hostname()
 	if !strings.EqualFold(h, "localhost") && h != "127.0.0.1" && h != "::1" {
-		return fmt.Sprintf("%q must point to localhost, 127.0.0.1 or [::1], not %s", uri, h)
+		return i18n.Sprintf("%q must point to localhost, 127.0.0.1 or [::1], not %s", uri, h), false
 	}
 	if u.User != nil || u.RawQuery != "" || u.ForceQuery || strings.Contains(uri, "#") {
-		return fmt.Sprintf("%q must not have a user, query or fragment", uri)
+		return i18n.Sprintf("%q must not have a user, query or fragment", uri), false
 	}
 	if p := u.Path; strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") || strings.Contains(p, "/./") || strings.HasSuffix(p, "/.") {
-		return fmt.Sprintf("%q has a . or .. in its path", uri)
+		return i18n.Sprintf("%q has a . or .. in its path", uri), false
 	}
 	ps := u.Port()
 	if ps == "" {
-		return fmt.Sprintf("%q has no port; add one, e.g. http://localhost:3017/", uri)
+		return i18n.Sprintf("%q has no port; add one, e.g. http://localhost:3017/", uri), false
 	}
 	up, err := strconv.Atoi(ps)
 	if err != nil || up < 1 || up > 65535 || strconv.Itoa(up) != ps {
-		return fmt.Sprintf("%q has a bad port", uri)
+		return i18n.Sprintf("%q has a bad port", uri), false
 	}
 	if port != 0 && port != up {
-		return fmt.Sprintf("redirect_port %d differs from the port %d of redirect_uri %q; make them the same", port, up, uri)
+		return i18n.Sprintf("redirect_port %d differs from the port %d of redirect_uri %q; make them the same", port, up, uri), true
 	}
 	if port < 0 || port > 65535 {
-		return fmt.Sprintf("redirect_port %d is not a port", port)
+		return i18n.Sprintf("redirect_port %d is not a port", port), true
 	}
-	return ""
+	return "", false
 }
 
 func (p *Profile) validateOAuth2(c *checker) {
@@ -326,24 +336,24 @@ func (p *Profile) validateOAuth2(c *checker) {
 	c.oneOf("oauth2.preset", o.Preset, PresetMicrosoft, PresetGoogle, PresetCustom)
 	c.oneOf("oauth2.flow", o.Flow, FlowAuthCode, FlowDevice, FlowClientCredentials)
 	if o.Preset == PresetMicrosoft {
-		if c.required("oauth2.tenant", o.Tenant, `give the tenant ID, "organizations" or "common"`) &&
+		if c.required("oauth2.tenant", o.Tenant, i18n.T(`give the tenant ID, "organizations" or "common"`)) &&
 			strings.ContainsFunc(o.Tenant, func(r rune) bool {
 				return !(r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '.'))
 			}) {
-			c.add("oauth2.tenant", `%q is not a tenant ID or domain (letters, digits, "-", ".")`, o.Tenant)
+			c.add("oauth2.tenant", i18n.Sprintf(`%q is not a tenant ID or domain (letters, digits, "-", ".")`, o.Tenant))
 		}
 	}
-	c.required("oauth2.client_id", o.ClientID, "give the application (client) ID of the app registration")
+	c.required("oauth2.client_id", o.ClientID, i18n.T("give the application (client) ID of the app registration"))
 	c.checkURL("oauth2.token_url", o.TokenURL)
 	switch o.Flow {
 	case FlowAuthCode:
 		c.checkURL("oauth2.authorization_url", o.AuthorizationURL)
-		if why := RedirectProblem(o.RedirectURI, o.RedirectPort); why != "" {
+		if why, portField := redirectProblem(o.RedirectURI, o.RedirectPort); why != "" {
 			key := "oauth2.redirect_uri"
-			if strings.HasPrefix(why, "redirect_port") {
+			if portField {
 				key = "oauth2.redirect_port"
 			}
-			c.add(key, "%s", why)
+			c.add(key, why)
 		}
 	case FlowDevice:
 		c.checkURL("oauth2.device_url", o.DeviceURL)
@@ -352,12 +362,12 @@ func (p *Profile) validateOAuth2(c *checker) {
 
 func (p *Profile) validateDestination(c *checker) {
 	d := p.Destination
-	if c.required("destination.folder", d.Folder, "give the folder where files go, e.g. /srv/mail-in or ~/Invoices") &&
+	if c.required("destination.folder", d.Folder, i18n.T("give the folder where files go, e.g. /srv/mail-in or ~/Invoices")) &&
 		!pathIsAcceptable(d.Folder) {
-		c.add("destination.folder", "%q is relative; give an absolute folder (/srv/mail-in) or one under your home (~/mail-in)", d.Folder)
+		c.add("destination.folder", i18n.Sprintf("%q is relative; give an absolute folder (/srv/mail-in) or one under your home (~/mail-in)", d.Folder))
 	}
 	if why := FilenameTemplateProblem(d.Filename); why != "" {
-		c.add("destination.filename", "%s", why)
+		c.add("destination.filename", why)
 	}
 	c.oneOf("destination.on_conflict", d.OnConflict, ConflictRename, ConflictOverwrite, ConflictSkip)
 }
@@ -368,20 +378,20 @@ func (p *Profile) validateDestination(c *checker) {
 // or ".." part, or a backslash.
 func FilenameTemplateProblem(t string) string {
 	if strings.TrimSpace(t) == "" {
-		return `is empty; use e.g. "{filename}" or "{date}/{filename}"`
+		return i18n.T(`is empty; use e.g. "{filename}" or "{date}/{filename}"`)
 	}
 	if strings.HasPrefix(t, "/") {
-		return fmt.Sprintf("%q starts with /; it is relative to destination.folder", t)
+		return i18n.Sprintf("%q starts with /; it is relative to destination.folder", t)
 	}
 	if strings.Contains(t, `\`) {
-		return fmt.Sprintf(`%q has a backslash; use "/" to make folders`, t)
+		return i18n.Sprintf(`%q has a backslash; use "/" to make folders`, t)
 	}
 	for part := range strings.SplitSeq(t, "/") {
 		switch strings.TrimSpace(part) {
 		case "":
-			return fmt.Sprintf("%q has an empty part between slashes (or ends with /)", t)
+			return i18n.Sprintf("%q has an empty part between slashes (or ends with /)", t)
 		case ".", "..":
-			return fmt.Sprintf("%q has a %q part; files stay inside destination.folder", t, part)
+			return i18n.Sprintf("%q has a %q part; files stay inside destination.folder", t, part)
 		}
 	}
 	rest := t
@@ -391,15 +401,15 @@ func FilenameTemplateProblem(t string) string {
 			break
 		}
 		if rest[i] == '}' {
-			return fmt.Sprintf("%q has a } without {", t)
+			return i18n.Sprintf("%q has a } without {", t)
 		}
 		j := strings.IndexByte(rest[i:], '}')
 		if j < 0 {
-			return fmt.Sprintf("%q has a { without }", t)
+			return i18n.Sprintf("%q has a { without }", t)
 		}
 		name := rest[i+1 : i+j]
 		if !slices.Contains(FilenamePlaceholders, name) {
-			return fmt.Sprintf("{%s} is not a placeholder; use {%s}", name, strings.Join(FilenamePlaceholders, "} {"))
+			return i18n.Sprintf("{%s} is not a placeholder; use {%s}", name, strings.Join(FilenamePlaceholders, "} {"))
 		}
 		rest = rest[i+j+1:]
 	}
