@@ -15,29 +15,30 @@ import (
 	"unicode/utf8"
 
 	"mailmover/auth"
+	"mailmover/i18n"
 	"mailmover/imapsrc"
 	"mailmover/mover"
 	"mailmover/store"
 )
 
 func init() {
-	register("check", "sign in, list folders, count matching mail: -profile P", runCheck)
+	register("check", i18n.Key("sign in, list folders, count matching mail: -profile P"), runCheck)
 }
 
-const checkUsage = `usage: mailmover check -profile P [-timeout 60s] [-v]
+var checkUsage = i18n.Key(`usage: mailmover check -profile P [-timeout 60s] [-v]
 
 Signs in to the profile's mailbox, lists its folders and counts the mail that matches the
 profile's [common] settings. Prints "OK" with the folder list and the count; on failure it
 prints the cause and what to change. Exit status: 0 when all is well, 1 when something
 must be fixed, 2 for a usage error.
   -timeout   give up after this long (default 60s)
-  -v         also print diagnostic logs (connection, sign-in) to standard error`
+  -v         also print diagnostic logs (connection, sign-in) to standard error`)
 
 func runCheck(ctx context.Context, args []string, env Env) int {
 	fs := newFlagSet("check", checkUsage, env)
-	profile := fs.String("profile", "", "profile name")
-	timeout := fs.Duration("timeout", 60*time.Second, "give up after this long")
-	verbose := fs.Bool("v", false, "print diagnostic logs to standard error")
+	profile := fs.String("profile", "", i18n.T("profile name"))
+	timeout := fs.Duration("timeout", 60*time.Second, i18n.T("give up after this long"))
+	verbose := fs.Bool("v", false, i18n.T("print diagnostic logs to standard error"))
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -45,30 +46,34 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 		return 2
 	}
 	if *profile == "" || fs.NArg() != 0 || *timeout <= 0 {
-		fmt.Fprintf(env.Stderr, "mailmover check: give -profile (and a positive -timeout) and nothing else\n%s\n", checkUsage)
+		i18n.Fprintf(env.Stderr, "mailmover check: give -profile (and a positive -timeout) and nothing else\n%s\n", i18n.T(checkUsage))
 		return 2
 	}
 	if err := store.ValidProfileName(*profile); err != nil {
-		fmt.Fprintf(env.Stderr, "mailmover check: %v\n", err)
+		fmt.Fprintf(env.Stderr, "mailmover check: %v\n", err) // i18n:keep (command name and a translated error)
 		return 2
 	}
 	out := env.Stdout
 	failed := func(what string, err error, advice string) int {
-		// Joined errors (several bad keys) span lines: keep them under "cause:".
-		cause := strings.ReplaceAll(strings.TrimRight(err.Error(), "\n"), "\n", "\n         ")
-		fmt.Fprintf(out, "FAILED: %s\n  cause: %s\n", what, cause)
+		// Joined errors (several bad keys) span lines: keep them under "cause:". The
+		// labels are as wide as each other in every language.
+		causeLabel := i18n.T("  cause: ")
+		indent := "\n" + strings.Repeat(" ", utf8.RuneCountInString(causeLabel))
+		cause := strings.ReplaceAll(strings.TrimRight(err.Error(), "\n"), "\n", indent)
+		i18n.Fprintf(out, "FAILED: %s\n", what)
+		fmt.Fprintf(out, "%s%s\n", causeLabel, cause)
 		if advice != "" {
-			fmt.Fprintf(out, "  fix:   %s\n", advice)
+			fmt.Fprintf(out, "%s%s\n", i18n.T("  fix:   "), advice)
 		}
 		return 1
 	}
 	home, err := store.HomeFrom(env.Getenv)
 	if err != nil {
-		return failed("no folder for MailMover's files", err, "Set MAILMOVER_HOME to a folder.")
+		return failed(i18n.T("no folder for MailMover's files"), err, i18n.T("Set MAILMOVER_HOME to a folder."))
 	}
 	p, err := store.LoadProfile(home, *profile)
 	if err != nil {
-		return failed("cannot load profile "+*profile, err, loadAdvice(err, home, *profile))
+		return failed(i18n.Sprintf("cannot load profile %s", *profile), err, loadAdvice(err, home, *profile))
 	}
 	level := slog.LevelWarn
 	if *verbose {
@@ -78,7 +83,7 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 	cfg, err := mover.SourceConfig(p, openSecrets(), logger)
 	if err != nil {
 		_, advice := auth.DescribeError(err)
-		return failed("cannot prepare the sign-in of profile "+p.Name, err, strings.ReplaceAll(advice, "PROFILE", p.Name))
+		return failed(i18n.Sprintf("cannot prepare the sign-in of profile %s", p.Name), err, strings.ReplaceAll(advice, "PROFILE", p.Name))
 	}
 	cfg.Timeout = min(*timeout/2, 30*time.Second)
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
@@ -88,15 +93,15 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		what, advice := describeCheckError(err, p.Name)
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-			what, advice = fmt.Sprintf("no answer within %s", *timeout), "Check host, port and the network; or give a longer -timeout."
+			what, advice = i18n.Sprintf("no answer within %s", *timeout), i18n.T("Check host, port and the network; or give a longer -timeout.")
 		}
 		return failed(what, err, advice)
 	}
 	printReport(out, p, cfg, rep, crit)
 	if p.Common.After == store.AfterMove && !hasFolder(rep.Folders, p.Common.MoveTo) {
-		return failed(fmt.Sprintf("the move target folder %q does not exist", p.Common.MoveTo),
-			errors.New("[common] move_to names no folder on the server"),
-			"Create the folder on the server, or set [common] move_to to one of the folders listed above.")
+		return failed(i18n.Sprintf("the move target folder %q does not exist", p.Common.MoveTo),
+			i18n.New("[common] move_to names no folder on the server"),
+			i18n.T("Create the folder on the server, or set [common] move_to to one of the folders listed above."))
 	}
 	return 0
 }
@@ -106,12 +111,12 @@ func loadAdvice(err error, home, profile string) string {
 	path := store.ProfilePath(home, profile)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return "Check the name ('mailmover profiles' lists them, in " + store.ProfileDir(home) +
-			"; MAILMOVER_HOME selects another folder), or create the profile in the window."
+		return i18n.Sprintf("Check the name ('mailmover profiles' lists them, in %s; MAILMOVER_HOME selects another folder), or create the profile in the window.",
+			store.ProfileDir(home))
 	case len(store.FieldErrors(err)) > 0:
-		return "Fix what is named above (key and line) in " + path + "."
+		return i18n.Sprintf("Fix what is named above (key and line) in %s.", path)
 	}
-	return "Check that " + path + " is a readable profile file (TOML, at most 1 MiB)."
+	return i18n.Sprintf("Check that %s is a readable profile file (TOML, at most 1 MiB).", path)
 }
 
 // describeCheckError gives a one-line "what" and the advice for an error of Check.
@@ -126,29 +131,29 @@ func describeCheckError(err error, profile string) (what, advice string) {
 			}
 		}
 		if what == "" {
-			what = ie.Op + " failed"
+			what = i18n.Sprintf("%s failed", ie.Op)
 		}
 		return what, strings.ReplaceAll(strings.ReplaceAll(advice, "-profile P ", "-profile "+profile+" "), "PROFILE", profile)
 	}
 	_, advice = auth.DescribeError(err)
-	return "the check failed", strings.ReplaceAll(advice, "PROFILE", profile)
+	return i18n.T("the check failed"), strings.ReplaceAll(advice, "PROFILE", profile)
 }
 
 func printReport(w io.Writer, p *store.Profile, cfg imapsrc.Config, rep *imapsrc.CheckReport, crit imapsrc.Criteria) {
-	fmt.Fprintf(w, "OK: signed in to %s as %s (%s, %s) in %s\n", rep.Server, cfg.Username, rep.Mechanism, rep.Security,
+	i18n.Fprintf(w, "OK: signed in to %s as %s (%s, %s) in %s\n", rep.Server, cfg.Username, rep.Mechanism, rep.Security,
 		rep.Elapsed.Round(time.Millisecond))
-	fmt.Fprintf(w, "Folder %q: %d messages (UIDVALIDITY %d)\n", rep.Mailbox.Name, rep.Mailbox.Messages, rep.Mailbox.UIDValidity)
-	fmt.Fprintf(w, "Matching mail (%s): %d\n", describeCriteria(crit), rep.Matching)
-	fmt.Fprintf(w, "Folders (%d):\n", len(rep.Folders))
+	i18n.Fprintf(w, "Folder %q: %s messages (UIDVALIDITY %d)\n", rep.Mailbox.Name, i18n.FormatInt(int64(rep.Mailbox.Messages)), rep.Mailbox.UIDValidity)
+	i18n.Fprintf(w, "Matching mail (%s): %s\n", describeCriteria(crit), i18n.FormatInt(int64(rep.Matching)))
+	i18n.Fprintf(w, "Folders (%d):\n", len(rep.Folders))
 	for _, f := range rep.Folders {
 		note := ""
 		if f.NoSelect {
-			note = "  (not selectable)"
+			note = i18n.T("  (not selectable)")
 		}
 		fmt.Fprintf(w, "  %s%s\n", printable(f.Name), note)
 	}
 	for _, warn := range rep.Warnings {
-		fmt.Fprintf(w, "Warning: %s\n", warn)
+		i18n.Fprintf(w, "Warning: %s\n", warn)
 	}
 }
 
@@ -165,18 +170,18 @@ func printable(s string) string {
 }
 
 func describeCriteria(cr imapsrc.Criteria) string {
-	parts := []string{"all"}
+	parts := []string{i18n.T("all")}
 	if cr.UnseenOnly {
-		parts[0] = "unseen"
+		parts[0] = i18n.T("unseen")
 	}
 	if !cr.Since.IsZero() {
-		parts = append(parts, "since "+cr.Since.Format("2006-01-02"))
+		parts = append(parts, i18n.Sprintf("since %s", i18n.FormatDate(cr.Since)))
 	}
 	if cr.From != "" {
-		parts = append(parts, fmt.Sprintf("from contains %q", cr.From))
+		parts = append(parts, i18n.Sprintf("from contains %q", cr.From))
 	}
 	if cr.Subject != "" {
-		parts = append(parts, fmt.Sprintf("subject contains %q", cr.Subject))
+		parts = append(parts, i18n.Sprintf("subject contains %q", cr.Subject))
 	}
 	return strings.Join(parts, ", ")
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"mailmover/i18n"
 	"mailmover/store"
 )
 
@@ -40,7 +41,8 @@ type command struct {
 // commands is filled by the files of this package, one file per command, in init.
 var commands = map[string]command{}
 
-// register adds a command; called from init functions.
+// register adds a command; called from init functions. summary is marked with i18n.Key
+// and translated where it is shown.
 func register(name, summary string, run func(ctx context.Context, args []string, env Env) int) {
 	commands[name] = command{summary: summary, run: run}
 }
@@ -77,11 +79,11 @@ func Main(args []string) int {
 func Run(ctx context.Context, args []string, env Env) int {
 	if len(args) == 0 || isWindowFlag(args[0]) {
 		if OpenWindow == nil {
-			fmt.Fprintln(env.Stderr, "mailmover: this build has no window; try 'mailmover help'")
+			i18n.Fprintln(env.Stderr, "mailmover: this build has no window; try 'mailmover help'")
 			return 2
 		}
 		if p := displayProblem(env.Getenv); p != "" {
-			fmt.Fprintln(env.Stderr, "mailmover: "+p)
+			fmt.Fprintln(env.Stderr, "mailmover: "+p) // p is translated by displayProblem
 			return 1
 		}
 		return OpenWindow(args, WindowOptions{Context: ctx})
@@ -94,7 +96,7 @@ func Run(ctx context.Context, args []string, env Env) int {
 	}
 	cmd, ok := commands[name]
 	if !ok {
-		fmt.Fprintf(env.Stderr, "mailmover: unknown command %q\n\n", name)
+		i18n.Fprintf(env.Stderr, "mailmover: unknown command %q\n\n", name)
 		usage(env.Stderr)
 		return 2
 	}
@@ -112,11 +114,11 @@ func isWindowFlag(arg string) bool {
 }
 
 // newFlagSet makes the flag set of command name: errors and -h go to stderr with the
-// command's usage text.
+// command's usage text (an i18n.Key, translated when shown).
 func newFlagSet(name, usageText string, env Env) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
-	fs.Usage = func() { fmt.Fprintln(env.Stderr, usageText) }
+	fs.Usage = func() { fmt.Fprintln(env.Stderr, i18n.T(usageText)) }
 	return fs
 }
 
@@ -131,7 +133,7 @@ func parseProfileArgs(fs *flag.FlagSet, profile *string, args []string, env Env,
 		return 2, false
 	}
 	if *profile == "" || fs.NArg() != 0 {
-		fmt.Fprintf(env.Stderr, "mailmover %s: give -profile and nothing else\n%s\n", fs.Name(), usageText)
+		i18n.Fprintf(env.Stderr, "mailmover %s: give -profile and nothing else\n%s\n", fs.Name(), i18n.T(usageText))
 		return 2, false
 	}
 	if err := store.ValidProfileName(*profile); err != nil {
@@ -141,16 +143,43 @@ func parseProfileArgs(fs *flag.FlagSet, profile *string, args []string, env Env,
 	return 0, true
 }
 
+// printDefaults is flag.PrintDefaults with the words it adds ("default") translated.
+func printDefaults(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		name, usage := flag.UnquoteUsage(f)
+		line := "  -" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		if len(line) <= 4 { // a one-letter flag without a value: usage on the same line
+			line += "\t"
+		} else {
+			line += "\n    \t"
+		}
+		line += strings.ReplaceAll(usage, "\n", "\n    \t")
+		switch f.DefValue {
+		case "", "0", "0s", "false":
+		default:
+			if name == "string" {
+				line += i18n.Sprintf(" (default %q)", f.DefValue)
+			} else {
+				line += i18n.Sprintf(" (default %s)", f.DefValue)
+			}
+		}
+		fmt.Fprintln(w, line)
+	})
+}
+
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "MailMover moves mail and attachments out of IMAP mailboxes into folders.")
-	fmt.Fprintln(w, "\nUsage:\n  mailmover [-profile P]    open the window (on profile P)")
+	i18n.Fprintln(w, "MailMover moves mail and attachments out of IMAP mailboxes into folders.")
+	i18n.Fprintln(w, "\nUsage:\n  mailmover [-profile P]    open the window (on profile P)")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(w, "  mailmover %-15s %s\n", n, commands[n].summary)
+		fmt.Fprintf(w, "  mailmover %-15s %s\n", n, i18n.T(commands[n].summary))
 	}
-	fmt.Fprintln(w, "\nFiles live in $MAILMOVER_HOME, else in the user config folder under mailmover/.")
+	i18n.Fprintln(w, "\nFiles live in $MAILMOVER_HOME, else in the user config folder under mailmover/.")
 }

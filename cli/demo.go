@@ -10,6 +10,7 @@ import (
 
 	"mailmover/auth"
 	"mailmover/demo"
+	"mailmover/i18n"
 	"mailmover/store"
 )
 
@@ -18,25 +19,23 @@ import (
 var DemoWindowArgs = []string{"-profile", demo.ProfileName, "-demo"}
 
 func init() {
-	register("demo", "try it: built-in IMAP and sign-in servers with sample mail [-headless]", runDemo)
+	register("demo", i18n.Key("try it: built-in IMAP and sign-in servers with sample mail [-headless]"), runDemo)
 }
 
 func runDemo(ctx context.Context, args []string, env Env) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
-	headless := fs.Bool("headless", false, "no window: sign in through the browser, then run the mover until SIGINT/SIGTERM")
-	user := fs.String("user", demo.DefaultUser, "the demo sign-in user (also the IMAP user)")
-	password := fs.String("password", demo.DefaultPassword, "the demo sign-in password")
-	interval := fs.Duration("interval", demo.DefaultInterval, "how often a new message arrives (0 turns it off)")
-	dest := fs.String("dest", "./"+demo.DefaultDestFolder, "where the files go (relative to the working directory)")
-	noBrowser := fs.Bool("no-browser", false, "with -headless: only print the sign-in address, do not open a browser")
-	redirectPort := fs.Int("redirect-port", demo.PreferredRedirectPort, "the sign-in redirect port; a busy port falls back to a free one")
-	loginTimeout := fs.Duration("login-timeout", auth.DefaultLoginTimeout, "with -headless: how long to wait for the sign-in")
+	headless := fs.Bool("headless", false, i18n.T("no window: sign in through the browser, then run the mover until SIGINT/SIGTERM"))
+	user := fs.String("user", demo.DefaultUser, i18n.T("the demo sign-in user (also the IMAP user)"))
+	password := fs.String("password", demo.DefaultPassword, i18n.T("the demo sign-in password"))
+	interval := fs.Duration("interval", demo.DefaultInterval, i18n.T("how often a new message arrives (0 turns it off)"))
+	dest := fs.String("dest", "./"+demo.DefaultDestFolder, i18n.T("where the files go (relative to the working directory)"))
+	noBrowser := fs.Bool("no-browser", false, i18n.T("with -headless: only print the sign-in address, do not open a browser"))
+	redirectPort := fs.Int("redirect-port", demo.PreferredRedirectPort, i18n.T("the sign-in redirect port; a busy port falls back to a free one"))
+	loginTimeout := fs.Duration("login-timeout", auth.DefaultLoginTimeout, i18n.T("with -headless: how long to wait for the sign-in"))
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "usage: mailmover demo [-headless] [flags]")
-		fmt.Fprintln(env.Stderr, "\nStarts an IMAP server and an OAuth2 sign-in server inside this process, on loopback")
-		fmt.Fprintln(env.Stderr, "only, with sample mail, writes the profile \"demo\" and opens the window on it.")
-		fs.PrintDefaults()
+		i18n.Fprintln(env.Stderr, "usage: mailmover demo [-headless] [flags]\n\nStarts an IMAP server and an OAuth2 sign-in server inside this process, on loopback\nonly, with sample mail, writes the profile \"demo\" and opens the window on it.")
+		printDefaults(env.Stderr, fs)
 	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -45,16 +44,16 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "mailmover demo: unexpected argument %q\n", fs.Arg(0))
+		i18n.Fprintf(env.Stderr, "mailmover demo: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()
 		return 2
 	}
 	if !*headless && OpenWindow == nil {
-		fmt.Fprintln(env.Stderr, "mailmover demo: this build has no window; use 'mailmover demo -headless'")
+		i18n.Fprintln(env.Stderr, "mailmover demo: this build has no window; use 'mailmover demo -headless'")
 		return 2
 	}
 	if *redirectPort < 1 || *redirectPort > 65535 {
-		fmt.Fprintf(env.Stderr, "mailmover demo: -redirect-port %d is not a port (1–65535)\n", *redirectPort)
+		i18n.Fprintf(env.Stderr, "mailmover demo: -redirect-port %d is not a port (1–65535)\n", *redirectPort)
 		return 2
 	}
 	if *interval == 0 {
@@ -69,7 +68,7 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 
 	home, err := store.HomeFrom(env.Getenv)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "mailmover demo: %v\n", err)
+		fmt.Fprintf(env.Stderr, "mailmover demo: %v\n", err) // i18n:keep (command name and a translated error)
 		return 1
 	}
 	sec, memOnly := openDemoSecrets()
@@ -78,7 +77,7 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 	defer cancel()
 	if !*headless {
 		if p := displayProblem(env.Getenv); p != "" {
-			fmt.Fprintln(env.Stderr, "mailmover demo: "+p)
+			fmt.Fprintln(env.Stderr, "mailmover demo: "+p) // i18n:keep (command name and a translated error)
 			return 1
 		}
 	}
@@ -87,17 +86,17 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 		Interval: *interval, RedirectPort: *redirectPort, Logger: logger,
 	}, sec)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "mailmover demo: %v\n", err)
+		fmt.Fprintf(env.Stderr, "mailmover demo: %v\n", err) // i18n:keep (command name and a translated error)
 		return 1
 	}
 	defer d.Close()
 	d.PrintSummary(env.Stdout)
 
 	if memOnly {
-		fmt.Fprintln(env.Stdout, "No keyring (Secret Service) here: the demo keeps its tokens in memory.")
+		i18n.Fprintln(env.Stdout, "No keyring (Secret Service) here: the demo keeps its tokens in memory.")
 	}
 	if !*headless {
-		fmt.Fprintln(env.Stdout, "Opening the window on the profile \"demo\": GET (sign in), Save, Start — and watch the files arrive.")
+		i18n.Fprintln(env.Stdout, "Opening the window on the profile \"demo\": GET (sign in), Save, Start — and watch the files arrive.")
 		// The window uses the demo's secret store: in memory when there is no keyring,
 		// so that GET can store the tokens and Start can use them.
 		code := OpenWindow(DemoWindowArgs, WindowOptions{Secrets: sec, Context: ctx})
@@ -117,14 +116,14 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 	cancel()
 	closeErr := d.Close()
 	if runErr != nil {
-		fmt.Fprintf(env.Stderr, "mailmover demo: %v\n", runErr)
+		fmt.Fprintf(env.Stderr, "mailmover demo: %v\n", runErr) // i18n:keep (command name and a translated error)
 		return 1
 	}
 	if closeErr != nil {
-		fmt.Fprintf(env.Stderr, "mailmover demo: stopping the servers: %v\n", closeErr)
+		i18n.Fprintf(env.Stderr, "mailmover demo: stopping the servers: %v\n", closeErr)
 		return 1
 	}
-	fmt.Fprintln(env.Stdout, "Demo stopped; the servers are closed.")
+	i18n.Fprintln(env.Stdout, "Demo stopped; the servers are closed.")
 	return 0
 }
 

@@ -5,42 +5,43 @@ import (
 	"errors"
 	"fmt"
 
+	"mailmover/i18n"
 	"mailmover/store"
 )
 
 func init() {
-	register("forget", "forget what was moved for a profile, so its mail is processed again: -profile P", runForget)
+	register("forget", i18n.Key("forget what was moved for a profile, so its mail is processed again: -profile P"), runForget)
 }
 
-const forgetUsage = `usage: mailmover forget -profile P
+var forgetUsage = i18n.Key(`usage: mailmover forget -profile P
 
 Forgets which messages were moved for the profile (deletes state/P.json), so that all
 matching mail is processed — and its files saved — again. Files already saved stay.
-Refused while the profile is running.`
+Refused while the profile is running.`)
 
 func runForget(ctx context.Context, args []string, env Env) int {
 	fs := newFlagSet("forget", forgetUsage, env)
-	profile := fs.String("profile", "", "profile name")
+	profile := fs.String("profile", "", i18n.T("profile name"))
 	if code, ok := parseProfileArgs(fs, profile, args, env, forgetUsage); !ok {
 		return code
 	}
 	home, err := store.HomeFrom(env.Getenv)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "mailmover forget: %v\n", err)
+		fmt.Fprintf(env.Stderr, "mailmover forget: %v\n", err) // i18n:keep (command name and a translated error)
 		return 1
 	}
 	if !store.ProfileExists(home, *profile) {
-		fmt.Fprintf(env.Stderr, "mailmover forget: no profile %q (see 'mailmover profiles')\n", *profile)
+		i18n.Fprintf(env.Stderr, "mailmover forget: no profile %q (see 'mailmover profiles')\n", *profile)
 		return 1
 	}
 	if err := store.ForgetState(home, *profile); err != nil {
 		if errors.Is(err, store.ErrStateLocked) {
-			fmt.Fprintf(env.Stderr, "mailmover forget: profile %s is running; stop it first\n", *profile)
+			i18n.Fprintf(env.Stderr, "mailmover forget: profile %s is running; stop it first\n", *profile)
 			return 1
 		}
-		fmt.Fprintf(env.Stderr, "mailmover forget: %v\n", err)
+		fmt.Fprintf(env.Stderr, "mailmover forget: %v\n", err) // i18n:keep (command name and a translated error)
 		return 1
 	}
-	fmt.Fprintf(env.Stdout, "Forgot what was moved for profile %s; its matching mail is processed again on the next run.\n", *profile)
+	i18n.Fprintf(env.Stdout, "Forgot what was moved for profile %s; its matching mail is processed again on the next run.\n", *profile)
 	return 0
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"mailmover/auth"
+	"mailmover/i18n"
 	"mailmover/store"
 )
 
@@ -17,33 +18,33 @@ import (
 var loginBrowser = auth.SystemBrowser
 
 func init() {
-	register("login", "sign in with the profile's OAuth2 flow and store the tokens in the keyring [-device]", runLogin)
+	register("login", i18n.Key("sign in with the profile's OAuth2 flow and store the tokens in the keyring [-device]"), runLogin)
 }
 
-const loginUsage = `usage: mailmover login -profile P [-device] [-no-browser] [-timeout 5m]
+var loginUsage = i18n.Key(`usage: mailmover login -profile P [-device] [-no-browser] [-timeout 5m]
 
 Runs the profile's OAuth2 sign-in and stores the tokens in the OS keyring.
   authcode (default): opens the browser ($BROWSER first, else the desktop's opener) and
                       prints the address too; the answer comes back to redirect_uri
   -device:            device-code flow: prints an address and a code to enter on any device
-  client_credentials: no sign-in needed; fetches one app-only token to check the setup`
+  client_credentials: no sign-in needed; fetches one app-only token to check the setup`)
 
 func runLogin(ctx context.Context, args []string, env Env) int {
 	fs := newFlagSet("login", loginUsage, env)
-	profile := fs.String("profile", "", "profile name")
-	device := fs.Bool("device", false, "use the device-code flow (no browser on this machine)")
-	noBrowser := fs.Bool("no-browser", false, "do not open a browser; only print the address")
-	timeout := fs.Duration("timeout", auth.DefaultLoginTimeout, "how long to wait for the browser")
+	profile := fs.String("profile", "", i18n.T("profile name"))
+	device := fs.Bool("device", false, i18n.T("use the device-code flow (no browser on this machine)"))
+	noBrowser := fs.Bool("no-browser", false, i18n.T("do not open a browser; only print the address"))
+	timeout := fs.Duration("timeout", auth.DefaultLoginTimeout, i18n.T("how long to wait for the browser"))
 	if code, ok := parseProfileArgs(fs, profile, args, env, loginUsage); !ok {
 		return code
 	}
 	if *timeout <= 0 {
-		fmt.Fprintf(env.Stderr, "mailmover login: -timeout must be positive\n%s\n", loginUsage)
+		i18n.Fprintf(env.Stderr, "mailmover login: -timeout must be positive\n%s\n", i18n.T(loginUsage))
 		return 2
 	}
 	fail := func(err error) int {
 		text, advice := auth.DescribeError(err)
-		fmt.Fprintf(env.Stderr, "mailmover login: %s\n", text)
+		fmt.Fprintf(env.Stderr, "mailmover login: %s\n", text) // i18n:keep (command name and a translated error)
 		if advice != "" {
 			fmt.Fprintf(env.Stderr, "  %s\n", strings.ReplaceAll(advice, "PROFILE", *profile))
 		}
@@ -58,8 +59,8 @@ func runLogin(ctx context.Context, args []string, env Env) int {
 		return fail(err)
 	}
 	if p.Security.Auth == store.AuthPassword {
-		fmt.Fprintf(env.Stderr, "mailmover login: profile %s signs in with a password (security.auth = \"password\"); there is nothing to log in.\n"+
-			"  Store the password with 'mailmover secret set -profile %s password', or set auth = \"xoauth2\".\n", *profile, *profile)
+		i18n.Fprintf(env.Stderr, "mailmover login: profile %s signs in with a password (security.auth = \"password\"); there is nothing to log in.\n  Store the password with 'mailmover secret set -profile %s password', or set auth = \"xoauth2\".\n",
+			*profile, *profile)
 		return 1
 	}
 	o := p.OAuth2
@@ -79,7 +80,7 @@ func runLogin(ctx context.Context, args []string, env Env) int {
 		return fail(err)
 	}
 	if w := auth.ScopeWarning(o); w != "" {
-		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+		i18n.Fprintf(env.Stderr, "warning: %s\n", w)
 	}
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
@@ -89,17 +90,17 @@ func runLogin(ctx context.Context, args []string, env Env) int {
 		return loginClientCredentials(ctx, cfg, *profile, env, logger, fail)
 	case store.FlowDevice:
 		res, err = auth.LoginDevice(ctx, cfg, auth.DeviceOptions{Logger: logger, OnCode: func(c auth.DeviceCode) {
-			fmt.Fprintf(env.Stdout, "On any device, open\n  %s\nand enter the code\n  %s\n", c.VerificationURI, c.UserCode)
+			i18n.Fprintf(env.Stdout, "On any device, open\n  %s\nand enter the code\n  %s\n", c.VerificationURI, c.UserCode)
 			if c.VerificationURIComplete != "" {
-				fmt.Fprintf(env.Stdout, "(or open %s, which carries the code)\n", c.VerificationURIComplete)
+				i18n.Fprintf(env.Stdout, "(or open %s, which carries the code)\n", c.VerificationURIComplete)
 			}
 			if !c.Expiry.IsZero() {
-				fmt.Fprintf(env.Stdout, "The code expires at %s. Waiting…\n", c.Expiry.Local().Format("15:04:05"))
+				i18n.Fprintf(env.Stdout, "The code expires at %s. Waiting…\n", c.Expiry.Local().Format("15:04:05"))
 			}
 		}})
 	default:
 		opts := auth.LoginOptions{Timeout: *timeout, Logger: logger, OnURL: func(u string) {
-			fmt.Fprintf(env.Stdout, "Sign in with this address in a browser on this machine (it should open by itself):\n  %s\nWaiting for the answer at %s (up to %s)…\n", u, cfg.RedirectURI, *timeout)
+			i18n.Fprintf(env.Stdout, "Sign in with this address in a browser on this machine (it should open by itself):\n  %s\nWaiting for the answer at %s (up to %s)…\n", u, cfg.RedirectURI, *timeout)
 		}}
 		if !*noBrowser {
 			opts.OpenBrowser = loginBrowser(env.Getenv)
@@ -112,12 +113,12 @@ func runLogin(ctx context.Context, args []string, env Env) int {
 	ts := auth.NewSecretsTokenStore(sec, *profile)
 	ts.Logger = logger
 	if err := auth.SaveLogin(ts, res.Token, time.Now()); err != nil {
-		return fail(fmt.Errorf("signed in, but the tokens could not be stored: %w", err))
+		return fail(i18n.Errorf("signed in, but the tokens could not be stored: %w", err))
 	}
 	for _, w := range res.Warnings {
-		fmt.Fprintf(env.Stderr, "warning: %s\n", w)
+		i18n.Fprintf(env.Stderr, "warning: %s\n", w)
 	}
-	fmt.Fprintf(env.Stdout, "Signed in; tokens stored in the keyring for profile %s.\n", *profile)
+	i18n.Fprintf(env.Stdout, "Signed in; tokens stored in the keyring for profile %s.\n", *profile)
 	printToken(env.Stdout, res.Token.RefreshToken != "", res.Token.AccessToken, res.Token.Expiry)
 	return 0
 }
@@ -130,30 +131,31 @@ func loginClientCredentials(ctx context.Context, cfg auth.Config, profile string
 	if err != nil {
 		return fail(err)
 	}
-	fmt.Fprintf(env.Stdout, "Profile %s uses client credentials (app-only): no sign-in is needed, the mover fetches tokens itself.\n", profile)
-	fmt.Fprintln(env.Stdout, "The token endpoint accepted the client ID and secret.")
-	fmt.Fprintf(env.Stdout, "Access token: %s\n", mask(at))
+	i18n.Fprintf(env.Stdout, "Profile %s uses client credentials (app-only): no sign-in is needed, the mover fetches tokens itself.\n", profile)
+	i18n.Fprintln(env.Stdout, "The token endpoint accepted the client ID and secret.")
+	i18n.Fprintf(env.Stdout, "Access token: %s\n", mask(at))
 	return 0
 }
 
 // printToken shows what was stored, masked.
 func printToken(w io.Writer, refresh bool, access string, expiry time.Time) {
 	if refresh {
-		fmt.Fprintln(w, "Refresh token: held")
+		i18n.Fprintln(w, "Refresh token: held")
 	} else {
-		fmt.Fprintln(w, "Refresh token: none (sign in again when the access token expires)")
+		i18n.Fprintln(w, "Refresh token: none (sign in again when the access token expires)")
 	}
-	exp := "no expiry given"
+	exp := i18n.T("no expiry given")
 	if !expiry.IsZero() {
-		exp = fmt.Sprintf("expires %s (in %s)", expiry.Local().Format("2006-01-02 15:04:05"), time.Until(expiry).Round(time.Minute))
+		local := expiry.Local()
+		exp = i18n.Sprintf("expires %s (in %s)", i18n.FormatDate(local)+" "+local.Format("15:04:05"), time.Until(expiry).Round(time.Minute))
 	}
-	fmt.Fprintf(w, "Access token: %s, %s\n", mask(access), exp)
+	i18n.Fprintf(w, "Access token: %s, %s\n", mask(access), exp)
 }
 
 // mask shows only the length of a token.
 func mask(tok string) string {
 	if tok == "" {
-		return "none"
+		return i18n.T("none")
 	}
-	return fmt.Sprintf("•••••••• (%d characters)", len(tok))
+	return i18n.Sprintf("•••••••• (%d characters)", len(tok))
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"mailmover/i18n"
 	"mailmover/mover"
 )
 
@@ -174,7 +175,7 @@ func (p *eventPrinter) endPass() {
 
 // plain prints the progress as a line of the log.
 func (p *eventPrinter) plain(now time.Time) {
-	fmt.Fprintf(p.w, "%s %-11s %s\n", now.In(p.loc).Format("2006-01-02 15:04:05"), mover.KindProgress, p.status(now))
+	fmt.Fprintf(p.w, "%s %-11s %s\n", stamp(now.In(p.loc)), kindLabel(mover.KindProgress), p.status(now))
 	p.printed, p.lastDone = now, p.done
 }
 
@@ -188,7 +189,7 @@ func (p *eventPrinter) draw(force bool) {
 	if !force && p.drawn > 0 && now.Sub(p.drawTime) < p.drawEvery {
 		return
 	}
-	s := "progress: " + p.status(now)
+	s := i18n.T("progress: ") + p.status(now)
 	n := utf8.RuneCountInString(s)
 	pad := ""
 	if p.drawn > n {
@@ -214,10 +215,42 @@ func (p *eventPrinter) line(e mover.Event) {
 	if e.Path != "" && !strings.Contains(text, e.Path) {
 		text += " — " + e.Path
 	}
-	fmt.Fprintf(p.w, "%s %-11s %s\n", e.Time.In(p.loc).Format("2006-01-02 15:04:05"), e.Kind, text)
+	fmt.Fprintf(p.w, "%s %-11s %s\n", stamp(e.Time.In(p.loc)), kindLabel(e.Kind), text)
 	if e.Advice != "" {
-		fmt.Fprintf(p.w, "%31s %s\n", "advice:", e.Advice)
+		fmt.Fprintf(p.w, "%31s %s\n", i18n.T("advice:"), e.Advice)
 	}
+}
+
+// stamp writes the time of an output line: the day in the language's style and the time.
+func stamp(t time.Time) string {
+	return i18n.FormatDate(t) + " " + t.Format("15:04:05")
+}
+
+// kindLabels name the mover's event kinds in the output (mover.Kind's String is for logs).
+var kindLabels = map[mover.Kind]string{
+	mover.KindConnecting:  i18n.Key("connecting"),
+	mover.KindConnected:   i18n.Key("connected"),
+	mover.KindIdle:        i18n.Key("idle"),
+	mover.KindFound:       i18n.Key("found"),
+	mover.KindMessage:     i18n.Key("message"),
+	mover.KindFileSaved:   i18n.Key("saved"),
+	mover.KindSkipped:     i18n.Key("skipped"),
+	mover.KindPostAction:  i18n.Key("post-action"),
+	mover.KindMessageDone: i18n.Key("done"),
+	mover.KindError:       i18n.Key("error"),
+	mover.KindRetry:       i18n.Key("retry"),
+	mover.KindPaused:      i18n.Key("paused"),
+	mover.KindProgress:    i18n.Key("progress"),
+	mover.KindWarning:     i18n.Key("warning"),
+	mover.KindStopped:     i18n.Key("stopped"),
+}
+
+// kindLabel names an event kind for people, in the language shown.
+func kindLabel(k mover.Kind) string {
+	if l, ok := kindLabels[k]; ok {
+		return i18n.T(l)
+	}
+	return k.String()
 }
 
 // status says how far the pass is: "120/500 messages (24%), 240 files, 1.2 MB,
@@ -228,17 +261,17 @@ func (p *eventPrinter) status(now time.Time) string {
 		pct = p.done * 100 / p.total
 	}
 	files := p.cur.Files - p.base.Files
-	s := fmt.Sprintf("%d/%d messages (%d%%), %d %s, %s", p.done, p.total, pct, files,
-		plural(files, "file", "files"), humanBytes(p.cur.Bytes-p.base.Bytes))
+	s := i18n.Sprintf("%s/%s messages (%d%%), %s, %s", i18n.FormatInt(int64(p.done)), i18n.FormatInt(int64(p.total)), pct,
+		i18n.Sprintf(plural(files, i18n.Key("%s file"), i18n.Key("%s files")), i18n.FormatInt(int64(files))), i18n.FormatBytes(p.cur.Bytes-p.base.Bytes))
 	elapsed := now.Sub(p.start)
 	if p.done > 0 && elapsed > 0 {
 		rate := float64(p.done) / elapsed.Seconds()
 		s += ", " + humanRate(rate)
 		if p.done < p.total {
 			left := time.Duration(float64(p.total-p.done) / rate * float64(time.Second))
-			s += ", " + humanDuration(left) + " left"
+			s += i18n.Sprintf(", %s left", humanDuration(left))
 		} else {
-			s += ", done in " + humanDuration(elapsed)
+			s += i18n.Sprintf(", done in %s", humanDuration(elapsed))
 		}
 	}
 	return s
@@ -251,27 +284,13 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// humanBytes writes a size for people, in powers of 1000: 512 B, 4.2 kB, 17.0 MB.
-func humanBytes(n int64) string {
-	const unit = 1000
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %cB", float64(n)/float64(div), "kMGTPE"[exp])
-}
-
 // humanRate writes messages per second for people: 12.5 msg/s, or 4.0 msg/min below one
 // a second.
 func humanRate(perSecond float64) string {
 	if perSecond >= 1 {
-		return fmt.Sprintf("%.1f msg/s", perSecond)
+		return i18n.Sprintf("%s msg/s", i18n.FormatDecimal(perSecond))
 	}
-	return fmt.Sprintf("%.1f msg/min", perSecond*60)
+	return i18n.Sprintf("%s msg/min", i18n.FormatDecimal(perSecond*60))
 }
 
 // humanDuration writes a duration for people, rounded up to whole seconds: 7s, 3m05s,

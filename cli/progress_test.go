@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"mailmover/i18n"
 	"mailmover/mover"
 )
 
@@ -189,8 +190,8 @@ func TestHumanBytesRateDuration(t *testing.T) {
 		n    int64
 		want string
 	}{{0, "0 B"}, {999, "999 B"}, {1000, "1.0 kB"}, {4_200, "4.2 kB"}, {17_000_000, "17.0 MB"}, {3_500_000_000, "3.5 GB"}} {
-		if got := humanBytes(tc.n); got != tc.want {
-			t.Errorf("humanBytes(%d) = %q, want %q", tc.n, got, tc.want)
+		if got := i18n.FormatBytes(tc.n); got != tc.want {
+			t.Errorf("FormatBytes(%d) = %q, want %q", tc.n, got, tc.want)
 		}
 	}
 	for _, tc := range []struct {

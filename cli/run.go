@@ -6,15 +6,16 @@ import (
 	"fmt"
 	"log/slog"
 
+	"mailmover/i18n"
 	"mailmover/mover"
 	"mailmover/store"
 )
 
 func init() {
-	register("run", "move mail without a window: -profile P [-once]", runRun)
+	register("run", i18n.Key("move mail without a window: -profile P [-once]"), runRun)
 }
 
-const runUsage = `usage: mailmover run -profile P [-once] [-v]
+var runUsage = i18n.Key(`usage: mailmover run -profile P [-once] [-v]
 
 Moves the profile's mail into its destination folder without a window, logging each step
 to standard output (and as JSON lines to logs/P.log). A pass over more than 10 messages
@@ -23,18 +24,18 @@ updated in place, otherwise as a line every 5 seconds and at the end of the pass
 until SIGINT or SIGTERM, finishing the message in hand. With -once it does one pass over
 the matching mail and exits: 0 when all went well, 1 when a message failed (it stays
 unmarked and is tried again next time) or the server could not be used.
-  -v   also print diagnostic logs (connection, sign-in) to standard error`
+  -v   also print diagnostic logs (connection, sign-in) to standard error`)
 
 func runRun(ctx context.Context, args []string, env Env) int {
 	fs := newFlagSet("run", runUsage, env)
-	profile := fs.String("profile", "", "profile name")
-	once := fs.Bool("once", false, "one pass over the matching mail, then exit")
-	verbose := fs.Bool("v", false, "print diagnostic logs to standard error")
+	profile := fs.String("profile", "", i18n.T("profile name"))
+	once := fs.Bool("once", false, i18n.T("one pass over the matching mail, then exit"))
+	verbose := fs.Bool("v", false, i18n.T("print diagnostic logs to standard error"))
 	if code, ok := parseProfileArgs(fs, profile, args, env, runUsage); !ok {
 		return code
 	}
 	fail := func(err error) int {
-		fmt.Fprintf(env.Stderr, "mailmover run: %v\n", err)
+		fmt.Fprintf(env.Stderr, "mailmover run: %v\n", err) // i18n:keep (command name and a translated error)
 		return 1
 	}
 	home, err := store.HomeFrom(env.Getenv)
@@ -85,11 +86,11 @@ func runRun(ctx context.Context, args []string, env Env) int {
 	if err != nil {
 		var fe *mover.FailedError
 		if errors.As(err, &fe) {
-			fmt.Fprintf(env.Stderr, "mailmover run: %v\n", err)
+			fmt.Fprintf(env.Stderr, "mailmover run: %v\n", err) // i18n:keep (command name and a translated error)
 			return 1
 		}
 		if errors.Is(err, store.ErrStateLocked) {
-			fmt.Fprintf(env.Stderr, "mailmover run: profile %s is already running\n", *profile)
+			i18n.Fprintf(env.Stderr, "mailmover run: profile %s is already running\n", *profile)
 			return 1
 		}
 		return fail(err)

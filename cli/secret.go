@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"mailmover/i18n"
 	"mailmover/store"
 )
 
@@ -21,32 +22,32 @@ var openSecrets = store.Keyring
 const maxSecretInput = 64 << 10
 
 func init() {
-	register("secret", "store or delete a profile's password or client secret in the OS keyring", runSecret)
+	register("secret", i18n.Key("store or delete a profile's password or client secret in the OS keyring"), runSecret)
 }
 
-const secretUsage = `usage:
+var secretUsage = i18n.Key(`usage:
   mailmover secret set -profile P client-secret|password     (the value is read from standard input)
-  mailmover secret delete -profile P client-secret|password|refresh-token|access-token`
+  mailmover secret delete -profile P client-secret|password|refresh-token|access-token`)
 
 func runSecret(ctx context.Context, args []string, env Env) int {
 	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, secretUsage)
+		i18n.Fprintln(env.Stderr, secretUsage)
 		return 2
 	}
 	op := args[0]
 	if op != "set" && op != "delete" {
-		fmt.Fprintf(env.Stderr, "mailmover secret: unknown action %q\n%s\n", op, secretUsage)
+		i18n.Fprintf(env.Stderr, "mailmover secret: unknown action %q\n%s\n", op, i18n.T(secretUsage))
 		return 2
 	}
 	fs := flag.NewFlagSet("secret "+op, flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
-	fs.Usage = func() { fmt.Fprintln(env.Stderr, secretUsage) }
-	profile := fs.String("profile", "", "profile name")
+	fs.Usage = func() { i18n.Fprintln(env.Stderr, secretUsage) }
+	profile := fs.String("profile", "", i18n.T("profile name"))
 	if err := fs.Parse(args[1:]); err != nil {
 		return 2
 	}
 	if *profile == "" || fs.NArg() != 1 {
-		fmt.Fprintf(env.Stderr, "mailmover secret %s: give -profile and one kind of secret\n%s\n", op, secretUsage)
+		i18n.Fprintf(env.Stderr, "mailmover secret %s: give -profile and one kind of secret\n%s\n", op, i18n.T(secretUsage))
 		return 2
 	}
 	kind := fs.Arg(0)
@@ -55,56 +56,56 @@ func runSecret(ctx context.Context, args []string, env Env) int {
 		allowed = store.SecretKinds
 	}
 	if !slices.Contains(allowed, kind) {
-		fmt.Fprintf(env.Stderr, "mailmover secret %s: %q is not one of %s\n", op, kind, strings.Join(allowed, ", "))
+		i18n.Fprintf(env.Stderr, "mailmover secret %s: %q is not one of %s\n", op, kind, strings.Join(allowed, ", "))
 		if op == "set" && (kind == store.SecretRefreshToken || kind == store.SecretAccessToken) {
-			fmt.Fprintln(env.Stderr, "tokens are stored by 'mailmover login -profile "+*profile+"'")
+			i18n.Fprintf(env.Stderr, "tokens are stored by 'mailmover login -profile %s'\n", *profile)
 		}
 		return 2
 	}
 	if err := store.ValidProfileName(*profile); err != nil {
-		fmt.Fprintf(env.Stderr, "mailmover secret %s: %v\n", op, err)
+		fmt.Fprintf(env.Stderr, "mailmover secret %s: %v\n", op, err) // i18n:keep (command name and a translated error)
 		return 2
 	}
 	home, err := store.HomeFrom(env.Getenv)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "mailmover secret %s: %v\n", op, err)
+		fmt.Fprintf(env.Stderr, "mailmover secret %s: %v\n", op, err) // i18n:keep (command name and a translated error)
 		return 1
 	}
 	if op == "set" && !store.ProfileExists(home, *profile) {
 		// Allowed (the guides store the secret before writing the profile), but a typo
 		// would leave the secret where no profile finds it: say so.
-		fmt.Fprintf(env.Stderr, "note: there is no profile %q in %s yet; the secret is kept for a profile of that name\n",
+		i18n.Fprintf(env.Stderr, "note: there is no profile %q in %s yet; the secret is kept for a profile of that name\n",
 			*profile, store.ProfileDir(home))
 	}
 	sec := openSecrets()
 	if op == "delete" {
 		if _, err := sec.Get(*profile, kind); errors.Is(err, store.ErrNoSecret) {
-			fmt.Fprintf(env.Stdout, "profile %s had no %s in the keyring; nothing to delete\n", *profile, kind)
+			i18n.Fprintf(env.Stdout, "profile %s had no %s in the keyring; nothing to delete\n", *profile, kind)
 			return 0
 		}
 		if err := sec.Delete(*profile, kind); err != nil {
-			fmt.Fprintf(env.Stderr, "mailmover secret delete: %v\n", err)
+			fmt.Fprintf(env.Stderr, "mailmover secret delete: %v\n", err) // i18n:keep (command name and a translated error)
 			return 1
 		}
-		fmt.Fprintf(env.Stdout, "deleted the %s of profile %s from the keyring\n", kind, *profile)
+		i18n.Fprintf(env.Stdout, "deleted the %s of profile %s from the keyring\n", kind, *profile)
 		return 0
 	}
 
 	if f, ok := env.Stdin.(*os.File); ok {
 		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			fmt.Fprintf(env.Stderr, "type the %s, then Enter and Ctrl-D (it shows on screen; pipe it in to avoid that):\n", kind)
+			i18n.Fprintf(env.Stderr, "type the %s, then Enter and Ctrl-D (it shows on screen; pipe it in to avoid that):\n", kind)
 		}
 	}
 	value, err := readSecret(env.Stdin)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "mailmover secret set: %v\n", err)
+		fmt.Fprintf(env.Stderr, "mailmover secret set: %v\n", err) // i18n:keep (command name and a translated error)
 		return 1
 	}
 	if err := sec.Set(*profile, kind, value); err != nil {
-		fmt.Fprintf(env.Stderr, "mailmover secret set: %v\n", err)
+		fmt.Fprintf(env.Stderr, "mailmover secret set: %v\n", err) // i18n:keep (command name and a translated error)
 		return 1
 	}
-	fmt.Fprintf(env.Stdout, "stored the %s of profile %s in the keyring (%d characters)\n", kind, *profile, len([]rune(value)))
+	i18n.Fprintf(env.Stdout, "stored the %s of profile %s in the keyring (%d characters)\n", kind, *profile, len([]rune(value)))
 	return 0
 }
 
@@ -114,10 +115,10 @@ func runSecret(ctx context.Context, args []string, env Env) int {
 func readSecret(r io.Reader) (string, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxSecretInput+1))
 	if err != nil {
-		return "", fmt.Errorf("reading standard input: %w", err)
+		return "", i18n.Errorf("reading standard input: %w", err)
 	}
 	if len(data) > maxSecretInput {
-		return "", fmt.Errorf("standard input holds more than %d bytes; give only the secret", maxSecretInput)
+		return "", i18n.Errorf("standard input holds more than %s bytes; give only the secret", i18n.FormatInt(maxSecretInput))
 	}
 	if b, ok := bytes.CutSuffix(data, []byte("\r\n")); ok {
 		data = b
@@ -125,15 +126,15 @@ func readSecret(r io.Reader) (string, error) {
 		data = bytes.TrimSuffix(data, []byte("\n"))
 	}
 	if len(data) == 0 {
-		return "", errors.New("standard input is empty; pipe the secret in, e.g. 'printf %s \"$SECRET\" | mailmover secret set …'")
+		return "", i18n.New("standard input is empty; pipe the secret in, e.g. 'printf %s \"$SECRET\" | mailmover secret set …'")
 	}
 	if bytes.ContainsAny(data, "\n\r") {
-		return "", errors.New("the value has more than one line; give only the secret")
+		return "", i18n.New("the value has more than one line; give only the secret")
 	}
 	if bytes.IndexByte(data, 0) >= 0 {
 		// No password or client secret holds a NUL (SASL PLAIN uses it as separator):
 		// this is binary input, such as a file piped in by mistake.
-		return "", errors.New("the value contains a NUL byte (binary input?); give only the secret, as text")
+		return "", i18n.New("the value contains a NUL byte (binary input?); give only the secret, as text")
 	}
 	return string(data), nil
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"mailmover/i18n"
 	"mailmover/internal/oidcdev"
 	"mailmover/store"
 )
@@ -98,7 +99,7 @@ func Start(ctx context.Context, opts Options, sec store.Secrets) (*Demo, error) 
 	if home == "" {
 		h, err := store.Home()
 		if err != nil {
-			return nil, fmt.Errorf("demo: find MailMover's home folder (set MAILMOVER_HOME): %w", err)
+			return nil, i18n.Errorf("demo: find MailMover's home folder (set MAILMOVER_HOME): %w", err)
 		}
 		home = h
 	}
@@ -108,7 +109,7 @@ func Start(ctx context.Context, opts Options, sec store.Secrets) (*Demo, error) 
 	}
 	dest, err := filepath.Abs(dest)
 	if err != nil {
-		return nil, fmt.Errorf("demo: resolve the destination folder %q from the working directory: %w", opts.Dest, err)
+		return nil, i18n.Errorf("demo: resolve the destination folder %q from the working directory: %w", opts.Dest, err)
 	}
 	if err := checkOwnProfile(home); err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
@@ -129,17 +130,17 @@ func Start(ctx context.Context, opts Options, sec store.Secrets) (*Demo, error) 
 
 	d.oidc, err = oidcdev.Start(ctx, oidcdev.Options{Addr: "127.0.0.1:0", User: opts.User, Password: opts.Password, ShowLogin: true})
 	if err != nil {
-		return nil, fmt.Errorf("demo: start the sign-in server: %w", err)
+		return nil, i18n.Errorf("demo: start the sign-in server: %w", err)
 	}
 	user := opts.User
 	validate := func(ctx context.Context, token string) (string, bool) { return d.oidc.Introspect(ctx, token) }
 	d.imap, err = startIMAP(ctx, user, validate, logger)
 	if err != nil {
-		return nil, fmt.Errorf("demo: start the IMAP server: %w", err)
+		return nil, i18n.Errorf("demo: start the IMAP server: %w", err)
 	}
 	for i, s := range samples() {
 		if err := d.imap.Deliver(s.build(i + 1)); err != nil {
-			return nil, fmt.Errorf("demo: seed the sample mail: %w", err)
+			return nil, i18n.Errorf("demo: seed the sample mail: %w", err)
 		}
 	}
 
@@ -155,10 +156,10 @@ func Start(ctx context.Context, opts Options, sec store.Secrets) (*Demo, error) 
 	// The servers are new, so an earlier run's tokens and checkpoints mean nothing:
 	// the tokens would be refused, and the new mailbox reuses UIDVALIDITY 1.
 	if err := store.ForgetState(home, ProfileName); err != nil {
-		return nil, fmt.Errorf("demo: clear the demo's old state (is another demo or mover running on it?): %w", err)
+		return nil, i18n.Errorf("demo: clear the demo's old state (is another demo or mover running on it?): %w", err)
 	}
 	if err := store.SaveProfile(home, d.Profile); err != nil {
-		return nil, fmt.Errorf("demo: write the demo profile to %s: %w", store.ProfilePath(home, ProfileName), err)
+		return nil, i18n.Errorf("demo: write the demo profile to %s: %w", store.ProfilePath(home, ProfileName), err)
 	}
 	if sec != nil {
 		for _, kind := range []string{store.SecretRefreshToken, store.SecretAccessToken} {
@@ -231,19 +232,19 @@ func (d *Demo) Password() string { return d.oidc.Password() }
 // PrintSummary writes where the servers listen and what to do next.
 func (d *Demo) PrintSummary(w io.Writer) {
 	p := d.Profile
-	fmt.Fprintf(w, "MailMover demo — everything runs in this process, on loopback only:\n")
-	arrivals := "no new mail arrives"
+	i18n.Fprintf(w, "MailMover demo — everything runs in this process, on loopback only:\n")
+	arrivals := i18n.T("no new mail arrives")
 	if d.interval > 0 {
-		arrivals = "a new one every " + d.interval.String()
+		arrivals = i18n.Sprintf("a new one every %s", d.interval)
 	}
-	fmt.Fprintf(w, "  IMAP server     imap://%s  (XOAUTH2/OAUTHBEARER, user %s, %d sample messages, %s)\n", d.IMAPAddr(), p.Setup.Username, SampleCount(), arrivals)
-	fmt.Fprintf(w, "  sign-in server  %s  (user %q, password %q)\n", d.Issuer(), d.User(), d.Password())
-	fmt.Fprintf(w, "  redirect        %s\n", p.OAuth2.RedirectURI)
-	fmt.Fprintf(w, "  profile         %s\n", store.ProfilePath(d.Home, ProfileName))
-	fmt.Fprintf(w, "  files go to     %s%c\n", p.Destination.Folder, os.PathSeparator)
+	i18n.Fprintf(w, "  IMAP server     imap://%s  (XOAUTH2/OAUTHBEARER, user %s, %d sample messages, %s)\n", d.IMAPAddr(), p.Setup.Username, SampleCount(), arrivals)
+	i18n.Fprintf(w, "  sign-in server  %s  (user %q, password %q)\n", d.Issuer(), d.User(), d.Password())
+	i18n.Fprintf(w, "  redirect        %s\n", p.OAuth2.RedirectURI)
+	i18n.Fprintf(w, "  profile         %s\n", store.ProfilePath(d.Home, ProfileName))
+	i18n.Fprintf(w, "  files go to     %s%c\n", p.Destination.Folder, os.PathSeparator)
 	if d.existing > 0 {
-		fmt.Fprintf(w, "  note: that folder already holds %d file(s), e.g. from an earlier demo; the demo's servers start afresh,\n"+
-			"        so the sample files arrive again next to them (renamed on conflict). Delete the folder for a clean start.\n", d.existing)
+		i18n.Fprintf(w, "  note: that folder already holds %s file(s), e.g. from an earlier demo; the demo's servers start afresh,\n        so the sample files arrive again next to them (renamed on conflict). Delete the folder for a clean start.\n",
+			i18n.FormatInt(int64(d.existing)))
 	}
 }
 

@@ -2,13 +2,13 @@ package demo
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"time"
 
 	"mailmover/auth"
+	"mailmover/i18n"
 	"mailmover/mover"
 	"mailmover/store"
 )
@@ -35,7 +35,7 @@ type HeadlessOptions struct {
 // error when sign-in or the mover failed.
 func (d *Demo) RunHeadless(ctx context.Context, o HeadlessOptions) error {
 	if o.Secrets == nil {
-		return errors.New("demo: no secret store given for the tokens")
+		return i18n.New("demo: no secret store given for the tokens")
 	}
 	out := o.Out
 	if out == nil {
@@ -49,12 +49,12 @@ func (d *Demo) RunHeadless(ctx context.Context, o HeadlessOptions) error {
 
 	cfg, err := auth.ConfigFromProfile(p.OAuth2, "")
 	if err != nil {
-		return fmt.Errorf("demo: the demo profile's [oauth2] table: %w", err)
+		return i18n.Errorf("demo: the demo profile's [oauth2] table: %w", err)
 	}
 	res, err := auth.Login(ctx, cfg, auth.LoginOptions{
 		OpenBrowser: o.OpenBrowser,
 		OnURL: func(u string) {
-			fmt.Fprintf(out, "Sign in as %q with password %q at:\n  %s\n", d.User(), d.Password(), u)
+			i18n.Fprintf(out, "Sign in as %q with password %q at:\n  %s\n", d.User(), d.Password(), u)
 		},
 		Timeout: o.LoginTimeout,
 		Logger:  logger,
@@ -64,15 +64,15 @@ func (d *Demo) RunHeadless(ctx context.Context, o HeadlessOptions) error {
 			return nil // stopped while waiting for the browser
 		}
 		text, advice := auth.DescribeError(err)
-		return fmt.Errorf("demo: sign-in failed: %s (%s): %w", text, advice, err)
+		return i18n.Errorf("demo: sign-in failed: %s (%s): %w", text, advice, err)
 	}
 	for _, w := range res.Warnings {
-		fmt.Fprintf(out, "sign-in warning: %s\n", w)
+		i18n.Fprintf(out, "sign-in warning: %s\n", w)
 	}
 	if err := auth.SaveLogin(auth.NewSecretsTokenStore(o.Secrets, ProfileName), res.Token, time.Now()); err != nil {
-		return fmt.Errorf("demo: store the demo's tokens: %w", err)
+		return i18n.Errorf("demo: store the demo's tokens: %w", err)
 	}
-	fmt.Fprintln(out, "Signed in; tokens stored. Starting the mover (Ctrl-C stops it).")
+	i18n.Fprintln(out, "Signed in; tokens stored. Starting the mover (Ctrl-C stops it).")
 
 	src, err := mover.SourceConfig(p, o.Secrets, logger)
 	if err != nil {
@@ -97,7 +97,7 @@ func (d *Demo) RunHeadless(ctx context.Context, o HeadlessOptions) error {
 					printEvent(out, ev)
 				default:
 					if err != nil && ctx.Err() == nil {
-						return fmt.Errorf("demo: the mover stopped: %w", err)
+						return i18n.Errorf("demo: the mover stopped: %w", err)
 					}
 					return nil
 				}
@@ -112,20 +112,47 @@ func printEvent(w io.Writer, ev mover.Event) {
 	case mover.KindProgress:
 		return // the saved/done lines say enough
 	case mover.KindFileSaved:
-		fmt.Fprintf(w, "saved %s (%d bytes)\n", ev.Path, ev.Bytes)
+		i18n.Fprintf(w, "saved %s (%s bytes)\n", ev.Path, i18n.FormatInt(ev.Bytes))
 	case mover.KindMessage:
-		fmt.Fprintf(w, "message %d: %s — from %s\n", ev.UID, ev.Subject, ev.From)
+		i18n.Fprintf(w, "message %d: %s — from %s\n", ev.UID, ev.Subject, ev.From)
 	case mover.KindError, mover.KindWarning, mover.KindPaused:
-		line := fmt.Sprintf("%s: %s", ev.Kind, ev.Text)
+		line := fmt.Sprintf("%s: %s", kindLabel(ev.Kind), ev.Text)
 		if ev.Advice != "" {
 			line += " — " + ev.Advice
 		}
 		fmt.Fprintln(w, line)
 	default:
 		if ev.Text != "" {
-			fmt.Fprintf(w, "%s: %s\n", ev.Kind, ev.Text)
+			fmt.Fprintf(w, "%s: %s\n", kindLabel(ev.Kind), ev.Text)
 		} else {
-			fmt.Fprintln(w, ev.Kind)
+			fmt.Fprintln(w, kindLabel(ev.Kind))
 		}
 	}
+}
+
+// kindLabels name the mover's event kinds in the output (mover.Kind's String is for logs).
+var kindLabels = map[mover.Kind]string{
+	mover.KindConnecting:  i18n.Key("connecting"),
+	mover.KindConnected:   i18n.Key("connected"),
+	mover.KindIdle:        i18n.Key("idle"),
+	mover.KindFound:       i18n.Key("found"),
+	mover.KindMessage:     i18n.Key("message"),
+	mover.KindFileSaved:   i18n.Key("saved"),
+	mover.KindSkipped:     i18n.Key("skipped"),
+	mover.KindPostAction:  i18n.Key("post-action"),
+	mover.KindMessageDone: i18n.Key("done"),
+	mover.KindError:       i18n.Key("error"),
+	mover.KindRetry:       i18n.Key("retry"),
+	mover.KindPaused:      i18n.Key("paused"),
+	mover.KindProgress:    i18n.Key("progress"),
+	mover.KindWarning:     i18n.Key("warning"),
+	mover.KindStopped:     i18n.Key("stopped"),
+}
+
+// kindLabel names an event kind for people, in the language shown.
+func kindLabel(k mover.Kind) string {
+	if l, ok := kindLabels[k]; ok {
+		return i18n.T(l)
+	}
+	return k.String()
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"fmt"
 	"log"
 	"log/slog"
 	"net"
@@ -12,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"mailmover/i18n"
 	"mailmover/internal/memimap"
 )
 
@@ -97,7 +97,7 @@ func randomPassword() string {
 type slogWriter struct{ l *slog.Logger }
 
 func (w slogWriter) Write(p []byte) (int, error) {
-	w.l.Debug("imap server: " + string(p))
+	w.l.Debug("imap server: " + string(p)) // i18n:keep (a log message)
 	return len(p), nil
 }
 
@@ -105,11 +105,11 @@ func (w slogWriter) Write(p []byte) (int, error) {
 func splitAddr(addr string) (string, int, error) {
 	host, ps, err := net.SplitHostPort(addr)
 	if err != nil {
-		return "", 0, fmt.Errorf("bad server address %q: %w", addr, err)
+		return "", 0, i18n.Errorf("bad server address %q: %w", addr, err)
 	}
 	port, err := strconv.Atoi(ps)
 	if err != nil {
-		return "", 0, fmt.Errorf("bad port in %q: %w", addr, err)
+		return "", 0, i18n.Errorf("bad port in %q: %w", addr, err)
 	}
 	return host, port, nil
 }

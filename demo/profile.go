@@ -2,13 +2,13 @@ package demo
 
 import (
 	"errors"
-	"fmt"
 	"net"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
+	"mailmover/i18n"
 	"mailmover/store"
 )
 
@@ -51,7 +51,7 @@ func newProfile(pp profileParams) *store.Profile {
 		TokenURL:         pp.tokenURL,
 		DeviceURL:        pp.deviceURL,
 		ClientID:         pp.clientID,
-		Scope:            "openid offline_access",
+		Scope:            "openid offline_access", // i18n:keep (OAuth2 scopes)
 		RedirectURI:      "http://localhost:" + strconv.Itoa(pp.redirectPort) + "/",
 		RedirectPort:     pp.redirectPort,
 	}
@@ -61,7 +61,7 @@ func newProfile(pp profileParams) *store.Profile {
 
 // ErrForeignProfile means profiles/demo.toml exists and points at a real server, so the
 // demo refuses to overwrite it.
-var ErrForeignProfile = errors.New("a profile named demo exists and does not belong to the demo")
+var ErrForeignProfile = i18n.NewError("a profile named demo exists and does not belong to the demo")
 
 // checkOwnProfile returns ErrForeignProfile (wrapped, with advice) when home holds a demo
 // profile whose IMAP host is not a loopback address: that one is the user's own and must
@@ -78,7 +78,7 @@ func checkOwnProfile(home string) error {
 	if ip := net.ParseIP(p.Setup.Host); (ip != nil && ip.IsLoopback()) || p.Setup.Host == "localhost" {
 		return nil
 	}
-	return fmt.Errorf("%w (it reads %s); rename it first ('mailmover profiles' lists them), or set MAILMOVER_HOME to another folder for the demo", ErrForeignProfile, p.Setup.Host)
+	return i18n.Errorf("%w (it reads %s); rename it first ('mailmover profiles' lists them), or set MAILMOVER_HOME to another folder for the demo", ErrForeignProfile, p.Setup.Host)
 }
 
 // pickRedirectPort returns preferred when nothing listens on it on 127.0.0.1 (and ::1,
@@ -89,7 +89,7 @@ func pickRedirectPort(preferred int) (int, error) {
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return 0, fmt.Errorf("no free loopback port for the sign-in redirect: %w", err)
+		return 0, i18n.Errorf("no free loopback port for the sign-in redirect: %w", err)
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	_ = ln.Close()
@@ -113,11 +113,16 @@ func portFree(port int) bool {
 	return true
 }
 
-// isAddrInUse reports whether a listen error says the address is taken.
+// wsaeAddrInUse is Windows' WSAEADDRINUSE, which is not syscall.EADDRINUSE there.
+const wsaeAddrInUse = syscall.Errno(10048)
+
+// isAddrInUse reports whether a listen error says the address is taken: by its error
+// number, which holds in every language; the English texts are a last resort.
 func isAddrInUse(err error) bool {
-	if errors.Is(err, syscall.EADDRINUSE) {
+	if errors.Is(err, syscall.EADDRINUSE) || errors.Is(err, wsaeAddrInUse) {
 		return true
 	}
 	s := err.Error()
-	return strings.Contains(s, "address already in use") || strings.Contains(s, "Only one usage of each socket address")
+	return strings.Contains(s, "address already in use") || // i18n:keep (the system's text)
+		strings.Contains(s, "Only one usage of each socket address") // i18n:keep (the system's text)
 }

@@ -61,14 +61,14 @@ func attach(contentType, nameParam, disposition string, data []byte) part {
 		ct += "; " + nameParam
 	}
 	return part{
-		header: []string{ct, "Content-Disposition: " + disposition, "Content-Transfer-Encoding: base64"},
+		header: []string{ct, "Content-Disposition: " + disposition, "Content-Transfer-Encoding: base64"}, // i18n:keep
 		body:   b64(data),
 	}
 }
 
 // simpleAttach is an attachment with a plain quoted file name.
 func simpleAttach(contentType, filename string, data []byte) part {
-	return attach(contentType, fmt.Sprintf("name=%q", filename), fmt.Sprintf("attachment; filename=%q", filename), data)
+	return attach(contentType, fmt.Sprintf("name=%q", filename), fmt.Sprintf("attachment; filename=%q", filename), data) // i18n:keep
 }
 
 // build renders the sample as an RFC 5322 message with CRLF line ends. seq makes the
@@ -78,7 +78,7 @@ func (s sample) build(seq int) []byte {
 	h := func(k, v string) { b.WriteString(k + ": " + v + crlf) }
 	h("Date", s.date.Format(time.RFC1123Z))
 	h("From", s.from)
-	h("To", "Demo User <"+DefaultUser+"@mailmover.demo>")
+	h("To", "Demo User <"+DefaultUser+"@mailmover.demo>") // i18n:keep
 	h("Subject", mime.QEncoding.Encode("utf-8", s.subject))
 	h("Message-ID", fmt.Sprintf("<demo-%d-%d@mailmover.demo>", seq, s.date.Unix()))
 	h("MIME-Version", "1.0")
@@ -89,19 +89,19 @@ func (s sample) build(seq int) []byte {
 	}
 	text := s.text
 	if text == "" {
-		text = "Hello,\n\nplease find the attached document.\n\nThis is a sample message of the MailMover demo.\n"
+		text = "Hello,\n\nplease find the attached document.\n\nThis is a sample message of the MailMover demo.\n" // i18n:keep
 	}
 	if len(s.parts) == 0 {
-		h("Content-Type", `text/plain; charset="utf-8"`)
+		h("Content-Type", `text/plain; charset="utf-8"`) // i18n:keep
 		h("Content-Transfer-Encoding", "quoted-printable")
 		b.WriteString(crlf + qp(text))
 		return []byte(b.String())
 	}
 	boundary := fmt.Sprintf("=_mailmover_demo_%d", seq)
-	h("Content-Type", fmt.Sprintf(`multipart/mixed; boundary="%s"`, boundary))
-	b.WriteString(crlf + "This is a multi-part message in MIME format." + crlf)
+	h("Content-Type", fmt.Sprintf(`multipart/mixed; boundary="%s"`, boundary))  // i18n:keep
+	b.WriteString(crlf + "This is a multi-part message in MIME format." + crlf) // i18n:keep
 	b.WriteString("--" + boundary + crlf)
-	b.WriteString(`Content-Type: text/plain; charset="utf-8"` + crlf + "Content-Transfer-Encoding: quoted-printable" + crlf + crlf)
+	b.WriteString(`Content-Type: text/plain; charset="utf-8"` + crlf + "Content-Transfer-Encoding: quoted-printable" + crlf + crlf) // i18n:keep
 	b.WriteString(qp(text))
 	for _, p := range s.parts {
 		b.WriteString("--" + boundary + crlf)
@@ -117,10 +117,10 @@ func (s sample) build(seq int) []byte {
 // invoicePDF is a unique tiny invoice document.
 func invoicePDF(number, customer string, amount float64) []byte {
 	return tinyPDF("Invoice "+number,
-		"MailMover demo - sample document, not a real invoice.",
+		"MailMover demo - sample document, not a real invoice.", // i18n:keep
 		"Customer: "+customer,
-		fmt.Sprintf("Amount due: EUR %.2f", amount),
-		"Invoice number: "+number)
+		fmt.Sprintf("Amount due: EUR %.2f", amount), // i18n:keep
+		"Invoice number: "+number)                   // i18n:keep
 }
 
 // reportCSV is a unique small CSV report.
@@ -141,84 +141,84 @@ func reportCSV(period string, rows int, sep string) []byte {
 func samples() []sample {
 	base := time.Date(2026, 3, 2, 9, 15, 0, 0, time.FixedZone("CET", 3600))
 	day := func(n int) time.Time { return base.Add(time.Duration(n) * 26 * time.Hour) }
-	acme := "ACME Billing <billing@acme.example>"
+	acme := "ACME Billing <billing@acme.example>" // i18n:keep
 	reports := "Reporting <reports@erp.example>"
 
 	forwarded := sample{
-		from:    "Supplier Accounts <accounts@supplier.example>",
-		subject: "Invoice 7781 for your order",
+		from:    "Supplier Accounts <accounts@supplier.example>", // i18n:keep
+		subject: "Invoice 7781 for your order",                   // i18n:keep
 		date:    day(-10),
-		parts:   []part{simpleAttach("application/pdf", "Supplier-Invoice-7781.pdf", invoicePDF("7781", "Contoso GmbH", 1299.00))},
+		parts:   []part{simpleAttach("application/pdf", "Supplier-Invoice-7781.pdf", invoicePDF("7781", "Contoso GmbH", 1299.00))}, // i18n:keep
 	}.build(7781)
 
 	hostile := `=?UTF-8?Q?=2E=2E/=2E=2E/Rechnung_M=C3=A4rz_2026=3F=2Epdf?=`
 	rfc2231 := `filename*0*=UTF-8''Gr%C3%BC%C3%9Fe%20aus%20; filename*1*=K%C3%B6ln%20%E2%80%94%20Angebot%20Nr.%2012.pdf`
 	longName := strings.Repeat("Very-long-attachment-name-", 12) + "end.pdf"
 
-	html := `<html><body><p>Our new price list is attached.</p><img src="cid:logo@mailmover.demo"></body></html>`
+	html := `<html><body><p>Our new price list is attached.</p><img src="cid:logo@mailmover.demo"></body></html>` // i18n:keep
 
 	return []sample{
 		{from: acme, subject: "Invoice 2026-0001", date: day(0),
-			parts: []part{simpleAttach("application/pdf", "Invoice-2026-0001.pdf", invoicePDF("2026-0001", "Contoso GmbH", 119.00))}},
-		{from: acme, subject: "Invoice 2026-0002 (with e-invoice XML)", date: day(1),
+			parts: []part{simpleAttach("application/pdf", "Invoice-2026-0001.pdf", invoicePDF("2026-0001", "Contoso GmbH", 119.00))}}, // i18n:keep
+		{from: acme, subject: "Invoice 2026-0002 (with e-invoice XML)", date: day(1), // i18n:keep
 			parts: []part{
-				simpleAttach("application/pdf", "Invoice-2026-0002.pdf", invoicePDF("2026-0002", "Contoso GmbH", 2380.50)),
-				simpleAttach("application/xml", "factur-x.xml", []byte(`<?xml version="1.0" encoding="UTF-8"?>`+"\n"+
-					`<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100">`+
-					`<rsm:ExchangedDocument><ID>2026-0002</ID></rsm:ExchangedDocument></rsm:CrossIndustryInvoice>`+"\n")),
+				simpleAttach("application/pdf", "Invoice-2026-0002.pdf", invoicePDF("2026-0002", "Contoso GmbH", 2380.50)), // i18n:keep
+				simpleAttach("application/xml", "factur-x.xml", []byte(`<?xml version="1.0" encoding="UTF-8"?>`+"\n"+ // i18n:keep
+					`<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100">`+ // i18n:keep
+					`<rsm:ExchangedDocument><ID>2026-0002</ID></rsm:ExchangedDocument></rsm:CrossIndustryInvoice>`+"\n")), // i18n:keep
 			}},
-		{from: reports, subject: "Monthly report January 2026", date: day(2),
+		{from: reports, subject: "Monthly report January 2026", date: day(2), // i18n:keep
 			parts: []part{simpleAttach("text/csv", "report-2026-01.csv", reportCSV("2026-01", 12, ","))}},
-		{from: reports, subject: "Monthly report February 2026", date: day(3),
+		{from: reports, subject: "Monthly report February 2026", date: day(3), // i18n:keep
 			parts: []part{
 				simpleAttach("text/csv", "report-2026-02.csv", reportCSV("2026-02", 15, ",")),
-				simpleAttach("application/pdf", "report-2026-02-summary.pdf", tinyPDF("Report February 2026", "Summary of 15 bookings."))}},
-		{from: "Anna Schmidt <anna@contoso.example>", subject: "Fwd: Invoice 7781 for your order", date: day(4),
-			text: "Anna forwarded this message as an attachment; the PDF inside it is saved too.\n",
-			parts: []part{{header: []string{`Content-Type: message/rfc822; name="Invoice 7781 for your order.eml"`,
-				`Content-Disposition: attachment; filename="Invoice 7781 for your order.eml"`}, body: string(forwarded)}}},
-		{from: acme, subject: "Rechnung März 2026 (hostile file name)", date: day(5),
-			text: "The attachment's name tries to climb out of the destination folder: ../../Rechnung März 2026?.pdf\n",
-			parts: []part{attach("application/pdf", `name="`+hostile+`"`, `attachment; filename="`+hostile+`"`,
+				simpleAttach("application/pdf", "report-2026-02-summary.pdf", tinyPDF("Report February 2026", "Summary of 15 bookings."))}}, // i18n:keep
+		{from: "Anna Schmidt <anna@contoso.example>", subject: "Fwd: Invoice 7781 for your order", date: day(4), // i18n:keep
+			text: "Anna forwarded this message as an attachment; the PDF inside it is saved too.\n", // i18n:keep
+			parts: []part{{header: []string{`Content-Type: message/rfc822; name="Invoice 7781 for your order.eml"`, // i18n:keep
+				`Content-Disposition: attachment; filename="Invoice 7781 for your order.eml"`}, body: string(forwarded)}}}, // i18n:keep
+		{from: acme, subject: "Rechnung März 2026 (hostile file name)", date: day(5), // i18n:keep
+			text: "The attachment's name tries to climb out of the destination folder: ../../Rechnung März 2026?.pdf\n", // i18n:keep
+			parts: []part{attach("application/pdf", `name="`+hostile+`"`, `attachment; filename="`+hostile+`"`, // i18n:keep
 				invoicePDF("2026-0317", "Müller & Söhne", 845.10))}},
-		{from: "Bernd Köhler <bernd@contoso.example>", subject: "Angebot Nr. 12 (RFC 2231 file name)", date: day(6),
+		{from: "Bernd Köhler <bernd@contoso.example>", subject: "Angebot Nr. 12 (RFC 2231 file name)", date: day(6), // i18n:keep
 			parts: []part{attach("application/pdf", `name="Angebot.pdf"`, "attachment; "+rfc2231,
-				tinyPDF("Angebot Nr. 12", "Gruesse aus Koeln - quotation number 12."))}},
-		{from: "Team Lead <lead@contoso.example>", subject: "Meeting notes (no attachment)", date: day(7),
-			text: "Only text in this one: the mover finds no attachment and marks the message done.\n"},
-		{from: "Marketing <news@vendor.example>", subject: "New price list (HTML with inline logo)", date: day(8),
-			raw: htmlWithInline(html), rawType: `multipart/related; boundary="=_rel"; type="multipart/alternative"`},
-		{from: "Other Vendor <invoices@other.example>", subject: "Invoice 2026-0001 (same file name, other vendor)", date: day(9),
-			parts: []part{simpleAttach("application/pdf", "Invoice-2026-0001.pdf", invoicePDF("2026-0001", "Contoso GmbH (other vendor)", 77.70))}},
-		{from: "Scanner <scanner@printer.example>", subject: "Scan from MFP-3", date: day(10),
-			parts: []part{simpleAttach("application/pdf", "SCAN_0001.PDF", tinyPDF("Scanned page", "Scan 0001 from MFP-3."))}},
-		{from: reports, subject: "Export with a reserved Windows name", date: day(11),
+				tinyPDF("Angebot Nr. 12", "Gruesse aus Koeln - quotation number 12."))}}, // i18n:keep
+		{from: "Team Lead <lead@contoso.example>", subject: "Meeting notes (no attachment)", date: day(7), // i18n:keep
+			text: "Only text in this one: the mover finds no attachment and marks the message done.\n"}, // i18n:keep
+		{from: "Marketing <news@vendor.example>", subject: "New price list (HTML with inline logo)", date: day(8), // i18n:keep
+			raw: htmlWithInline(html), rawType: `multipart/related; boundary="=_rel"; type="multipart/alternative"`}, // i18n:keep
+		{from: "Other Vendor <invoices@other.example>", subject: "Invoice 2026-0001 (same file name, other vendor)", date: day(9), // i18n:keep
+			parts: []part{simpleAttach("application/pdf", "Invoice-2026-0001.pdf", invoicePDF("2026-0001", "Contoso GmbH (other vendor)", 77.70))}}, // i18n:keep
+		{from: "Scanner <scanner@printer.example>", subject: "Scan from MFP-3", date: day(10), // i18n:keep
+			parts: []part{simpleAttach("application/pdf", "SCAN_0001.PDF", tinyPDF("Scanned page", "Scan 0001 from MFP-3."))}}, // i18n:keep
+		{from: reports, subject: "Export with a reserved Windows name", date: day(11), // i18n:keep
 			parts: []part{simpleAttach("text/csv", "CON.csv", reportCSV("2026-03", 4, ";"))}},
-		{from: acme, subject: "Invoice with a very long file name", date: day(12),
-			parts: []part{simpleAttach("application/pdf", longName, invoicePDF("2026-0004", "Contoso GmbH", 12.34))}},
-		{from: "Legacy System <noreply@legacy.example>", subject: "Export with backslashes in the name", date: day(13),
+		{from: acme, subject: "Invoice with a very long file name", date: day(12), // i18n:keep
+			parts: []part{simpleAttach("application/pdf", longName, invoicePDF("2026-0004", "Contoso GmbH", 12.34))}}, // i18n:keep
+		{from: "Legacy System <noreply@legacy.example>", subject: "Export with backslashes in the name", date: day(13), // i18n:keep
 			parts: []part{simpleAttach("text/csv", `..\..\Windows\export.csv`, reportCSV("2026-04", 3, ","))}},
-		{from: "Legacy System <noreply@legacy.example>", subject: "Attachment without a file name", date: day(14),
-			parts: []part{attach("application/pdf", "", "attachment", tinyPDF("Nameless attachment", "The mail gave this PDF no name."))}},
-		{from: "Legacy System <noreply@legacy.example>", subject: "Absolute path in the file name", date: day(15),
+		{from: "Legacy System <noreply@legacy.example>", subject: "Attachment without a file name", date: day(14), // i18n:keep
+			parts: []part{attach("application/pdf", "", "attachment", tinyPDF("Nameless attachment", "The mail gave this PDF no name."))}}, // i18n:keep
+		{from: "Legacy System <noreply@legacy.example>", subject: "Absolute path in the file name", date: day(15), // i18n:keep
 			parts: []part{simpleAttach("text/csv", "/tmp/mailmover-demo-escape.csv", reportCSV("2026-05", 2, ","))}},
-		{from: "Anna Schmidt <anna@contoso.example>", subject: "Notes (quoted-printable text attachment)", date: day(16),
-			parts: []part{{header: []string{`Content-Type: text/plain; charset="utf-8"; name="notes.txt"`,
-				`Content-Disposition: attachment; filename="notes.txt"`, "Content-Transfer-Encoding: quoted-printable"},
-				body: qp("Notizen zur Abrechnung: Umsätze im ersten Quartal — bitte prüfen.\nZeile zwei.\n")}}},
-		{from: reports, subject: "Umsätze Q1 (RFC 2047 file name)", date: day(17),
-			parts: []part{attach("text/csv", `name="=?UTF-8?B?VW1zw6R0emUtUTEuY3N2?="`, `attachment; filename="=?UTF-8?B?VW1zw6R0emUtUTEuY3N2?="`,
+		{from: "Anna Schmidt <anna@contoso.example>", subject: "Notes (quoted-printable text attachment)", date: day(16), // i18n:keep
+			parts: []part{{header: []string{`Content-Type: text/plain; charset="utf-8"; name="notes.txt"`, // i18n:keep
+				`Content-Disposition: attachment; filename="notes.txt"`, "Content-Transfer-Encoding: quoted-printable"}, // i18n:keep
+				body: qp("Notizen zur Abrechnung: Umsätze im ersten Quartal — bitte prüfen.\nZeile zwei.\n")}}}, // i18n:keep
+		{from: reports, subject: "Umsätze Q1 (RFC 2047 file name)", date: day(17), // i18n:keep
+			parts: []part{attach("text/csv", `name="=?UTF-8?B?VW1zw6R0emUtUTEuY3N2?="`, `attachment; filename="=?UTF-8?B?VW1zw6R0emUtUTEuY3N2?="`, // i18n:keep
 				append([]byte("\xef\xbb\xbf"), reportCSV("2026-Q1", 6, ";")...))}},
-		{from: acme, subject: "Invoice 2026-0005 (PDF, CSV and XML)", date: day(18),
+		{from: acme, subject: "Invoice 2026-0005 (PDF, CSV and XML)", date: day(18), // i18n:keep
 			parts: []part{
-				simpleAttach("application/pdf", "Invoice-2026-0005.pdf", invoicePDF("2026-0005", "Contoso GmbH", 560.00)),
+				simpleAttach("application/pdf", "Invoice-2026-0005.pdf", invoicePDF("2026-0005", "Contoso GmbH", 560.00)), // i18n:keep
 				simpleAttach("text/csv", "Invoice-2026-0005-items.csv", reportCSV("2026-0005", 5, ",")),
-				simpleAttach("application/xml", "Invoice-2026-0005.xml", []byte("<invoice id=\"2026-0005\" total=\"560.00\"/>\n")),
+				simpleAttach("application/xml", "Invoice-2026-0005.xml", []byte("<invoice id=\"2026-0005\" total=\"560.00\"/>\n")), // i18n:keep
 			}},
-		{from: "Travel Desk <travel@contoso.example>", subject: "Your itinerary", date: day(19),
+		{from: "Travel Desk <travel@contoso.example>", subject: "Your itinerary", date: day(19), // i18n:keep
 			parts: []part{simpleAttach("application/octet-stream", "itinerary.ics", []byte(
-				"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//MailMover demo//EN\r\nBEGIN:VEVENT\r\nUID:demo-itinerary@mailmover.demo\r\n"+
-					"DTSTART:20260420T080000Z\r\nSUMMARY:Train to Cologne\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"))}},
+				"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//MailMover demo//EN\r\nBEGIN:VEVENT\r\nUID:demo-itinerary@mailmover.demo\r\n"+ // i18n:keep
+					"DTSTART:20260420T080000Z\r\nSUMMARY:Train to Cologne\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"))}}, // i18n:keep
 	}
 }
 
@@ -227,13 +227,13 @@ func samples() []sample {
 func htmlWithInline(html string) string {
 	var b strings.Builder
 	b.WriteString("--=_rel" + crlf)
-	b.WriteString(`Content-Type: multipart/alternative; boundary="=_alt"` + crlf + crlf)
-	b.WriteString("--=_alt" + crlf + `Content-Type: text/plain; charset="utf-8"` + crlf + crlf + "Our new price list is attached." + crlf)
-	b.WriteString("--=_alt" + crlf + `Content-Type: text/html; charset="utf-8"` + crlf + crlf + html + crlf)
+	b.WriteString(`Content-Type: multipart/alternative; boundary="=_alt"` + crlf + crlf)                                                   // i18n:keep
+	b.WriteString("--=_alt" + crlf + `Content-Type: text/plain; charset="utf-8"` + crlf + crlf + "Our new price list is attached." + crlf) // i18n:keep
+	b.WriteString("--=_alt" + crlf + `Content-Type: text/html; charset="utf-8"` + crlf + crlf + html + crlf)                               // i18n:keep
 	b.WriteString("--=_alt--" + crlf)
 	b.WriteString("--=_rel" + crlf)
-	b.WriteString(`Content-Type: image/png; name="logo.png"` + crlf + "Content-ID: <logo@mailmover.demo>" + crlf +
-		`Content-Disposition: inline; filename="logo.png"` + crlf + "Content-Transfer-Encoding: base64" + crlf + crlf)
+	b.WriteString(`Content-Type: image/png; name="logo.png"` + crlf + "Content-ID: <logo@mailmover.demo>" + crlf + // i18n:keep
+		`Content-Disposition: inline; filename="logo.png"` + crlf + "Content-Transfer-Encoding: base64" + crlf + crlf) // i18n:keep
 	b.WriteString(b64(logoPNG()))
 	b.WriteString("--=_rel--" + crlf)
 	return b.String()
@@ -257,11 +257,11 @@ func logoPNG() []byte {
 func liveMessage(n int, now time.Time) []byte {
 	number := fmt.Sprintf("LIVE-%04d", n)
 	return sample{
-		from:    "ACME Billing <billing@acme.example>",
-		subject: "Invoice " + number + " (arrived just now)",
+		from:    "ACME Billing <billing@acme.example>",       // i18n:keep
+		subject: "Invoice " + number + " (arrived just now)", // i18n:keep
 		date:    now,
-		text:    fmt.Sprintf("This message arrived at %s while the demo was running.\n", now.Format(time.TimeOnly)),
+		text:    fmt.Sprintf("This message arrived at %s while the demo was running.\n", now.Format(time.TimeOnly)), // i18n:keep
 		parts: []part{simpleAttach("application/pdf", "Invoice-"+number+".pdf",
-			invoicePDF(number+" "+now.UTC().Format(time.RFC3339Nano), "Contoso GmbH", float64(100+n)))},
+			invoicePDF(number+" "+now.UTC().Format(time.RFC3339Nano), "Contoso GmbH", float64(100+n)))}, // i18n:keep
 	}.build(100000 + n)
 }
