@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"fyne.io/fyne/v2"
 
+	"mailmover/i18n"
 	"mailmover/mover"
 )
 
@@ -100,28 +102,30 @@ func sampleEvents(start time.Time) []mover.Event {
 		evs = append(evs, ev)
 	}
 	progress := func() { add(mover.Event{Kind: mover.KindProgress, Done: c.Messages + c.Errors, Total: total}) }
-	add(mover.Event{Kind: mover.KindConnecting, Text: "Connecting to outlook.office365.com:993 (implicit TLS)"})
-	add(mover.Event{Kind: mover.KindConnected, Text: "Signed in as invoices@contoso.example with XOAUTH2; INBOX selected"})
+	add(mover.Event{Kind: mover.KindConnecting, Text: i18n.Sprintf("connecting to %s", "outlook.office365.com:993")})
+	add(mover.Event{Kind: mover.KindConnected, Text: i18n.Sprintf("connected; folder %s selected (%d messages)", "INBOX", total)})
 	add(mover.Event{Kind: mover.KindFound, Total: total})
 	add(mover.Event{Kind: mover.KindMessage, UID: 4711, From: "billing@fabrikam.example", Subject: "Invoice 2026-1187"})
 	c.Files, c.Bytes = 1, 184_320
 	add(mover.Event{Kind: mover.KindFileSaved, UID: 4711, Path: "/srv/mail-in/2026-11-28_Invoice-2026-1187.pdf", Bytes: 184_320})
 	c.Files, c.Bytes = 2, 196_608
 	add(mover.Event{Kind: mover.KindFileSaved, UID: 4711, Path: "/srv/mail-in/2026-11-28_Invoice-2026-1187.xml", Bytes: 12_288})
-	add(mover.Event{Kind: mover.KindPostAction, UID: 4711, Text: "Moved to Archive/Invoices"})
+	add(mover.Event{Kind: mover.KindPostAction, UID: 4711, Text: i18n.Sprintf("message UID %d moved to %s", 4711, "Archive/Invoices")})
 	c.Messages = 1
-	add(mover.Event{Kind: mover.KindMessageDone, UID: 4711, Text: "Message 4711 done"})
+	add(mover.Event{Kind: mover.KindMessageDone, UID: 4711, Text: i18n.Sprintf("message UID %d done", 4711)})
 	progress()
 	add(mover.Event{Kind: mover.KindMessage, UID: 4712, From: "accounts@northwind.example", Subject: "Your statement"})
-	add(mover.Event{Kind: mover.KindSkipped, UID: 4712, Text: "logo.png does not match *.pdf;*.xml"})
+	add(mover.Event{Kind: mover.KindSkipped, UID: 4712, Text: i18n.Sprintf("attachment %q does not match attachment_mask %q", "logo.png", "*.pdf;*.xml")})
 	c.Files, c.Bytes = 3, 512_000
 	add(mover.Event{Kind: mover.KindFileSaved, UID: 4712, Path: "/srv/mail-in/2026-11-28_statement.pdf", Bytes: 315_392})
-	add(mover.Event{Kind: mover.KindPostAction, UID: 4712, Text: "Moved to Archive/Invoices"})
+	add(mover.Event{Kind: mover.KindPostAction, UID: 4712, Text: i18n.Sprintf("message UID %d moved to %s", 4712, "Archive/Invoices")})
 	c.Messages = 2
-	add(mover.Event{Kind: mover.KindMessageDone, UID: 4712, Text: "Message 4712 done"})
+	add(mover.Event{Kind: mover.KindMessageDone, UID: 4712, Text: i18n.Sprintf("message UID %d done", 4712)})
 	progress()
 	c.Errors = 1
-	add(mover.Event{Kind: mover.KindError, UID: 4713, Text: "Message 4713: broken MIME part", Advice: "left unread; retried on the next pass"})
+	add(mover.Event{Kind: mover.KindError, UID: 4713, Text: i18n.Sprintf("message UID %d failed and stays unmarked: %v", 4713,
+		i18n.Errorf("the message's MIME structure is broken (%d problem(s), first: %w)", 1, errors.New("multipart: NextPart: EOF"))),
+		Advice: i18n.T("The message is left unmarked and tried again on the next pass; save it as .eml from a mail client to look at it.")})
 	progress()
 	add(mover.Event{Kind: mover.KindMessage, UID: 4714, From: "invoice@contoso-supplies.example", Subject: "Rechnung 88213"})
 	c.Files, c.Bytes = 4, 733_184
