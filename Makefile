@@ -55,7 +55,8 @@ bench: build
 	bash scripts/bench.sh
 	$(GO) test -run NONE -bench . -benchtime 1x ./imapsrc/ ./mover/
 
-## soak: the long fault suite (cut connections, kill -9, server restarts, full disk)
+## soak: the long fault suite (cut connections, kill -9, server restarts, full disk, an access
+## token ended early, a revoked refresh token; an XOAUTH2 profile at the test provider)
 soak: build
 	bash scripts/soak.sh
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
+	"mailmover/internal/oidcdev"
 	"mailmover/store"
 )
 
@@ -41,6 +43,10 @@ type FaultOptions struct {
 	Timeout   time.Duration // for the whole run
 	Seed      uint64        // of the fault schedule
 	Logf      func(string, ...any)
+	// OAuth, when set, makes the profile sign in with XOAUTH2 at a test provider instead
+	// of with Server's password, and adds the token faults (see OAuthFaults). The suite
+	// itself still reads and seeds the server with the password.
+	OAuth *OAuthFaults
 }
 
 // FaultReport is the outcome of the fault suite.
@@ -52,10 +58,31 @@ type FaultReport struct {
 	Cuts, Kills, ServerRestarts int
 	DiskFulls                   int
 	DiskFullNote                string
+	TokenExpiries               int // access tokens ended mid-run (then the connections cut)
+	RefreshRevokes              int // refresh token revoked, pause seen, signed in again
+	TokenNote                   string
+	SignIns                     int // new sign-ins by the suite (after a pause for one)
+	UnexpectedSignIns           int // pauses for a sign-in the suite did not cause
 	Exits                       int // mover exits not caused by the suite
 	LogRetries, LogDiskFull     int // log lines that name the faults
 	LogRecovered                int
+	LogTokenRefused             int // "the server refused the access token; refreshing it"
+	LogSignInPauses             int // paused events asking for a new sign-in
 	Elapsed                     time.Duration
+}
+
+// Unnamed says which token faults the mover's log does not name ("" when it names all):
+// each access-token expiry should show as a refused token that was refreshed, each
+// revoked refresh token as a pause for a new sign-in.
+func (r *FaultReport) Unnamed() string {
+	var miss []string
+	if r.TokenExpiries > 0 && r.LogTokenRefused == 0 {
+		miss = append(miss, fmt.Sprintf("%d token expiries but no refused-token line", r.TokenExpiries))
+	}
+	if r.LogSignInPauses < r.RefreshRevokes {
+		miss = append(miss, fmt.Sprintf("%d refresh tokens revoked but %d pauses for a sign-in", r.RefreshRevokes, r.LogSignInPauses))
+	}
+	return strings.Join(miss, "; ")
 }
 
 // OK reports whether nothing was lost, doubled, or moved without its files.
@@ -69,9 +96,11 @@ func (r *FaultReport) Summary() string {
 	if !r.OK() {
 		verdict = "FAIL"
 	}
-	return fmt.Sprintf("fault suite: %s — %d messages, %d attachments: %d files, lost %d, duplicated %d, extra %d, temp files left %d, moved without files %d, not moved %d | faults: %d cuts, %d kill -9, %d server restarts, %d disk full%s | log: %d retries, %d disk-full errors, %d recoveries | %d unexpected exits | %.0f s",
+	return fmt.Sprintf("fault suite: %s — %d messages, %d attachments: %d files, lost %d, duplicated %d, extra %d, temp files left %d, moved without files %d, not moved %d | faults: %d cuts, %d kill -9, %d server restarts, %d disk full%s, %d token expiries, %d refresh revoked%s | log: %d retries, %d disk-full errors, %d recoveries, %d refused tokens refreshed, %d pauses for sign-in | %d sign-ins again, %d unexpected sign-in pauses, %d unexpected exits | %.0f s",
 		verdict, r.Messages, r.Attachments, r.Files, r.Lost, r.Duplicated, r.Extra, r.TempsLeft, r.MovedWithoutFiles, r.LeftOver,
-		r.Cuts, r.Kills, r.ServerRestarts, r.DiskFulls, r.DiskFullNote, r.LogRetries, r.LogDiskFull, r.LogRecovered, r.Exits, r.Elapsed.Seconds())
+		r.Cuts, r.Kills, r.ServerRestarts, r.DiskFulls, r.DiskFullNote, r.TokenExpiries, r.RefreshRevokes, r.TokenNote,
+		r.LogRetries, r.LogDiskFull, r.LogRecovered, r.LogTokenRefused, r.LogSignInPauses,
+		r.SignIns, r.UnexpectedSignIns, r.Exits, r.Elapsed.Seconds())
 }
 
 // prepareSoakMailbox puts every message of spec back into folder (unseen) and empties
@@ -124,8 +153,11 @@ type moverProc struct {
 
 // RunFaults runs the fault suite: `mailmover run` (after = move, watching) moves the
 // folder through a connection-cutting proxy while it is killed, the server restarts and
-// the destination fills up; then it checks every attachment is on disk exactly once and
-// every moved message's files are there.
+// the destination fills up, and (with o.OAuth) while its access token is ended before its
+// announced expiry and its refresh token is revoked (it must pause for a new sign-in,
+// which the suite then does, as `mailmover login` would, before starting it again); then
+// it checks every attachment is on disk exactly once and every moved message's files are
+// there, and counts the log lines that name the faults.
 func RunFaults(ctx context.Context, o FaultOptions) (*FaultReport, error) {
 	if o.Logf == nil {
 		o.Logf = func(string, ...any) {}
@@ -179,6 +211,16 @@ func RunFaults(ctx context.Context, o FaultOptions) (*FaultReport, error) {
 	p.Setup.Port = proxy.Port()
 	p.Common.Search, p.Common.After, p.Common.MoveTo = store.SearchAll, store.AfterMove, done
 	p.Common.Watch, p.Common.PollInterval = store.WatchIdle, store.Duration{Duration: 5 * time.Second}
+	runArgs := []string{"run", "-profile", o.Profile}
+	if o.OAuth != nil {
+		o.OAuth.defaults()
+		o.OAuth.apply(p)
+		runArgs = append(runArgs, "-v") // the sign-in diagnostics name the token faults
+		if err := o.OAuth.SignIn(ctx, o.Profile); err != nil {
+			return nil, err
+		}
+		defer o.OAuth.Forget(o.Profile)
+	}
 	if err := WriteProfile(home, p); err != nil {
 		return nil, err
 	}
@@ -188,11 +230,13 @@ func RunFaults(ctx context.Context, o FaultOptions) (*FaultReport, error) {
 		return nil, err
 	}
 	defer logFile.Close()
+	tail := &moverLog{path: logPath}
 
 	var mp *moverProc
 	startMover := func() error {
-		cmd := exec.Command(o.Mailmover, "run", "-profile", o.Profile)
-		cmd.Env = append(append([]string{}, o.Env...), store.HomeEnv+"="+home)
+		cmd := exec.Command(o.Mailmover, runArgs...)
+		// English texts, so that the log lines that name the faults can be recognised.
+		cmd.Env = append(append([]string{}, o.Env...), store.HomeEnv+"="+home, "LANGUAGE=en_US", "LC_ALL=C.UTF-8")
 		cmd.Stdout, cmd.Stderr = logFile, logFile
 		if err := cmd.Start(); err != nil {
 			return fmt.Errorf("starting mailmover: %w", err)
@@ -212,6 +256,46 @@ func RunFaults(ctx context.Context, o FaultOptions) (*FaultReport, error) {
 		default:
 			return nil
 		}
+	}
+	stopMover := func() {
+		mp.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-mp.exited:
+		case <-time.After(30 * time.Second):
+			mp.cmd.Process.Kill()
+			<-mp.exited
+		}
+	}
+	// signInAgain stops the mover (paused for a sign-in), signs in as `mailmover login`
+	// would, and starts it again.
+	signInAgain := func() error {
+		stopMover()
+		if err := o.OAuth.SignIn(ctx, o.Profile); err != nil {
+			return err
+		}
+		rep.SignIns++
+		return startMover()
+	}
+	note := func(format string, args ...any) {
+		fmt.Fprintf(logFile, "=== soak %s: %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+	}
+	// checkMover restarts a mover that exited by itself and, with OAuth, signs in again
+	// when the mover paused for a sign-in the suite did not cause (counted).
+	pausesSeen := 0
+	checkMover := func() error {
+		if err := ensureRunning(); err != nil {
+			return err
+		}
+		if o.OAuth == nil {
+			return nil
+		}
+		if tail.update(); tail.signInPauses > pausesSeen {
+			pausesSeen = tail.signInPauses
+			rep.UnexpectedSignIns++
+			note("the mover paused for a sign-in the suite did not cause; signing in again")
+			return signInAgain()
+		}
+		return nil
 	}
 	if err := startMover(); err != nil {
 		return nil, err
@@ -245,24 +329,42 @@ func RunFaults(ctx context.Context, o FaultOptions) (*FaultReport, error) {
 	if o.DiskFull {
 		faults = append(faults, "full")
 	}
+	if o.OAuth != nil {
+		for range o.OAuth.Expiries {
+			faults = append(faults, "expire")
+		}
+		for range o.OAuth.Revokes {
+			faults = append(faults, "revoke")
+		}
+	}
 	r := rand.New(rand.NewPCG(o.Seed, 4242))
 	r.Shuffle(len(faults), func(i, j int) { faults[i], faults[j] = faults[j], faults[i] })
-	note := func(format string, args ...any) {
-		fmt.Fprintf(logFile, "=== soak %s: %s\n", time.Now().Format("15:04:05.000"), fmt.Sprintf(format, args...))
+	// Token faults are kept apart: the mover takes the token it refreshed within the last
+	// few seconds for good even when the server refuses it (several connections may
+	// refuse the same old token at once), so a second expiry right after a refresh would
+	// pause it for a sign-in.
+	var lastToken time.Time
+	tokenGap := func() {
+		if d := 6*time.Second - time.Since(lastToken); d > 0 {
+			sleepFor(ctx, d)
+		}
 	}
 	// Faults are spread over the progress of the run: fault i fires once i/(len+1) of
-	// the messages are in the done folder (or at once, if the mover got there first),
-	// so that each lands while work remains.
+	// the messages are in the done folder or i/(len+1) of the mailbox's bytes have come
+	// through the proxy (the mover moves mail in batches, so the done folder grows in
+	// jumps), or at once if the mover got there first, so that each lands while work
+	// remains.
 	for i, f := range faults {
 		threshold := (i + 1) * m.Spec.N / (len(faults) + 1)
+		byteThreshold := int64(i+1) * m.TotalBytes / int64(len(faults)+1)
 		for {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("the fault suite timed out after %d of %d faults: %w", i, len(faults), ctx.Err())
 			}
-			if err := ensureRunning(); err != nil {
+			if err := checkMover(); err != nil {
 				return nil, err
 			}
-			if _, b := remaining(); b >= threshold {
+			if _, b := remaining(); b >= threshold || proxy.BytesDown() >= byteThreshold {
 				break
 			}
 			sleepFor(ctx, 100*time.Millisecond)
@@ -299,6 +401,67 @@ func RunFaults(ctx context.Context, o FaultOptions) (*FaultReport, error) {
 				rep.DiskFulls++
 			}
 			note("destination freed")
+		case "expire":
+			tokenGap()
+			tail.update()
+			before := tail.refused
+			n, err := oidcdev.ExpireAccessTokensAt(ctx, o.OAuth.Issuer, o.OAuth.ClientID)
+			if err != nil {
+				return nil, err
+			}
+			note("expired %d access token(s) of client %s at the provider; dropped %d connection(s) so that the mover signs in again",
+				n, o.OAuth.ClientID, proxy.CutAll())
+			if n == 0 {
+				rep.TokenNote += " (an expiry found no live access token)"
+				break
+			}
+			rep.TokenExpiries++
+			// The server refuses the old token; the mover refreshes it once and goes on.
+			deadline := time.Now().Add(45 * time.Second)
+			for tail.refused == before && time.Now().Before(deadline) && ctx.Err() == nil {
+				if err := checkMover(); err != nil {
+					return nil, err
+				}
+				sleepFor(ctx, 200*time.Millisecond)
+				tail.update()
+			}
+			if tail.refused == before {
+				note("the mover did not log a refused token within 45 s")
+			}
+			lastToken = time.Now()
+		case "revoke":
+			tokenGap()
+			tail.update()
+			before := tail.signInPauses
+			nr, err := oidcdev.RevokeRefreshTokensAt(ctx, o.OAuth.Issuer, o.OAuth.ClientID)
+			if err != nil {
+				return nil, err
+			}
+			ne, err := oidcdev.ExpireAccessTokensAt(ctx, o.OAuth.Issuer, o.OAuth.ClientID)
+			if err != nil {
+				return nil, err
+			}
+			note("revoked %d refresh token(s) and expired %d access token(s) of client %s at the provider; dropped %d connection(s): the mover must pause for a new sign-in",
+				nr, ne, o.OAuth.ClientID, proxy.CutAll())
+			deadline := time.Now().Add(90 * time.Second)
+			for tail.signInPauses == before && time.Now().Before(deadline) && ctx.Err() == nil {
+				if err := ensureRunning(); err != nil {
+					return nil, err
+				}
+				sleepFor(ctx, 200*time.Millisecond)
+				tail.update()
+			}
+			pausesSeen = tail.signInPauses
+			if tail.signInPauses == before {
+				rep.TokenNote += " (a revoked refresh token did not pause the mover within 90 s)"
+			} else if nr > 0 {
+				rep.RefreshRevokes++
+			}
+			note("signing in again (as mailmover login) and restarting the mover")
+			if err := signInAgain(); err != nil {
+				return nil, err
+			}
+			lastToken = time.Now()
 		}
 		a, b := remaining()
 		o.Logf("soak: fault %d/%d %-7s — %d left in %s, %d in %s", i+1, len(faults), f, a, o.Folder, b, done)
@@ -306,7 +469,7 @@ func RunFaults(ctx context.Context, o FaultOptions) (*FaultReport, error) {
 	// Wait for the mover to finish the folder.
 	o.Logf("soak: faults done (%.0f s); waiting for the mover to finish", time.Since(start).Seconds())
 	for {
-		if err := ensureRunning(); err != nil {
+		if err := checkMover(); err != nil {
 			return nil, err
 		}
 		a, b := remaining()
@@ -320,13 +483,7 @@ func RunFaults(ctx context.Context, o FaultOptions) (*FaultReport, error) {
 	}
 	// Let it checkpoint, then stop it gracefully.
 	sleepFor(ctx, 2*time.Second)
-	mp.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-mp.exited:
-	case <-time.After(30 * time.Second):
-		mp.cmd.Process.Kill()
-		<-mp.exited
-	}
+	stopMover()
 	mp = nil
 
 	// Verify: files against the manifest, moved mail against the files.
@@ -357,6 +514,8 @@ func RunFaults(ctx context.Context, o FaultOptions) (*FaultReport, error) {
 	}
 	rep.LeftOver, _ = o.Server.Count(o.Folder)
 	rep.LogRetries, rep.LogDiskFull, rep.LogRecovered = scanLog(logPath)
+	tail.update()
+	rep.LogTokenRefused, rep.LogSignInPauses = tail.refused, tail.signInPauses
 	rep.Elapsed = time.Since(start)
 	if mounted {
 		exec.Command("umount", dest).Run()
@@ -431,6 +590,42 @@ func scanLog(path string) (retries, diskFull, recovered int) {
 		return strings.Contains(l, "after an interruption") || strings.Contains(l, "unfinished temporary file")
 	})
 	return
+}
+
+// moverLog follows the mover's log as it grows and counts the lines that name the token
+// faults.
+type moverLog struct {
+	path         string
+	off          int64
+	partial      string
+	refused      int // isTokenRefusedLine
+	signInPauses int // paused events asking for a sign-in (see countSignInPauses)
+	pending      int // lines left in which a paused line's advice may come
+}
+
+func (l *moverLog) update() {
+	f, err := os.Open(l.path)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	if _, err := f.Seek(l.off, io.SeekStart); err != nil {
+		return
+	}
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return
+	}
+	l.off += int64(len(b))
+	text := l.partial + string(b)
+	lines := strings.Split(text, "\n")
+	l.partial = lines[len(lines)-1]
+	for _, line := range lines[:len(lines)-1] {
+		if isTokenRefusedLine(line) {
+			l.refused++
+		}
+		l.pending = signInPause(line, l.pending, &l.signInPauses)
+	}
 }
 
 func sleepFor(ctx context.Context, d time.Duration) {

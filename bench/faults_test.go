@@ -15,15 +15,21 @@ import (
 )
 
 // TestFaultSuiteShort is the short form of the fault suite (scripts/soak.sh is the long
-// one): the real `mailmover run` binary moves 60 messages from the test Dovecot through a
-// cutting proxy while it is killed with SIGKILL and (as root) its destination fills up;
-// afterwards every attachment is on disk exactly once and no message was moved without
-// its files. The shared test Dovecot is not restarted here.
+// one): the real `mailmover run` binary, signed in with XOAUTH2 at the test provider
+// (Dovecot checks its tokens by introspection), moves 60 messages from the test Dovecot
+// through a cutting proxy while it is killed with SIGKILL, its access token is made
+// invalid before its announced expiry, its refresh token is revoked (it must pause for a
+// new sign-in, which the suite then does) and (as root) its destination fills up;
+// afterwards every attachment is on disk exactly once, no message was moved without its
+// files, and the mover's log names the token faults. The shared test Dovecot is not
+// restarted here, and only the tokens of oidcdev.FaultsClientID are ended, so that the
+// tests of other packages keep theirs.
 func TestFaultSuiteShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the mailmover binary; skipped with -short")
 	}
 	d := testenv.Dovecot(t)
+	o := testenv.OIDC(t)
 	testenv.Keyring(t)
 
 	root, err := exec.Command("go", "env", "GOMOD").Output()
@@ -42,16 +48,10 @@ func TestFaultSuiteShort(t *testing.T) {
 	profile := "soaktest-" + hex.EncodeToString(rnd)
 	folder := "soaktest-" + hex.EncodeToString(rnd)
 	srv := Server{Host: d.Host, Port: d.IMAPSPort, CAFile: d.CAFile, User: d.User, Password: d.Password}
-	set := exec.Command(bin, "secret", "set", "-profile", profile, "password")
-	set.Env = append(os.Environ(), "MAILMOVER_HOME="+t.TempDir())
-	set.Stdin = strings.NewReader(d.Password)
-	if out, err := set.CombinedOutput(); err != nil {
-		t.Fatalf("mailmover secret set: %v\n%s", err, out)
+	if o.User != d.User {
+		t.Fatalf("the provider's user %q is not Dovecot's %q", o.User, d.User)
 	}
 	t.Cleanup(func() {
-		del := exec.Command(bin, "secret", "delete", "-profile", profile, "password")
-		del.Env = set.Env
-		del.Run()
 		if c, err := srv.Dial(); err == nil {
 			c.Delete(folder).Wait()
 			c.Delete(folder + "Done").Wait()
@@ -69,6 +69,7 @@ func TestFaultSuiteShort(t *testing.T) {
 		Server: srv, Mailmover: bin, Dir: filepath.Join(t.TempDir(), "soak"), Env: os.Environ(),
 		Profile: profile, Spec: spec, Folder: folder, Cuts: 4, Kills: 3,
 		DiskFull: os.Geteuid() == 0, RateLimit: 60_000, Timeout: 4 * time.Minute, Seed: 11, Logf: t.Logf,
+		OAuth: &OAuthFaults{Issuer: o.Issuer, User: o.User, Password: o.Password, Expiries: 1, Revokes: 1},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -77,8 +78,12 @@ func TestFaultSuiteShort(t *testing.T) {
 	if !rep.OK() {
 		t.Fatalf("the fault suite lost, doubled or moved mail without its files: %s", rep.Summary())
 	}
-	if rep.Cuts < 4 || rep.Kills != 3 {
-		t.Fatalf("faults not all applied: %d cuts (want 4), %d kills (want 3)", rep.Cuts, rep.Kills)
+	if rep.Cuts < 4 || rep.Kills != 3 || rep.TokenExpiries != 1 || rep.RefreshRevokes != 1 {
+		t.Fatalf("faults not all applied: %d cuts (want 4), %d kills (want 3), %d token expiries (want 1), %d refresh tokens revoked (want 1)",
+			rep.Cuts, rep.Kills, rep.TokenExpiries, rep.RefreshRevokes)
+	}
+	if u := rep.Unnamed(); u != "" {
+		t.Fatalf("the mover's log does not name the token faults: %s", u)
 	}
 	if rep.Files != rep.Attachments {
 		t.Fatalf("%d files for %d attachments", rep.Files, rep.Attachments)

@@ -20,7 +20,15 @@ type Proxy struct {
 	cuts  int
 	total int
 	rate  int64 // server → client bytes per second per connection (0: unlimited)
+	bytes int64 // server → client bytes over all connections
 	wg    sync.WaitGroup
+}
+
+// BytesDown is how many bytes the server has sent through the proxy so far.
+func (p *Proxy) BytesDown() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.bytes
 }
 
 // SetRate caps each connection's server → client bytes per second (0: no cap).
@@ -204,6 +212,7 @@ func (p *Proxy) down(c *proxyConn) {
 			}
 			p.mu.Lock()
 			c.down += int64(len(send))
+			p.bytes += int64(len(send))
 			if cut {
 				p.cuts++
 			}

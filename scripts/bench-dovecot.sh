@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # A private Dovecot for MailMover's benchmarks and soak (scripts/bench.sh, scripts/soak.sh),
-# separate from the test one (scripts/testenv-up.sh): its own folder, its own ports, only a
-# password user, implicit TLS on 127.0.0.1. The configuration follows testenv-up.sh's.
+# separate from the test one (scripts/testenv-up.sh): its own folder, its own ports, a
+# password user, implicit TLS on 127.0.0.1. The configuration is testenv-up.sh's
+# (scripts/dovecot-conf.sh): the same user also signs in with XOAUTH2/OAUTHBEARER, its
+# tokens checked by introspection at the test provider on 127.0.0.1:MM_BENCH_OIDC_PORT
+# (11980), which scripts/bench.sh starts for the soak (its login user is MM_BENCH_USER).
 #
 #   scripts/bench-dovecot.sh start|stop|restart|status
 #
@@ -15,6 +18,7 @@ BENCH_DIR="${MM_BENCH_DIR:-${TMPDIR:-/tmp}/mailmover-bench}"
 D="$BENCH_DIR/dovecot"
 IMAP_PORT="${MM_BENCH_IMAP_PORT:-11143}"
 IMAPS_PORT="${MM_BENCH_IMAPS_PORT:-11993}"
+OIDC_PORT="${MM_BENCH_OIDC_PORT:-11980}"
 MAIL_USER="mmbench"
 WAIT_SECONDS=30
 
@@ -61,63 +65,19 @@ configure() {
   fi
   printf '%s:{PLAIN}%s\n' "$MAIL_USER" "$pw" >"$D/passwd"
   chmod 0644 "$D/passwd"
-  cat >"$D/dovecot.conf" <<CONF
-# Private Dovecot for MailMover's benchmarks; written by scripts/bench-dovecot.sh.
-instance_name = mailmover-bench
-base_dir = $D/base
-state_dir = $D/state
-log_path = $D/dovecot.log
-info_log_path = $D/dovecot.log
-listen = 127.0.0.1
-protocols = imap
-default_internal_user = $INTERNAL_USER
-default_login_user = $LOGIN_USER
-first_valid_uid = 1
-ssl = yes
-ssl_cert = <$D/tls/cert.pem
-ssl_key = <$D/tls/key.pem
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-auth_failure_delay = 0
-mail_location = maildir:~/Maildir
-mail_max_userip_connections = 200
-namespace inbox {
-  inbox = yes
-  separator = /
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $IMAP_PORT
-  }
-  inet_listener imaps {
-    address = 127.0.0.1
-    port = $IMAPS_PORT
-    ssl = yes
-  }
-}
-service anvil {
-  unix_listener anvil-auth-penalty {
-    mode = 0
-  }
-}
-service pop3-login {
-  inet_listener pop3 {
-    port = 0
-  }
-  inet_listener pop3s {
-    port = 0
-  }
-}
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN $D/passwd
-}
-userdb {
-  driver = static
-  args = uid=$MAIL_UID gid=$MAIL_GID home=$BENCH_DIR/mail/%u
-}
-CONF
+  # shellcheck source=scripts/dovecot-conf.sh
+  . "$(dirname "${BASH_SOURCE[0]}")/dovecot-conf.sh"
+  dovecot_oauth2_conf "$OIDC_PORT" >"$D/oauth2.conf.ext"
+  DC_HEADER="# Private Dovecot for MailMover's benchmarks; written by scripts/bench-dovecot.sh."
+  DC_INSTANCE=mailmover-bench
+  DC_BASE_DIR="$D/base" DC_STATE_DIR="$D/state" DC_LOG="$D/dovecot.log"
+  DC_CERT="$D/tls/cert.pem" DC_KEY="$D/tls/key.pem"
+  DC_INTERNAL_USER="$INTERNAL_USER" DC_LOGIN_USER="$LOGIN_USER" DC_MAIL_UID="$MAIL_UID" DC_MAIL_GID="$MAIL_GID"
+  DC_IMAP_PORT="$IMAP_PORT" DC_IMAPS_PORT="$IMAPS_PORT"
+  DC_PASSWD="$D/passwd" DC_OAUTH2_CONF="$D/oauth2.conf.ext" DC_HOME="$BENCH_DIR/mail"
+  DC_SPECIAL_USE=0 DC_MAX_USERIP=200
+  dovecot_conf >"$D/dovecot.conf"
+  chmod 0644 "$D/oauth2.conf.ext" "$D/dovecot.conf"
   {
     echo "# MailMover bench Dovecot; written by scripts/bench-dovecot.sh. Source it."
     echo "export MM_BENCH_HOST='127.0.0.1'"

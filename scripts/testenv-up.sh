@@ -81,89 +81,19 @@ fi
 printf '%s:{PLAIN}%s\n' "$MAIL_USER" "$IMAP_PASSWORD" >"$DOV/dovecot/passwd"
 chmod 0644 "$DOV/dovecot/passwd"   # read by the auth process (test-only password)
 
-cat >"$DOV/dovecot/oauth2.conf.ext" <<CONF
-introspection_mode = post
-force_introspection = yes
-introspection_url = http://mailmover-native:@127.0.0.1:$OIDC_PORT/oauth/introspect
-active_attribute = active
-active_value = true
-username_attribute = preferred_username
-CONF
-
-cat >"$DOV/dovecot/dovecot.conf" <<CONF
-# Private Dovecot for MailMover's tests; written by scripts/testenv-up.sh.
-instance_name = mailmover-test
-base_dir = $DOV/dovecot/base
-state_dir = $DOV/dovecot/state
-log_path = $DOV/dovecot.log
-info_log_path = $DOV/dovecot.log
-listen = 127.0.0.1
-protocols = imap
-default_internal_user = $INTERNAL_USER
-default_login_user = $LOGIN_USER
-first_valid_uid = 1
-ssl = yes
-ssl_cert = <$DOV/tls/cert.pem
-ssl_key = <$DOV/tls/key.pem
-disable_plaintext_auth = no
-auth_mechanisms = plain login xoauth2 oauthbearer
-auth_failure_delay = 0
-auth_verbose = yes
-mail_location = maildir:~/Maildir
-namespace inbox {
-  inbox = yes
-  separator = /
-  mailbox Drafts {
-    special_use = \\Drafts
-  }
-  mailbox Sent {
-    special_use = \\Sent
-  }
-  mailbox Trash {
-    special_use = \\Trash
-  }
-}
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $IMAP_PORT
-  }
-  inet_listener imaps {
-    address = 127.0.0.1
-    port = $IMAPS_PORT
-    ssl = yes
-  }
-}
-# No auth penalty socket: without it the auth process skips the per-IP penalty that
-# otherwise delays each sign-in after a failure by up to 15 s (tests fail on purpose).
-service anvil {
-  unix_listener anvil-auth-penalty {
-    mode = 0
-  }
-}
-service pop3-login {
-  inet_listener pop3 {
-    port = 0
-  }
-  inet_listener pop3s {
-    port = 0
-  }
-}
-passdb {
-  driver = passwd-file
-  args = scheme=PLAIN $DOV/dovecot/passwd
-  mechanisms = plain login
-}
-passdb {
-  driver = oauth2
-  args = $DOV/dovecot/oauth2.conf.ext
-  mechanisms = xoauth2 oauthbearer
-}
-userdb {
-  driver = static
-  args = uid=$MAIL_UID gid=$MAIL_GID home=$DOV/mail/%u
-}
-CONF
+# The configuration is shared with the bench Dovecot (scripts/dovecot-conf.sh).
+# shellcheck source=scripts/dovecot-conf.sh
+. "$ROOT/scripts/dovecot-conf.sh"
+dovecot_oauth2_conf "$OIDC_PORT" >"$DOV/dovecot/oauth2.conf.ext"
+DC_HEADER="# Private Dovecot for MailMover's tests; written by scripts/testenv-up.sh."
+DC_INSTANCE=mailmover-test
+DC_BASE_DIR="$DOV/dovecot/base" DC_STATE_DIR="$DOV/dovecot/state" DC_LOG="$DOV/dovecot.log"
+DC_CERT="$DOV/tls/cert.pem" DC_KEY="$DOV/tls/key.pem"
+DC_INTERNAL_USER="$INTERNAL_USER" DC_LOGIN_USER="$LOGIN_USER" DC_MAIL_UID="$MAIL_UID" DC_MAIL_GID="$MAIL_GID"
+DC_IMAP_PORT="$IMAP_PORT" DC_IMAPS_PORT="$IMAPS_PORT"
+DC_PASSWD="$DOV/dovecot/passwd" DC_OAUTH2_CONF="$DOV/dovecot/oauth2.conf.ext" DC_HOME="$DOV/mail"
+DC_SPECIAL_USE=1 DC_MAX_USERIP=""
+dovecot_conf >"$DOV/dovecot/dovecot.conf"
 
 chmod 0644 "$DOV/dovecot/oauth2.conf.ext" "$DOV/dovecot/dovecot.conf"   # whatever the umask
 dovecot -c "$DOV/dovecot/dovecot.conf" >"$DOV/dovecot.start.log" 2>&1 8>&- || {

@@ -7,6 +7,15 @@
 // It prints one line starting with "mm-testprovider ready" when it serves, and exits on
 // SIGINT or SIGTERM. With -env-file it also writes the MM_OIDC_* variables of the test
 // environment to that file (mode 0600) before printing the ready line.
+//
+// It serves the provider's test controls (TEST ONLY, loopback clients only; see
+// internal/oidcdev/controls.go) unless -test-controls=false:
+//
+//	curl -X POST 'http://127.0.0.1:10980/test/expire-access-tokens?client_id=mailmover-faults'
+//	curl -X POST 'http://127.0.0.1:10980/test/revoke-refresh-tokens?client_id=mailmover-faults'
+//
+// end that client's access tokens before their announced expiry, and revoke its refresh
+// tokens (without client_id: every client's).
 package main
 
 import (
@@ -28,6 +37,8 @@ func main() {
 	password := flag.String("password", oidcdev.DefaultPassword, "the static user's password")
 	envFile := flag.String("env-file", "", "write the MM_OIDC_* variables as shell assignments to this `file`")
 	showLogin := flag.Bool("show-login", false, "pre-fill the login form and show the credentials on it")
+	controls := flag.Bool("test-controls", true, "serve the test-only endpoints POST /test/expire-access-tokens and /test/revoke-refresh-tokens (loopback clients only)")
+	lifetime := flag.Duration("access-token-lifetime", 0, "shorten the access tokens' life to this (0: five minutes)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "mm-testprovider: no arguments expected; see -h")
@@ -37,7 +48,8 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, err := oidcdev.Start(ctx, oidcdev.Options{Addr: *addr, User: *user, Password: *password, ShowLogin: *showLogin})
+	s, err := oidcdev.Start(ctx, oidcdev.Options{Addr: *addr, User: *user, Password: *password, ShowLogin: *showLogin,
+		TestControls: *controls, AccessTokenLifetime: *lifetime})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "mm-testprovider:", err)
 		os.Exit(1)
@@ -65,6 +77,7 @@ func writeEnv(path string, s *oidcdev.Server) error {
 		{"MM_OIDC_WEB_CLIENT_ID", s.WebClientID()},
 		{"MM_OIDC_WEB_CLIENT_SECRET", s.WebClientSecret()},
 		{"MM_OIDC_DEVICE_CLIENT_ID", s.DeviceClientID()},
+		{"MM_OIDC_FAULTS_CLIENT_ID", oidcdev.FaultsClientID},
 		{"MM_OIDC_SERVICE_CLIENT_ID", oidcdev.ServiceClientID},
 		{"MM_OIDC_SERVICE_CLIENT_SECRET", oidcdev.ServiceClientSecret},
 	}

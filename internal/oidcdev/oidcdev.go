@@ -6,7 +6,15 @@
 // a public device-code client and a service user for the client-credentials grant. It
 // serves a login form, authorization code + PKCE, rotated refresh tokens (the old access
 // token dies on every refresh), device authorization, RFC 7662 introspection and
-// userinfo. Access tokens are opaque and live five minutes.
+// userinfo. Access tokens are opaque and live five minutes (Options.AccessTokenLifetime
+// can shorten that).
+//
+// For fault tests it has test controls (TEST ONLY, see controls.go): end every access
+// token now, before its announced expiry ([Server.ExpireAccessTokens]), and revoke every
+// refresh token ([Server.RevokeRefreshTokens]), for all clients or one; with
+// Options.TestControls also as loopback-only HTTP endpoints under /test/. FaultsClientID
+// is a second native client for such tests, so that ending its tokens leaves the tokens
+// of other tests (on a shared provider) alone.
 //
 // Introspection answers for every registered client, and always carries the user's
 // preferred_username, so an IMAP server (Dovecot's oauth2 passdb, or the demo's
@@ -37,6 +45,10 @@ import (
 // Fixed client identifiers. The web client's secret is random per server.
 const (
 	NativeClientID = "mailmover-native"
+	// FaultsClientID is a public PKCE client like NativeClientID, for fault tests that
+	// expire or revoke its tokens (test controls with client_id) while other tests use
+	// the same provider.
+	FaultsClientID = "mailmover-faults"
 	WebClientID    = "mailmover-web"
 	DeviceClientID = "mailmover-device"
 	// ServiceClientID and ServiceClientSecret are the service user of the example
@@ -72,6 +84,13 @@ type Options struct {
 	// ShowLogin pre-fills the login form and shows the credentials on the page (the
 	// demo); tests leave it off and type like a person.
 	ShowLogin bool
+	// AccessTokenLifetime shortens the life of access tokens (0, or anything over five
+	// minutes: five minutes). The announced expiry (expires_in) is the shortened one.
+	AccessTokenLifetime time.Duration
+	// TestControls serves the test controls as HTTP endpoints (POST
+	// /test/expire-access-tokens and /test/revoke-refresh-tokens, optional ?client_id=),
+	// to loopback clients only. TEST ONLY; the methods work either way.
+	TestControls bool
 }
 
 // Server is a running provider. Close stops it.
@@ -84,6 +103,7 @@ type Server struct {
 	srv       *http.Server
 	stop      func() bool
 	client    *http.Client
+	ctl       *controls
 }
 
 // Start listens on opts.Addr and serves the provider until Close or until ctx ends.
@@ -114,6 +134,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		password:  opts.Password,
 		webSecret: randomHex(16),
 		client:    &http.Client{Timeout: 10 * time.Second},
+		ctl:       newControls(opts.AccessTokenLifetime),
 	}
 	s.issuer = "http://" + s.addr
 
@@ -129,15 +150,19 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}}
 	clients := map[string]*storage.Client{
 		NativeClientID: storage.NativeClient(NativeClientID, "http://127.0.0.1/", "http://localhost/"),
+		FaultsClientID: storage.NativeClient(FaultsClientID, "http://127.0.0.1/", "http://localhost/"),
 		WebClientID:    storage.WebClient(WebClientID, s.webSecret, "http://127.0.0.1/", "http://localhost/"),
 		DeviceClientID: storage.DeviceClient(DeviceClientID, ""),
 	}
-	st := &store{Storage: storage.NewStorageWithClients(users, clients), users: users}
+	st := &store{Storage: storage.NewStorageWithClients(users, clients), users: users, ctl: s.ctl}
 	router := exampleop.SetupServer(s.issuer, st, nil, false)
 
 	mux := http.NewServeMux()
 	if opts.ShowLogin {
 		mux.HandleFunc("GET /login/username", s.prefilledLogin)
+	}
+	if opts.TestControls {
+		s.serveControls(mux)
 	}
 	mux.Handle("/", router)
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -279,9 +304,10 @@ func (u *userStore) ExampleClientID() string { return "service" }
 type store struct {
 	*storage.Storage
 	users *userStore
+	ctl   *controls
 }
 
-var allClients = []string{NativeClientID, WebClientID, DeviceClientID, ServiceClientID}
+var allClients = []string{NativeClientID, WebClientID, DeviceClientID, ServiceClientID, FaultsClientID}
 
 // GetClientByClientID wraps the example clients.
 func (s *store) GetClientByClientID(ctx context.Context, id string) (op.Client, error) {
@@ -290,7 +316,7 @@ func (s *store) GetClientByClientID(ctx context.Context, id string) (op.Client, 
 		return nil, err
 	}
 	switch id {
-	case NativeClientID, WebClientID:
+	case NativeClientID, WebClientID, FaultsClientID:
 		return loopbackClient{Client: c}, nil
 	case DeviceClientID:
 		return deviceClient{Client: c}, nil
@@ -300,7 +326,11 @@ func (s *store) GetClientByClientID(ctx context.Context, id string) (op.Client, 
 
 // SetIntrospectionFromToken answers for a token of any registered client (the example
 // storage only answers to the client the token was issued to) and always names the user.
+// A token ended by the test controls (or past a short lifetime) is inactive.
 func (s *store) SetIntrospectionFromToken(ctx context.Context, in *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+	if s.ctl.dead(tokenID) {
+		return fmt.Errorf("token is expired")
+	}
 	var err error
 	for _, id := range append([]string{clientID}, allClients...) {
 		if err = s.Storage.SetIntrospectionFromToken(ctx, in, tokenID, subject, id); err == nil {

@@ -27,6 +27,10 @@ func cmdSoak(ctx context.Context, args []string) error {
 	diskFull := fs.Bool("disk-full", true, "fill the destination once (a tmpfs; needs root)")
 	rate := fs.Int64("rate", 8_000_000, "proxy bandwidth cap in bytes/s, so that faults land mid-run (0: none)")
 	timeout := fs.Duration("timeout", 20*time.Minute, "give up after this long")
+	issuer := os.Getenv("MM_BENCH_OIDC_ISSUER")
+	oauth := fs.Bool("oauth", issuer != "", "sign in with XOAUTH2 at the test provider (MM_BENCH_OIDC_ISSUER, _USER, _PASSWORD; scripts/bench.sh starts one) and add the token faults")
+	expiries := fs.Int("token-expiries", 2, "with -oauth: access tokens made invalid before their announced expiry (then the connections cut)")
+	revokes := fs.Int("refresh-revokes", 1, "with -oauth: refresh token revoked (the mover must pause for a sign-in; the suite signs in again)")
 	fs.Parse(args)
 	srv, err := bench.ServerFromEnv()
 	if err != nil {
@@ -51,6 +55,13 @@ func cmdSoak(ctx context.Context, args []string) error {
 			return nil
 		}
 	}
+	if *oauth {
+		user, password := os.Getenv("MM_BENCH_OIDC_USER"), os.Getenv("MM_BENCH_OIDC_PASSWORD")
+		if issuer == "" || user == "" || password == "" {
+			return fmt.Errorf("-oauth needs MM_BENCH_OIDC_ISSUER, MM_BENCH_OIDC_USER and MM_BENCH_OIDC_PASSWORD (scripts/bench.sh sets them for BENCH_CMD=soak)")
+		}
+		o.OAuth = &bench.OAuthFaults{Issuer: issuer, User: user, Password: password, Expiries: *expiries, Revokes: *revokes}
+	}
 	rep, err := bench.RunFaults(ctx, o)
 	if err != nil {
 		return err
@@ -58,6 +69,9 @@ func cmdSoak(ctx context.Context, args []string) error {
 	fmt.Println(rep.Summary())
 	if !rep.OK() {
 		return fmt.Errorf("files were lost, doubled or moved without their files (log: %s)", filepath.Join(o.Dir, "mover.log"))
+	}
+	if u := rep.Unnamed(); u != "" {
+		return fmt.Errorf("the mover's log does not name the token faults: %s (log: %s)", u, filepath.Join(o.Dir, "mover.log"))
 	}
 	if !c.keep {
 		os.RemoveAll(o.Dir)
