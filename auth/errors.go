@@ -203,7 +203,7 @@ func DescribeError(err error) (text, advice string) {
 	switch {
 	case errors.As(err, &ra):
 		if ra.Code == "" {
-			return text, i18n.T("Sign in first: press GET in the window, or run 'mailmover login -profile PROFILE' (add -device on a machine without a browser).")
+			return text, withProfile(i18n.T("Sign in first: press GET in the window, or run 'mailmover login -profile PROFILE' (add -device on a machine without a browser)."), ra.Profile)
 		}
 		adv := i18n.T("Sign in again: press GET in the window, or run 'mailmover login -profile PROFILE'.")
 		if a := adviceFor(ra.Code, ra.Description); a != "" {
@@ -211,7 +211,7 @@ func DescribeError(err error) (text, advice string) {
 			a = strings.TrimSuffix(strings.TrimSpace(a), " "+i18n.T("Sign in again."))
 			adv = a + " " + adv
 		}
-		return text, adv
+		return text, withProfile(adv, ra.Profile)
 	case errors.As(err, &ce):
 		return text, i18n.Sprintf("Fix %s in the profile's [oauth2] settings.", ce.Field)
 	case errors.As(err, &pe):
@@ -310,4 +310,13 @@ func adviceFor(code, description string) string {
 		return i18n.T(a)
 	}
 	return ""
+}
+
+// withProfile puts the profile's name into advice that names the command to run; without
+// a name the placeholder PROFILE stays.
+func withProfile(advice, profile string) string {
+	if profile == "" {
+		return advice
+	}
+	return strings.ReplaceAll(advice, "-profile PROFILE", "-profile "+profile)
 }

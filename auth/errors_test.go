@@ -71,3 +71,14 @@ func TestCleanProviderText(t *testing.T) {
 		t.Fatalf("clean = %q", s)
 	}
 }
+
+func TestReauthAdviceNamesTheProfile(t *testing.T) {
+	_, adv := DescribeError(&ReauthError{Profile: "invoices", Code: "invalid_grant", Err: errors.New("refused")})
+	if !strings.Contains(adv, "mailmover login -profile invoices") || strings.Contains(adv, "PROFILE") {
+		t.Errorf("advice does not name the profile: %q", adv)
+	}
+	_, adv = DescribeError(&ReauthError{Err: ErrNotSignedIn})
+	if !strings.Contains(adv, "-profile PROFILE") {
+		t.Errorf("advice without a profile lost its placeholder: %q", adv)
+	}
+}
