@@ -79,7 +79,7 @@ func TestGermanTexts(t *testing.T) {
 	}
 	// The code's "Sign in again." is not said twice when the advice adds where to do it.
 	_, advice = DescribeError(&ReauthError{Profile: "x", Code: "invalid_grant", Description: "AADSTS50173: The provided grant has expired"})
-	if want := "Das Refresh-Token wurde widerrufen, weil sich das Passwort geändert hat oder Sitzungen widerrufen wurden. Melden Sie sich neu an: klicken Sie im Fenster auf HOLEN, oder führen Sie „mailmover login -profile PROFILE“ aus."; advice != want {
+	if want := "Das Refresh-Token wurde widerrufen, weil sich das Passwort geändert hat oder Sitzungen widerrufen wurden. Melden Sie sich neu an: klicken Sie im Fenster auf HOLEN, oder führen Sie „mailmover login -profile x“ aus."; advice != want {
 		t.Errorf("reauth advice = %q\nwant %q", advice, want)
 	}
 	// Package-level errors are translated when printed, and still match with errors.Is.
