@@ -318,5 +318,5 @@ func withProfile(advice, profile string) string {
 	if profile == "" {
 		return advice
 	}
-	return strings.ReplaceAll(advice, "-profile PROFILE", "-profile "+profile)
+	return strings.ReplaceAll(advice, "-profile PROFILE", "-profile "+profile) // i18n:keep
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
+
+	"mailmover/i18n"
 )
 
 // maxUIDsPerCommand caps how many UIDs one command names, so that a command line stays
@@ -53,18 +55,20 @@ func (c *Client) MarkSeen(ctx context.Context, uid uint32) error {
 // gone already are ignored (as the server ignores them); an empty uids sends nothing.
 func (c *Client) MarkSeenUIDs(ctx context.Context, uids []uint32) error {
 	for _, set := range uidSets(uids) {
-		if err := c.addFlag(ctx, set, imap.FlagSeen, "mark seen"); err != nil {
+		if err := c.addFlag(ctx, set, imap.FlagSeen, i18n.Key("mark seen %s")); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// addFlag adds flag to set; op names the operation for an error, a text to translate
+// with the set's description for its %s.
 func (c *Client) addFlag(ctx context.Context, set imap.UIDSet, flag imap.Flag, op string) error {
 	store := &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{flag}}
 	err := c.run(ctx, func() error { return c.ic.Store(set, store, nil).Close() })
 	if err != nil {
-		return classifyNet(ctx, c.cfg.addr(), op+" "+describeUIDs(set), err)
+		return classifyNet(ctx, c.cfg.addr(), i18n.Sprintf(op, describeUIDs(set)), err)
 	}
 	return nil
 }
@@ -102,12 +106,12 @@ func (c *Client) moveSet(ctx context.Context, set imap.UIDSet, folder string) er
 	if err == nil {
 		return nil
 	}
-	op := fmt.Sprintf("move %s to %s", describeUIDs(set), quote(folder))
+	op := i18n.Sprintf("move %s to %s", describeUIDs(set), quote(folder))
 	var ie *imap.Error
 	if isMissingFolder(err) && errors.As(err, &ie) {
 		return &Error{Kind: KindFolder, Host: c.cfg.addr(), Op: op,
-			Reason: fmt.Sprintf("the target folder %s does not exist (%s)", quote(folder), serverText(ie)),
-			Advice: "Create the folder on the server, or fix [common] move_to ('mailmover check' lists the folders).",
+			Reason: i18n.Sprintf("the target folder %s does not exist (%s)", quote(folder), serverText(ie)),
+			Advice: i18n.T("Create the folder on the server, or fix [common] move_to ('mailmover check' lists the folders)."),
 			Err:    err}
 	}
 	return classifyNet(ctx, c.cfg.addr(), op, err)
@@ -126,7 +130,7 @@ func (c *Client) move(ctx context.Context, set imap.UIDSet, folder string) error
 	}); err != nil {
 		return err
 	}
-	if err := c.addFlag(ctx, set, imap.FlagDeleted, "delete"); err != nil {
+	if err := c.addFlag(ctx, set, imap.FlagDeleted, i18n.Key("delete %s")); err != nil {
 		return err
 	}
 	return c.expunge(ctx, set)
@@ -143,7 +147,7 @@ func (c *Client) Delete(ctx context.Context, uid uint32) error {
 // UIDPLUS). UIDs that are gone already are ignored; an empty uids sends nothing.
 func (c *Client) DeleteUIDs(ctx context.Context, uids []uint32) error {
 	for _, set := range uidSets(uids) {
-		if err := c.addFlag(ctx, set, imap.FlagDeleted, "delete"); err != nil {
+		if err := c.addFlag(ctx, set, imap.FlagDeleted, i18n.Key("delete %s")); err != nil {
 			return err
 		}
 		if err := c.expunge(ctx, set); err != nil {
@@ -178,6 +182,6 @@ func isMissingFolder(err error) bool {
 		return true
 	}
 	t := strings.ToLower(ie.Text)
-	return strings.Contains(t, "doesn't exist") || strings.Contains(t, "does not exist") ||
-		strings.Contains(t, "no such") || strings.Contains(t, "not found")
+	return strings.Contains(t, "doesn't exist") || strings.Contains(t, "does not exist") || // i18n:keep (the server's words)
+		strings.Contains(t, "no such") || strings.Contains(t, "not found") // i18n:keep
 }

@@ -3,12 +3,13 @@ package imapsrc
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-sasl"
+
+	"mailmover/i18n"
 )
 
 // mechanisms returns the SASL mechanisms the server offers (AUTH=…), upper case.
@@ -44,7 +45,7 @@ func (c *Client) signIn(ctx context.Context, forceRefresh bool) error {
 	if err := c.run(ctx, func() error {
 		caps = c.ic.Caps()
 		if caps == nil {
-			return errors.New("no CAPABILITY answer")
+			return i18n.New("no CAPABILITY answer")
 		}
 		return nil
 	}); err != nil {
@@ -52,14 +53,11 @@ func (c *Client) signIn(ctx context.Context, forceRefresh bool) error {
 	}
 	mechs := mechanisms(caps)
 	if c.tlsInfo == "none" && !isLoopback(c.wire.Conn) {
-		return &Error{Kind: KindInsecure, Host: cfg.addr(), Op: "sign-in",
-			Reason: "refusing to send a password or token over an unencrypted connection", Advice: adviceInsecure}
+		return &Error{Kind: KindInsecure, Host: cfg.addr(), Op: i18n.T("sign-in"),
+			Reason: i18n.T("refusing to send a password or token over an unencrypted connection"), Advice: i18n.T(adviceInsecure)}
 	}
 	missing := func(want string) error {
 		offered := strings.Join(mechs, ", ")
-		if offered == "" {
-			offered = "none"
-		}
 		var fits []string
 		if has(mechs, XOAuth2) && want != XOAuth2 {
 			fits = append(fits, `"xoauth2"`)
@@ -70,16 +68,18 @@ func (c *Client) signIn(ctx context.Context, forceRefresh bool) error {
 		if want != "PLAIN" && (has(mechs, "PLAIN") || !caps.Has(imap.CapLoginDisabled)) {
 			fits = append(fits, `"password"`)
 		}
-		advice := "Set [security] auth to a method the server offers"
+		advice := i18n.T("Set [security] auth to a method the server offers.")
 		if len(fits) > 0 {
-			advice += ": " + strings.Join(fits, " or ")
+			advice = i18n.Sprintf("Set [security] auth to a method the server offers: %s.", strings.Join(fits, i18n.T(" or ")))
 		}
-		advice += "."
 		if want == "PLAIN" && caps.Has(imap.CapLoginDisabled) && c.tlsInfo == "none" {
-			advice = "The server allows sign-in only over TLS: " + adviceInsecure
+			advice = i18n.T("The server allows sign-in only over TLS: ") + i18n.T(adviceInsecure)
 		}
-		return &Error{Kind: KindMechanism, Host: cfg.addr(), Op: "sign-in",
-			Reason: fmt.Sprintf("the server does not offer %s; it offers: %s", want, offered), Advice: advice}
+		reason := i18n.Sprintf("the server does not offer %s; it offers: %s", want, offered)
+		if offered == "" {
+			reason = i18n.Sprintf("the server does not offer %s; it offers: none", want)
+		}
+		return &Error{Kind: KindMechanism, Host: cfg.addr(), Op: i18n.T("sign-in"), Reason: reason, Advice: advice}
 	}
 
 	switch cfg.Auth {
@@ -96,9 +96,9 @@ func (c *Client) signIn(ctx context.Context, forceRefresh bool) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return &Error{Kind: KindToken, Host: cfg.addr(), Op: "token",
-				Reason: "cannot get an OAuth2 access token",
-				Advice: "Sign in again with 'mailmover login -profile P'; check the [oauth2] settings.", Err: err}
+			return &Error{Kind: KindToken, Host: cfg.addr(), Op: i18n.T("token"),
+				Reason: i18n.T("cannot get an OAuth2 access token"),
+				Advice: i18n.T("Sign in again with 'mailmover login -profile P'; check the [oauth2] settings."), Err: err}
 		}
 		var sc sasl.Client
 		var failure func() *SASLFailure
@@ -148,33 +148,33 @@ func (c *Client) authError(ctx context.Context, mech string, err error, failure 
 		return classifyNet(ctx, host, "sign-in", err)
 	}
 	oauth := mech == XOAuth2 || mech == sasl.OAuthBearer
-	said := "the server says: " + serverText(ie)
+	said := i18n.Sprintf("the server says: %s", serverText(ie))
 	if f := failure.String(); f != "" {
 		said += " (" + f + ")"
 	}
-	e := &Error{Kind: KindAuth, Host: host, Op: "sign-in (" + mech + ")", Err: ie}
+	e := &Error{Kind: KindAuth, Host: host, Op: i18n.Sprintf("sign-in (%s)", mech), Err: ie}
 	lower := strings.ToLower(ie.Text)
 	switch {
 	case isNotConnected(ie):
-		e.Kind, e.Reason, e.Advice = KindNotConnected, said, adviceNotConnected
+		e.Kind, e.Reason, e.Advice = KindNotConnected, said, i18n.T(adviceNotConnected)
 	case ie.Code == imap.ResponseCodePrivacyRequired:
-		e.Kind, e.Reason, e.Advice = KindInsecure, "the server wants TLS before sign-in; "+said, adviceInsecure
-	case ie.Code == imap.ResponseCodeUnavailable || strings.Contains(lower, "temporary authentication failure"):
+		e.Kind, e.Reason, e.Advice = KindInsecure, i18n.Sprintf("the server wants TLS before sign-in; %s", said), i18n.T(adviceInsecure)
+	case ie.Code == imap.ResponseCodeUnavailable || strings.Contains(lower, "temporary authentication failure"): // i18n:keep (the server's words)
 		if oauth {
 			// Dovecot's oauth2 passdb says this when it cannot validate the token, which
 			// is also what it says for a dead token: refresh, then sign in again.
-			e.Reason, e.Advice = "the server could not accept the token; "+said, adviceTokenRejected
+			e.Reason, e.Advice = i18n.Sprintf("the server could not accept the token; %s", said), i18n.T(adviceTokenRejected)
 		} else {
-			e.Kind, e.Reason = KindServer, "the server's sign-in service is unavailable; "+said
-			e.Advice = "Try again later; if it persists, ask the server's admin."
+			e.Kind, e.Reason = KindServer, i18n.Sprintf("the server's sign-in service is unavailable; %s", said)
+			e.Advice = i18n.T("Try again later; if it persists, ask the server's admin.")
 		}
 	case ie.Code == imap.ResponseCodeAuthorizationFailed:
-		e.Reason = "the signed-in identity may not use mailbox " + c.cfg.Username + "; " + said
-		e.Advice = adviceNotConnected
+		e.Reason = i18n.Sprintf("the signed-in identity may not use mailbox %s; %s", c.cfg.Username, said)
+		e.Advice = i18n.T(adviceNotConnected)
 	case oauth:
-		e.Reason, e.Advice = "the server refused the token; "+said, adviceTokenRejected
+		e.Reason, e.Advice = i18n.Sprintf("the server refused the token; %s", said), i18n.T(adviceTokenRejected)
 	default:
-		e.Reason, e.Advice = "the server refused the username or password; "+said, advicePasswordRejected
+		e.Reason, e.Advice = i18n.Sprintf("the server refused the username or password; %s", said), i18n.T(advicePasswordRejected)
 	}
 	return e
 }

@@ -1,6 +1,7 @@
 package imapsrc
 
 import (
+	"bytes"
 	"encoding/base64"
 	"io"
 	"sync"
@@ -79,9 +80,27 @@ func (d *b64Decoder) fill() {
 	in := d.buf.in[:]
 	m, err := d.r.Read(in[d.carry:])
 	d.noteRead(m, err)
+	// Fast path, for the usual lines of base64 text: drop the line ends (in place) and let
+	// the decoder check the rest; anything else (padding, stray characters) takes the
+	// exact path below over the same bytes, which gives the same result.
+	w := d.carry + dropLineEnds(in[d.carry:d.carry+m])
+	end := w
+	k := w / 4 * 4
+	// The decoder skips CR and LF itself: none may be left, or the quanta would not be
+	// whole; the carried characters must be of the alphabet.
+	if bytes.IndexByte(in[:w], '=') < 0 && bytes.IndexByte(in[:w], '\r') < 0 && allAlphabet(in[k:w]) {
+		if n, err := base64.StdEncoding.Decode(d.buf.out[:], in[:k]); err == nil {
+			d.out = d.buf.out[:n]
+			d.carry = copy(in, in[k:w])
+			if d.readErr != nil {
+				d.finish(false)
+			}
+			return
+		}
+	}
 	w, eq := d.carry, false
 	// Keep the alphabet characters, in place: w never passes the byte being read.
-	for _, c := range in[d.carry : d.carry+m] {
+	for _, c := range in[d.carry:end] {
 		if b64Alphabet[c] {
 			in[w] = c
 			w++
@@ -90,7 +109,7 @@ func (d *b64Decoder) fill() {
 			break
 		}
 	}
-	k := w / 4 * 4
+	k = w / 4 * 4
 	// Only alphabet characters, whole quanta: this cannot fail.
 	n, _ := base64.StdEncoding.Decode(d.buf.out[:], in[:k])
 	d.out = d.buf.out[:n]
@@ -98,6 +117,35 @@ func (d *b64Decoder) fill() {
 	if eq || d.readErr != nil {
 		d.finish(eq)
 	}
+}
+
+// dropLineEnds removes the line ends (LF, and CR before LF) of p in place and returns
+// how many bytes are left at its start.
+func dropLineEnds(p []byte) int {
+	w, src := 0, p
+	for len(src) > 0 {
+		i := bytes.IndexByte(src, '\n')
+		if i < 0 {
+			w += copy(p[w:], src)
+			break
+		}
+		j := i
+		if j > 0 && src[j-1] == '\r' {
+			j--
+		}
+		w += copy(p[w:], src[:j])
+		src = src[i+1:]
+	}
+	return w
+}
+
+func allAlphabet(p []byte) bool {
+	for _, c := range p {
+		if !b64Alphabet[c] {
+			return false
+		}
+	}
+	return true
 }
 
 // noteRead records an input read's error, and io.ErrNoProgress when the input keeps

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+
+	"mailmover/i18n"
 )
 
 // CheckReport is what Check found: enough for `mailmover check` and the window's Check
@@ -33,11 +35,10 @@ func Check(ctx context.Context, cfg Config, crit Criteria) (*CheckReport, error)
 	}
 	rep.Server = cfg.addr()
 	if !cfg.VerifyCertificate && cfg.TLS != tlsNone {
-		rep.Warnings = append(rep.Warnings, "certificate verification is off (verify_certificate = false): "+
-			"the connection can be intercepted; prefer ca_file for a private server")
+		rep.Warnings = append(rep.Warnings, i18n.T("certificate verification is off (verify_certificate = false): the connection can be intercepted; prefer ca_file for a private server"))
 	}
 	if cfg.TLS == tlsNone {
-		rep.Warnings = append(rep.Warnings, "no TLS: mail crosses the network unencrypted")
+		rep.Warnings = append(rep.Warnings, i18n.T("no TLS: mail crosses the network unencrypted"))
 	}
 	c, err := Dial(ctx, cfg)
 	if err != nil {
@@ -55,14 +56,13 @@ func Check(ctx context.Context, cfg Config, crit Criteria) (*CheckReport, error)
 	}
 	rep.Matching = len(res.UIDs)
 	if !c.caps.Has(imap.CapIdle) {
-		rep.Warnings = append(rep.Warnings, "the server does not offer IDLE: new mail is found by polling")
+		rep.Warnings = append(rep.Warnings, i18n.T("the server does not offer IDLE: new mail is found by polling"))
 	}
 	if !c.caps.Has(imap.CapUIDPlus) {
-		rep.Warnings = append(rep.Warnings, "the server lacks UIDPLUS: after = move/delete must use a bare EXPUNGE, "+
-			"which also removes other messages flagged deleted")
+		rep.Warnings = append(rep.Warnings, i18n.T("the server lacks UIDPLUS: after = move/delete must use a bare EXPUNGE, which also removes other messages flagged deleted"))
 	}
 	if !c.caps.Has(imap.CapMove) {
-		rep.Warnings = append(rep.Warnings, "the server lacks MOVE: moves are done as copy + delete")
+		rep.Warnings = append(rep.Warnings, i18n.T("the server lacks MOVE: moves are done as copy + delete"))
 	}
 	return rep, nil
 }

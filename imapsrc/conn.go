@@ -2,11 +2,12 @@ package imapsrc
 
 import (
 	"bytes"
-	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"mailmover/i18n"
 )
 
 // wireConn sits between imapclient and the (TLS) connection, on the clear-text side. It
@@ -41,7 +42,7 @@ type wireConn struct {
 const maxGreeting = 64 << 10
 
 // errGreetingTooLong ends a connection whose greeting exceeds maxGreeting.
-var errGreetingTooLong = errors.New("the server sent more than 64 KiB without completing an IMAP greeting")
+var errGreetingTooLong = i18n.NewError("the server sent more than 64 KiB without completing an IMAP greeting")
 
 // limitGreeting caps the bytes read until endGreeting is called.
 func (w *wireConn) limitGreeting() { w.greetLeft.Store(maxGreeting) }

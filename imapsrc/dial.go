@@ -15,6 +15,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-message/charset"
+
+	"mailmover/i18n"
 )
 
 // Defaults applied by Dial.
@@ -72,29 +74,29 @@ func (cfg *Config) normalize() error {
 		}
 	}
 	bad := func(reason, advice string) error {
-		return &Error{Kind: KindConfig, Host: cfg.addr(), Op: "config", Reason: reason, Advice: advice}
+		return &Error{Kind: KindConfig, Host: cfg.addr(), Op: i18n.T("config"), Reason: reason, Advice: advice}
 	}
 	switch {
 	case strings.TrimSpace(cfg.Host) == "":
-		return bad("no host", "Set [setup] host, e.g. outlook.office365.com or imap.gmail.com.")
+		return bad(i18n.T("no host"), i18n.T("Set [setup] host, e.g. outlook.office365.com or imap.gmail.com."))
 	case cfg.Port < 1 || cfg.Port > 65535:
-		return bad(fmt.Sprintf("port %d is out of range", cfg.Port), "Set [setup] port: 993 for implicit TLS, 143 for STARTTLS.")
+		return bad(i18n.Sprintf("port %d is out of range", cfg.Port), i18n.T("Set [setup] port: 993 for implicit TLS, 143 for STARTTLS."))
 	case cfg.TLS != tlsImplicit && cfg.TLS != tlsStartTLS && cfg.TLS != tlsNone:
-		return bad(fmt.Sprintf("unknown tls mode %q", cfg.TLS), `Set [security] tls to "implicit", "starttls" or "none".`)
+		return bad(i18n.Sprintf("unknown tls mode %q", cfg.TLS), i18n.T(`Set [security] tls to "implicit", "starttls" or "none".`))
 	case cfg.Username == "":
-		return bad("no username", "Set [setup] username (the mailbox address).")
+		return bad(i18n.T("no username"), i18n.T("Set [setup] username (the mailbox address)."))
 	}
 	switch cfg.Auth {
 	case authXOAuth2, authOAuthBearer:
 		if cfg.Token == nil {
-			return bad("no token source for OAuth2", "Sign in with 'mailmover login' first.")
+			return bad(i18n.T("no token source for OAuth2"), i18n.T("Sign in with 'mailmover login' first."))
 		}
 	case authPassword:
 		if cfg.Password == "" {
-			return bad("no password", "Store it with 'mailmover secret set -profile P password'.")
+			return bad(i18n.T("no password"), i18n.T("Store it with 'mailmover secret set -profile P password'."))
 		}
 	default:
-		return bad(fmt.Sprintf("unknown auth method %q", cfg.Auth), `Set [security] auth to "xoauth2", "oauthbearer" or "password".`)
+		return bad(i18n.Sprintf("unknown auth method %q", cfg.Auth), i18n.T(`Set [security] auth to "xoauth2", "oauthbearer" or "password".`))
 	}
 	return nil
 }
@@ -129,7 +131,11 @@ func dialOnce(ctx context.Context, cfg Config, forceRefresh bool) (*Client, erro
 			if fs, lerr := c.ListFolders(ctx); lerr == nil {
 				var e *Error
 				errors.As(err, &e)
-				e.Advice += " Folders on the server: " + folderNames(fs, 20) + "."
+				if len(fs) == 0 {
+					e.Advice += i18n.T(" Folders on the server: none.")
+				} else {
+					e.Advice += i18n.Sprintf(" Folders on the server: %s.", folderNames(fs, 20))
+				}
 			}
 		}
 		c.closeNow()
@@ -160,9 +166,9 @@ func connect(ctx context.Context, cfg Config) (*Client, error) {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		return nil, &Error{Kind: KindConnect, Host: cfg.addr(), Op: "connect",
-			Reason: "cannot reach the server",
-			Advice: "Check [setup] host and port, the network connection and any firewall or proxy.", Err: err}
+		return nil, &Error{Kind: KindConnect, Host: cfg.addr(), Op: i18n.T("connect"),
+			Reason: i18n.T("cannot reach the server"),
+			Advice: i18n.T("Check [setup] host and port, the network connection and any firewall or proxy."), Err: err}
 	}
 	conn := net.Conn(raw)
 	greeting := ""
@@ -220,12 +226,11 @@ func connect(ctx context.Context, cfg Config) (*Client, error) {
 		}
 		var ie *imap.Error
 		if errors.As(err, &ie) {
-			return nil, &Error{Kind: KindServer, Host: cfg.addr(), Op: "connect",
-				Reason: "the server turned us away: " + serverText(ie), Err: err}
+			return nil, &Error{Kind: KindServer, Host: cfg.addr(), Op: i18n.T("connect"),
+				Reason: i18n.Sprintf("the server turned us away: %s", serverText(ie)), Err: err}
 		}
-		return nil, &Error{Kind: KindConnect, Host: cfg.addr(), Op: "connect", Reason: "no IMAP greeting",
-			Advice: "Check that [setup] port is the server's IMAP port and that the tls mode fits it " +
-				"(implicit for 993, starttls for 143).", Err: err}
+		return nil, &Error{Kind: KindConnect, Host: cfg.addr(), Op: i18n.T("connect"), Reason: i18n.T("no IMAP greeting"),
+			Advice: i18n.T("Check that [setup] port is the server's IMAP port and that the tls mode fits it (implicit for 993, starttls for 143)."), Err: err}
 	}
 	return c, nil
 }

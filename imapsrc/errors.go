@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/emersion/go-imap/v2"
+
+	"mailmover/i18n"
 )
 
 // Kind classifies an *Error so that callers can decide what to do (retry later, ask the
@@ -112,22 +114,13 @@ func KindOf(err error) Kind {
 	return KindOther
 }
 
-// Advice texts shared by several places.
-const (
-	adviceTokenRejected = "The server refused the OAuth2 access token. Check that: the token's scope is for IMAP " +
-		"(Microsoft 365: https://outlook.office.com/IMAP.AccessAsUser.All offline_access; Gmail: https://mail.google.com/ — " +
-		"OIDC scopes alone give a token IMAP refuses); IMAP is enabled for the mailbox (Microsoft 365 admin: " +
-		"Set-CASMailbox -ImapEnabled $true) and for the tenant; the tenant in [oauth2] is the mailbox's tenant; " +
-		"the username is the mailbox address. If it keeps failing, sign in again with 'mailmover login'."
-	advicePasswordRejected = "The server refused the username or password. Check both (store the password with " +
-		"'mailmover secret set -profile P password'). Microsoft 365 and Gmail no longer accept passwords for IMAP: " +
-		"use auth = \"xoauth2\" there (Gmail also takes an app password)."
-	adviceNotConnected = "The sign-in worked, but the signed-in account may not open the mailbox named in " +
-		"[setup] username. Either you signed in with another account in the browser (sign in again with " +
-		"'mailmover login' and pick the mailbox's account), or, for a shared mailbox, the signed-in user lacks " +
-		"FullAccess on it (Microsoft 365 admin: Add-MailboxPermission -AccessRights FullAccess)."
-	adviceInsecure = "Use tls = \"implicit\" (port 993) or tls = \"starttls\" (port 143) in [security]; " +
-		"MailMover sends passwords and tokens without encryption only to a server on this machine (loopback)."
+// Advice texts shared by several places: English keys, translated with i18n.T where
+// they are used.
+var (
+	adviceTokenRejected    = i18n.Key("The server refused the OAuth2 access token. Check that: the token's scope is for IMAP (Microsoft 365: https://outlook.office.com/IMAP.AccessAsUser.All offline_access; Gmail: https://mail.google.com/ — OIDC scopes alone give a token IMAP refuses); IMAP is enabled for the mailbox (Microsoft 365 admin: Set-CASMailbox -ImapEnabled $true) and for the tenant; the tenant in [oauth2] is the mailbox's tenant; the username is the mailbox address. If it keeps failing, sign in again with 'mailmover login'.")
+	advicePasswordRejected = i18n.Key("The server refused the username or password. Check both (store the password with 'mailmover secret set -profile P password'). Microsoft 365 and Gmail no longer accept passwords for IMAP: use auth = \"xoauth2\" there (Gmail also takes an app password).")
+	adviceNotConnected     = i18n.Key("The sign-in worked, but the signed-in account may not open the mailbox named in [setup] username. Either you signed in with another account in the browser (sign in again with 'mailmover login' and pick the mailbox's account), or, for a shared mailbox, the signed-in user lacks FullAccess on it (Microsoft 365 admin: Add-MailboxPermission -AccessRights FullAccess).")
+	adviceInsecure         = i18n.Key("Use tls = \"implicit\" (port 993) or tls = \"starttls\" (port 143) in [security]; MailMover sends passwords and tokens without encryption only to a server on this machine (loopback).")
 )
 
 // classifyNet turns a transport failure into an *Error of kind KindNetwork (or the
@@ -147,23 +140,23 @@ func classifyNet(ctx context.Context, host, op string, err error) error {
 	if errors.As(err, &ie) {
 		return serverError(host, op, ie)
 	}
-	reason := "the connection broke"
+	reason := i18n.T("the connection broke")
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		reason = "the server stopped answering (timeout)"
+		reason = i18n.T("the server stopped answering (timeout)")
 	}
 	return &Error{Kind: KindNetwork, Host: host, Op: op, Reason: reason,
-		Advice: "Check the network; MailMover connects again on its own.", Err: err}
+		Advice: i18n.T("Check the network; MailMover connects again on its own."), Err: err}
 }
 
 // serverError wraps a NO/BAD answer of the server for op.
 func serverError(host, op string, ie *imap.Error) *Error {
 	if isNotConnected(ie) {
 		return &Error{Kind: KindNotConnected, Host: host, Op: op,
-			Reason: "the server says: " + ie.Text, Advice: adviceNotConnected, Err: ie}
+			Reason: i18n.Sprintf("the server says: %s", ie.Text), Advice: i18n.T(adviceNotConnected), Err: ie}
 	}
 	return &Error{Kind: KindServer, Host: host, Op: op,
-		Reason: fmt.Sprintf("the server refused %s: %s", op, serverText(ie)), Err: ie}
+		Reason: i18n.Sprintf("the server refused %s: %s", op, serverText(ie)), Err: ie}
 }
 
 // serverText renders an *imap.Error as "NO [CODE] text".
@@ -204,5 +197,5 @@ func cleanServerText(s string) string {
 
 // isNotConnected matches Microsoft 365's "User is authenticated but not connected".
 func isNotConnected(ie *imap.Error) bool {
-	return strings.Contains(strings.ToLower(ie.Text), "authenticated but not connected")
+	return strings.Contains(strings.ToLower(ie.Text), "authenticated but not connected") // i18n:keep (the server's words)
 }

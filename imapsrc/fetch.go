@@ -2,12 +2,13 @@ package imapsrc
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"mailmover/i18n"
 )
 
 // Fetch streams one message by UID with BODY.PEEK[] (it never sets \Seen) and calls fn
@@ -27,7 +28,7 @@ func (c *Client) Fetch(ctx context.Context, uid uint32, fn func(*Message) error)
 		return err
 	})
 	if err != nil {
-		return classifyNet(ctx, host, fmt.Sprintf("fetch UID %d", uid), err)
+		return classifyNet(ctx, host, i18n.Sprintf("fetch UID %d", uid), err)
 	}
 	var meta *imapclient.FetchMessageBuffer
 	for _, b := range bufs {
@@ -36,8 +37,8 @@ func (c *Client) Fetch(ctx context.Context, uid uint32, fn func(*Message) error)
 		}
 	}
 	if meta == nil {
-		return &Error{Kind: KindGone, Host: host, Op: fmt.Sprintf("fetch UID %d", uid),
-			Reason: "the message is no longer in the folder (moved or deleted by another client)"}
+		return &Error{Kind: KindGone, Host: host, Op: i18n.Sprintf("fetch UID %d", uid),
+			Reason: i18n.T("the message is no longer in the folder (moved or deleted by another client)")}
 	}
 	msg := &Message{UID: uid, Size: meta.RFC822Size, InternalDate: meta.InternalDate, Envelope: envelope(meta.Envelope)}
 	for _, f := range meta.Flags {
@@ -76,9 +77,9 @@ func (c *Client) Fetch(ctx context.Context, uid uint32, fn func(*Message) error)
 				if gerr := g.done(nil); g.why.Load() != 0 {
 					return gerr // the guard closed it: ctx.Err() or a timeout *Error
 				}
-				return &Error{Kind: KindNetwork, Host: host, Op: fmt.Sprintf("fetch UID %d", uid),
-					Reason: "the connection broke while the message was being read",
-					Advice: "Check the network; MailMover connects again on its own.", Err: gr.err}
+				return &Error{Kind: KindNetwork, Host: host, Op: i18n.Sprintf("fetch UID %d", uid),
+					Reason: i18n.T("the connection broke while the message was being read"),
+					Advice: i18n.T("Check the network; MailMover connects again on its own."), Err: gr.err}
 			}
 		}
 	}
@@ -90,11 +91,11 @@ func (c *Client) Fetch(ctx context.Context, uid uint32, fn func(*Message) error)
 		return fnErr
 	}
 	if err != nil {
-		return classifyNet(ctx, host, fmt.Sprintf("fetch UID %d", uid), err)
+		return classifyNet(ctx, host, i18n.Sprintf("fetch UID %d", uid), err)
 	}
 	if !called {
-		return &Error{Kind: KindGone, Host: host, Op: fmt.Sprintf("fetch UID %d", uid),
-			Reason: "the server sent no body for the message (deleted meanwhile?)"}
+		return &Error{Kind: KindGone, Host: host, Op: i18n.Sprintf("fetch UID %d", uid),
+			Reason: i18n.T("the server sent no body for the message (deleted meanwhile?)")}
 	}
 	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/emersion/go-imap/v2"
+
+	"mailmover/i18n"
 )
 
 // ListFolders lists every folder, INBOX first, the others by name. Names are decoded
@@ -19,7 +21,7 @@ func (c *Client) ListFolders(ctx context.Context) ([]Folder, error) {
 		return err
 	})
 	if err != nil {
-		return nil, classifyNet(ctx, c.cfg.addr(), "list folders", err)
+		return nil, classifyNet(ctx, c.cfg.addr(), i18n.T("list folders"), err)
 	}
 	out := make([]Folder, 0, len(list))
 	for _, d := range list {
@@ -54,11 +56,11 @@ func (c *Client) Select(ctx context.Context, name string) (Mailbox, error) {
 		if errors.As(err, &ie) && ctx.Err() == nil {
 			if isNotConnected(ie) {
 				return Mailbox{}, &Error{Kind: KindNotConnected, Host: c.cfg.addr(), Op: "select " + quote(name),
-					Reason: "signed in, but the server says: " + serverText(ie), Advice: adviceNotConnected, Err: err}
+					Reason: i18n.Sprintf("signed in, but the server says: %s", serverText(ie)), Advice: i18n.T(adviceNotConnected), Err: err}
 			}
 			return Mailbox{}, &Error{Kind: KindFolder, Host: c.cfg.addr(), Op: "select " + quote(name),
-				Reason: fmt.Sprintf("cannot open folder %s: %s", quote(name), serverText(ie)),
-				Advice: "Check [setup] folder (names are case-sensitive except INBOX; use the server's delimiter, e.g. \"INBOX/Invoices\" or \"INBOX.Invoices\").",
+				Reason: i18n.Sprintf("cannot open folder %s: %s", quote(name), serverText(ie)),
+				Advice: i18n.T("Check [setup] folder (names are case-sensitive except INBOX; use the server's delimiter, e.g. \"INBOX/Invoices\" or \"INBOX.Invoices\")."),
 				Err:    err}
 		}
 		return Mailbox{}, classifyNet(ctx, c.cfg.addr(), "select "+quote(name), err)
@@ -72,14 +74,14 @@ func (c *Client) CreateFolder(ctx context.Context, name string) error {
 	err := c.run(ctx, func() error { return c.ic.Create(name, nil).Wait() })
 	var ie *imap.Error
 	if errors.As(err, &ie) && (ie.Code == imap.ResponseCodeAlreadyExists ||
-		strings.Contains(strings.ToLower(ie.Text), "already exists")) {
+		strings.Contains(strings.ToLower(ie.Text), "already exists")) { // i18n:keep (the server's words)
 		return nil
 	}
 	if err != nil {
 		if errors.As(err, &ie) && ctx.Err() == nil {
 			return &Error{Kind: KindFolder, Host: c.cfg.addr(), Op: "create " + quote(name),
-				Reason: "cannot create folder " + quote(name) + ": " + serverText(ie),
-				Advice: "Create the folder in your mail program, or pick another one.", Err: err}
+				Reason: i18n.Sprintf("cannot create folder %s: %s", quote(name), serverText(ie)),
+				Advice: i18n.T("Create the folder in your mail program, or pick another one."), Err: err}
 		}
 		return classifyNet(ctx, c.cfg.addr(), "create "+quote(name), err)
 	}
@@ -93,7 +95,7 @@ func folderNames(fs []Folder, max int) string {
 	names := make([]string, 0, len(fs))
 	for i, f := range fs {
 		if i == max {
-			names = append(names, fmt.Sprintf("… (%d more)", len(fs)-max))
+			names = append(names, i18n.Sprintf("… (%d more)", len(fs)-max))
 			break
 		}
 		names = append(names, quote(f.Name))

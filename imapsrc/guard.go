@@ -2,9 +2,10 @@ package imapsrc
 
 import (
 	"context"
-	"fmt"
 	"sync/atomic"
 	"time"
+
+	"mailmover/i18n"
 )
 
 // guard ties one operation to ctx and to a timeout: when either fires, the connection is
@@ -46,9 +47,9 @@ func (g *guard) done(err error) error {
 	case 1:
 		return g.ctx.Err()
 	case 2:
-		return &Error{Kind: KindNetwork, Host: g.c.cfg.addr(), Op: "wait",
-			Reason: fmt.Sprintf("the server did not answer within %s", g.timeout),
-			Advice: "Check the network; MailMover connects again on its own.", Err: err}
+		return &Error{Kind: KindNetwork, Host: g.c.cfg.addr(), Op: i18n.T("wait"),
+			Reason: i18n.Sprintf("the server did not answer within %s", g.timeout),
+			Advice: i18n.T("Check the network; MailMover connects again on its own."), Err: err}
 	}
 	return err
 }

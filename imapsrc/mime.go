@@ -11,6 +11,8 @@ import (
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // non-UTF-8 charsets for text parts and headers
 	"github.com/emersion/go-message/textproto"
+
+	"mailmover/i18n"
 )
 
 // Limits that keep hostile MIME from using unbounded memory or time.
@@ -35,9 +37,9 @@ type PartError struct {
 
 // Error describes the part and the failure.
 func (e *PartError) Error() string {
-	what := "MIME structure"
+	what := i18n.T("MIME structure")
 	if e.Index > 0 {
-		what = fmt.Sprintf("MIME part %d (%s", e.Index, e.ContentType)
+		what = i18n.Sprintf("MIME part %d (%s", e.Index, e.ContentType)
 		if e.Filename != "" {
 			what += fmt.Sprintf(", %q", e.Filename)
 		}
@@ -68,7 +70,7 @@ func WalkParts(r io.Reader, fn func(*Part) error) (problems []error, err error) 
 	th, herr := textproto.ReadHeader(br)
 	lim.stop()
 	if herr != nil {
-		return nil, fmt.Errorf("the message is unreadable: %w", herr)
+		return nil, i18n.Errorf("the message is unreadable: %w", herr)
 	}
 	err = w.entity(message.Header{Header: th}, br, 0, 0)
 	return w.problems, err
@@ -103,7 +105,7 @@ func (w *walker) entity(h message.Header, body io.Reader, level, msgDepth int) e
 	}
 	mt, params := contentType(h)
 	if level >= maxNesting && (strings.HasPrefix(mt, "multipart/") || isMessage(mt)) {
-		w.problem(0, nil, fmt.Errorf("nested more than %d levels deep; the rest is skipped", maxNesting))
+		w.problem(0, nil, i18n.Errorf("nested more than %d levels deep; the rest is skipped", maxNesting))
 		return nil
 	}
 	switch {
@@ -113,7 +115,7 @@ func (w *walker) entity(h message.Header, body io.Reader, level, msgDepth int) e
 		return w.message(h, body, level, msgDepth)
 	default:
 		if strings.HasPrefix(mt, "multipart/") {
-			w.problem(0, nil, fmt.Errorf("%s without a boundary; handed out as one part", mt))
+			w.problem(0, nil, i18n.Errorf("%s without a boundary; handed out as one part", mt))
 		}
 		return w.leaf(h, mt, params, body, msgDepth)
 	}
@@ -161,7 +163,7 @@ func (w *walker) multipart(boundary string, body io.Reader, level, msgDepth int)
 	// below applies to the first part's header alone.
 	body, err := skipPreamble(body, boundary)
 	if err != nil {
-		w.problem(0, nil, fmt.Errorf("broken multipart body: %w", err))
+		w.problem(0, nil, i18n.Errorf("broken multipart body: %w", err))
 		return nil
 	}
 	lim := &headerLimiter{r: body}
@@ -173,7 +175,7 @@ func (w *walker) multipart(boundary string, body io.Reader, level, msgDepth int)
 			// the next part's header.
 			if _, err := io.Copy(io.Discard, prev); err != nil {
 				if !w.lastFailed { // else the part's own problem says it already
-					w.problem(0, nil, fmt.Errorf("broken multipart body: %w", err))
+					w.problem(0, nil, i18n.Errorf("broken multipart body: %w", err))
 				}
 				return nil
 			}
@@ -185,7 +187,7 @@ func (w *walker) multipart(boundary string, body io.Reader, level, msgDepth int)
 			return nil
 		}
 		if err != nil {
-			w.problem(0, nil, fmt.Errorf("broken multipart structure: %w", err))
+			w.problem(0, nil, i18n.Errorf("broken multipart structure: %w", err))
 			return nil
 		}
 		prev = p
@@ -204,7 +206,7 @@ func (w *walker) message(h message.Header, body io.Reader, level, msgDepth int) 
 	body = transferDecoder(&hh, body)
 	ent, err := message.New(hh, body)
 	if err != nil && !message.IsUnknownEncoding(err) {
-		w.problem(0, nil, fmt.Errorf("attached message: %w", err))
+		w.problem(0, nil, i18n.Errorf("attached message: %w", err))
 		return nil
 	}
 	lim := &headerLimiter{r: &partBodyReader{r: ent.Body}}
@@ -213,7 +215,7 @@ func (w *walker) message(h message.Header, body io.Reader, level, msgDepth int) 
 	th, herr := textproto.ReadHeader(br)
 	lim.stop()
 	if herr != nil {
-		w.problem(0, nil, fmt.Errorf("attached message has a broken header: %w", herr))
+		w.problem(0, nil, i18n.Errorf("attached message has a broken header: %w", herr))
 		return nil
 	}
 	return w.entity(message.Header{Header: th}, br, level+1, msgDepth+1)
@@ -222,7 +224,7 @@ func (w *walker) message(h message.Header, body io.Reader, level, msgDepth int) 
 func (w *walker) leaf(h message.Header, mt string, params map[string]string, body io.Reader, msgDepth int) error {
 	if w.index >= maxParts {
 		w.stopped = true
-		w.problem(0, nil, fmt.Errorf("more than %d parts; the rest is skipped", maxParts))
+		w.problem(0, nil, i18n.Errorf("more than %d parts; the rest is skipped", maxParts))
 		return nil
 	}
 	w.index++
@@ -245,9 +247,9 @@ func (w *walker) leaf(h message.Header, mt string, params map[string]string, bod
 	switch {
 	case err == nil:
 	case message.IsUnknownCharset(err):
-		w.recovered(p.Index, p, fmt.Errorf("unknown charset %q; the text is handed out as sent", p.Charset))
+		w.recovered(p.Index, p, i18n.Errorf("unknown charset %q; the text is handed out as sent", p.Charset))
 	case message.IsUnknownEncoding(err):
-		w.recovered(p.Index, p, fmt.Errorf("%w; the content is handed out as sent", err))
+		w.recovered(p.Index, p, i18n.Errorf("%w; the content is handed out as sent", err))
 	default:
 		w.problem(p.Index, p, err)
 	}
@@ -284,7 +286,7 @@ func (r *partBodyReader) Read(p []byte) (int, error) {
 	if err != nil && err != io.EOF {
 		if r.cte == "base64" || r.cte == "quoted-printable" {
 			// "unexpected EOF" alone does not say what broke.
-			err = fmt.Errorf("broken %s content (damaged, or cut short): %w", r.cte, err)
+			err = i18n.Errorf("broken %s content (damaged, or cut short): %w", r.cte, err)
 		}
 		r.failed = &PartError{Err: err}
 		if r.part != nil {
@@ -303,7 +305,7 @@ type headerLimiter struct {
 	left int64
 }
 
-var errHeaderTooBig = errors.New("a header block exceeds 1 MiB")
+var errHeaderTooBig = i18n.NewError("a header block exceeds 1 MiB")
 
 func (l *headerLimiter) start()            { l.startWith(maxHeaderBytes) }
 func (l *headerLimiter) startWith(n int64) { l.on, l.left = true, n }

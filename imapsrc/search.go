@@ -2,10 +2,11 @@ package imapsrc
 
 import (
 	"context"
-	"fmt"
 	"sort"
 
 	"github.com/emersion/go-imap/v2"
+
+	"mailmover/i18n"
 )
 
 // maxSearchUIDs bounds what a (possibly hostile) server can make us allocate.
@@ -63,7 +64,7 @@ func uidList(set imap.NumSet, min uint32) ([]uint32, error) {
 	var total uint64
 	for _, r := range uset {
 		if r.Start == 0 || r.Stop == 0 {
-			return nil, fmt.Errorf("the server answered SEARCH with a dynamic set")
+			return nil, i18n.New("the server answered SEARCH with a dynamic set")
 		}
 		lo, hi := r.Start, r.Stop
 		if lo > hi {
@@ -71,7 +72,7 @@ func uidList(set imap.NumSet, min uint32) ([]uint32, error) {
 		}
 		total += uint64(hi-lo) + 1
 		if total > maxSearchUIDs {
-			return nil, fmt.Errorf("the server answered SEARCH with more than %d UIDs", maxSearchUIDs)
+			return nil, i18n.Errorf("the server answered SEARCH with more than %d UIDs", maxSearchUIDs)
 		}
 	}
 	out := make([]uint32, 0, total)

@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"syscall"
 	"time"
 	"unicode/utf8"
+
+	"mailmover/i18n"
 )
 
 // maxCAFile bounds ca_file: a bundle of every public CA is about 250 KB.
@@ -27,10 +28,10 @@ func readCAFile(name string) ([]byte, error) {
 		return nil, err
 	}
 	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", name)
+		return nil, i18n.Errorf("%s is not a regular file", name)
 	}
 	if st.Size() > maxCAFile {
-		return nil, fmt.Errorf("%s is %d bytes; a CA bundle is at most %d", name, st.Size(), maxCAFile)
+		return nil, i18n.Errorf("%s is %d bytes; a CA bundle is at most %d", name, st.Size(), maxCAFile)
 	}
 	f, err := os.Open(name)
 	if err != nil {
@@ -48,8 +49,8 @@ func tlsConfig(cfg *Config) (*tls.Config, error) {
 		pem, err := readCAFile(cfg.CAFile)
 		if err != nil {
 			return nil, &Error{Kind: KindConfig, Host: cfg.addr(), Op: "tls",
-				Reason: fmt.Sprintf("cannot read ca_file %q", cfg.CAFile),
-				Advice: "Set [security] ca_file to a readable PEM file with the server's CA certificate, or leave it empty.",
+				Reason: i18n.Sprintf("cannot read ca_file %q", cfg.CAFile),
+				Advice: i18n.T("Set [security] ca_file to a readable PEM file with the server's CA certificate, or leave it empty."),
 				Err:    err}
 		}
 		pool, err := x509.SystemCertPool()
@@ -58,8 +59,8 @@ func tlsConfig(cfg *Config) (*tls.Config, error) {
 		}
 		if !pool.AppendCertsFromPEM(pem) {
 			return nil, &Error{Kind: KindConfig, Host: cfg.addr(), Op: "tls",
-				Reason: fmt.Sprintf("ca_file %q holds no PEM certificate", cfg.CAFile),
-				Advice: "ca_file must be a PEM bundle (-----BEGIN CERTIFICATE-----)."}
+				Reason: i18n.Sprintf("ca_file %q holds no PEM certificate", cfg.CAFile),
+				Advice: i18n.T("ca_file must be a PEM bundle (-----BEGIN CERTIFICATE-----).")}
 		}
 		tc.RootCAs = pool
 	}
@@ -95,37 +96,36 @@ func tlsError(cfg *Config, err error) error {
 	var ne net.Error
 	switch {
 	case errors.As(err, &unknown):
-		e.Reason = fmt.Sprintf("the certificate of %s is signed by an unknown authority", cfg.Host)
-		e.Advice = "If the server uses a private or self-signed certificate, set [security] ca_file to its CA's PEM file. " +
-			"If it should have a public certificate, something on the way (a proxy, an antivirus) may be intercepting TLS."
+		e.Reason = i18n.Sprintf("the certificate of %s is signed by an unknown authority", cfg.Host)
+		e.Advice = i18n.T("If the server uses a private or self-signed certificate, set [security] ca_file to its CA's PEM file. If it should have a public certificate, something on the way (a proxy, an antivirus) may be intercepting TLS.")
 	case errors.As(err, &hostErr):
 		names := hostErr.Certificate.DNSNames
 		for _, ip := range hostErr.Certificate.IPAddresses {
 			names = append(names, ip.String())
 		}
-		e.Reason = fmt.Sprintf("the certificate is not valid for the name %q (it names: %s)", cfg.Host, strings.Join(names, ", "))
-		e.Advice = "Set [setup] host to a name the certificate names; an IP address only works when the certificate lists it."
+		e.Reason = i18n.Sprintf("the certificate is not valid for the name %q (it names: %s)", cfg.Host, strings.Join(names, ", "))
+		e.Advice = i18n.T("Set [setup] host to a name the certificate names; an IP address only works when the certificate lists it.")
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
-		e.Reason = fmt.Sprintf("the certificate of %s has expired or is not yet valid", cfg.Host)
-		e.Advice = "Check this computer's date and time; if they are right, the server's certificate must be renewed by its admin."
+		e.Reason = i18n.Sprintf("the certificate of %s has expired or is not yet valid", cfg.Host)
+		e.Advice = i18n.T("Check this computer's date and time; if they are right, the server's certificate must be renewed by its admin.")
 	case errors.As(err, &invalid):
-		e.Reason = fmt.Sprintf("the certificate of %s is not valid: %v", cfg.Host, invalid)
-		e.Advice = "Ask the server's admin; or set ca_file to the CA that issued it."
+		e.Reason = i18n.Sprintf("the certificate of %s is not valid: %v", cfg.Host, invalid)
+		e.Advice = i18n.T("Ask the server's admin; or set ca_file to the CA that issued it.")
 	case errors.As(err, &recErr):
-		e.Reason = fmt.Sprintf("port %d did not answer with TLS", cfg.Port)
-		e.Advice = "For port 143 use tls = \"starttls\"; for port 993 use tls = \"implicit\"."
+		e.Reason = i18n.Sprintf("port %d did not answer with TLS", cfg.Port)
+		e.Advice = i18n.T("For port 143 use tls = \"starttls\"; for port 993 use tls = \"implicit\".")
 	case errors.As(err, &ne) && ne.Timeout():
-		e.Reason = "the TLS handshake timed out"
-		e.Advice = "Check host and port; for port 143 use tls = \"starttls\", for 993 tls = \"implicit\"."
+		e.Reason = i18n.T("the TLS handshake timed out")
+		e.Advice = i18n.T("Check host and port; for port 143 use tls = \"starttls\", for 993 tls = \"implicit\".")
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET):
 		// A server that restarts or sheds load closes the connection mid-handshake:
 		// a network failure to retry, not a setting to change.
 		e.Kind = KindNetwork
-		e.Reason = "the server closed the connection during the TLS handshake (restarting or overloaded?)"
-		e.Advice = "MailMover tries again by itself; if this persists, check host, port and the [security] tls mode."
+		e.Reason = i18n.T("the server closed the connection during the TLS handshake (restarting or overloaded?)")
+		e.Advice = i18n.T("MailMover tries again by itself; if this persists, check host, port and the [security] tls mode.")
 	default:
-		e.Reason = "the TLS handshake failed"
-		e.Advice = "Check host, port and the [security] tls mode (implicit for 993, starttls for 143)."
+		e.Reason = i18n.T("the TLS handshake failed")
+		e.Advice = i18n.T("Check host, port and the [security] tls mode (implicit for 993, starttls for 143).")
 	}
 	return e
 }
@@ -149,43 +149,42 @@ func startTLS(ctx context.Context, cfg *Config, raw net.Conn, tc *tls.Config) (*
 	}
 	greet, err := readLine(br)
 	if err != nil {
-		return fail("no IMAP greeting", "A port for implicit TLS (usually 993) waits for TLS before it greets: "+
-			"use tls = \"implicit\" there, or the STARTTLS port (usually 143) with tls = \"starttls\".", err)
+		return fail(i18n.T("no IMAP greeting"), i18n.T("A port for implicit TLS (usually 993) waits for TLS before it greets: use tls = \"implicit\" there, or the STARTTLS port (usually 143) with tls = \"starttls\"."), err)
 	}
 	up := strings.ToUpper(greet)
 	switch {
 	case strings.HasPrefix(up, "* PREAUTH"):
-		return fail("the server sent PREAUTH on a clear-text connection; refusing", "Use tls = \"implicit\".", nil)
+		return fail(i18n.T("the server sent PREAUTH on a clear-text connection; refusing"), i18n.T("Use tls = \"implicit\"."), nil)
 	case !strings.HasPrefix(up, "* OK"):
-		return fail("unexpected greeting: "+clip(greet, 120), "Check host and port.", nil)
+		return fail(i18n.Sprintf("unexpected greeting: %s", clip(greet, 120)), i18n.T("Check host and port."), nil)
 	}
 	_ = raw.SetDeadline(time.Now().Add(cfg.timeout()))
 	if _, err := raw.Write([]byte("MM0 STARTTLS\r\n")); err != nil {
-		return fail("cannot send STARTTLS", "", err)
+		return fail(i18n.T("cannot send STARTTLS"), "", err)
 	}
 	for {
 		line, err := readLine(br)
 		if err != nil {
-			return fail("no answer to STARTTLS", "Check host and port.", err)
+			return fail(i18n.T("no answer to STARTTLS"), i18n.T("Check host and port."), err)
 		}
 		if strings.HasPrefix(line, "* ") {
 			continue
 		}
 		if !strings.HasPrefix(strings.ToUpper(line), "MM0 OK") {
-			return fail("the server refused STARTTLS: "+clip(line, 120),
-				"The server does not offer STARTTLS here: use tls = \"implicit\" (port 993).", nil)
+			return fail(i18n.Sprintf("the server refused STARTTLS: %s", clip(line, 120)),
+				i18n.T("The server does not offer STARTTLS here: use tls = \"implicit\" (port 993)."), nil)
 		}
 		break
 	}
 	if br.Buffered() > 0 {
-		return fail("the server sent data after its STARTTLS answer (response injection); refusing", "", nil)
+		return fail(i18n.T("the server sent data after its STARTTLS answer (response injection); refusing"), "", nil)
 	}
 	_ = raw.SetDeadline(time.Time{})
 	conn, err := handshake(ctx, cfg, raw, tc)
 	if err != nil {
 		return nil, "", err
 	}
-	return conn, "* OK MailMover: TLS is up\r\n", nil
+	return conn, "* OK MailMover: TLS is up\r\n", nil // i18n:keep (an IMAP greeting for imapclient)
 }
 
 // readLine reads one CRLF line (at most 64 KiB) without the line end.
@@ -198,7 +197,7 @@ func readLine(br *bufio.Reader) (string, error) {
 		}
 		b = append(b, chunk...)
 		if len(b) > 64<<10 {
-			return "", errors.New("line too long")
+			return "", i18n.New("line too long")
 		}
 		if !isPrefix {
 			return string(b), nil

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+
+	"mailmover/i18n"
 )
 
 // DefaultPoll is the poll interval WaitForMail uses when given none.
@@ -41,7 +43,7 @@ func (c *Client) WaitForMail(ctx context.Context, idle bool, poll time.Duration)
 	case <-c.newMail:
 		return nil
 	case <-c.ic.Closed():
-		return &Error{Kind: KindNetwork, Host: c.cfg.addr(), Op: "wait", Reason: "the server closed the connection"}
+		return &Error{Kind: KindNetwork, Host: c.cfg.addr(), Op: i18n.T("wait"), Reason: i18n.T("the server closed the connection")}
 	case <-t.C:
 	}
 	if err := c.run(ctx, func() error { return c.ic.Noop().Wait() }); err != nil {
@@ -78,8 +80,8 @@ func (c *Client) idle(ctx context.Context) error {
 		}
 		return ctx.Err()
 	case <-c.ic.Closed():
-		return &Error{Kind: KindNetwork, Host: c.cfg.addr(), Op: "idle", Reason: "the server closed the connection",
-			Advice: "MailMover connects again on its own."}
+		return &Error{Kind: KindNetwork, Host: c.cfg.addr(), Op: "idle", Reason: i18n.T("the server closed the connection"),
+			Advice: i18n.T("MailMover connects again on its own.")}
 	case <-c.newMail:
 	case <-t.C:
 	}

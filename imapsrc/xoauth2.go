@@ -2,10 +2,11 @@ package imapsrc
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/emersion/go-sasl"
+
+	"mailmover/i18n"
 )
 
 // XOAuth2 is the name of Google's and Microsoft's OAuth2 SASL mechanism.
@@ -35,7 +36,7 @@ func (f *SASLFailure) String() string {
 		parts = append(parts, "status "+f.Status)
 	}
 	if f.Scope != "" {
-		parts = append(parts, "scope the server wants: "+f.Scope)
+		parts = append(parts, i18n.Sprintf("scope the server wants: %s", f.Scope))
 	}
 	return strings.Join(parts, ", ")
 }
@@ -87,7 +88,7 @@ func (a *XOAuth2Client) Start() (string, []byte, error) {
 // Next handles the error challenge: it records it and returns an empty response.
 func (a *XOAuth2Client) Next(challenge []byte) ([]byte, error) {
 	if a.Failure != nil {
-		return nil, fmt.Errorf("xoauth2: unexpected second challenge")
+		return nil, i18n.New("xoauth2: unexpected second challenge")
 	}
 	a.Failure = parseSASLFailure(challenge)
 	return []byte{}, nil
@@ -111,7 +112,7 @@ func (a *oauthBearerClient) Start() (string, []byte, error) { return a.inner.Sta
 
 func (a *oauthBearerClient) Next(challenge []byte) ([]byte, error) {
 	if a.Failure != nil {
-		return nil, fmt.Errorf("oauthbearer: unexpected second challenge")
+		return nil, i18n.New("oauthbearer: unexpected second challenge")
 	}
 	a.Failure = parseSASLFailure(challenge)
 	return []byte{0x01}, nil

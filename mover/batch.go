@@ -3,11 +3,10 @@ package mover
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
+	"mailmover/i18n"
 	"mailmover/store"
 )
 
@@ -82,14 +81,14 @@ func (m *Mover) prepare(ctx context.Context, s *session, b *batch, uid uint32) (
 		// Files already in place (or in committed temporary files) from an earlier try.
 		return nil, m.finish(ctx, s, []*store.MessageRecord{rec}, []uint32{uid})
 	}
-	got, err := m.fetchMessage(ctx, s, uid)
+	got, err := m.fetchOne(ctx, s, uid)
 	if err != nil {
 		return nil, outcome{errs: map[uint32]error{uid: err}}
 	}
 	if got.filtered != "" {
 		s.filtered[uid] = true
 		m.emit(ctx, Event{Kind: KindSkipped, UID: uid, Subject: got.env.Subject, From: got.env.From,
-			Text: "message UID " + strconv.FormatUint(uint64(uid), 10) + " skipped: " + got.filtered})
+			Text: i18n.Sprintf("message UID %d skipped: %s", uid, got.filtered)})
 		return nil, outcome{}
 	}
 	if err := m.step(stepFetched, uid); err != nil {
@@ -123,12 +122,12 @@ func (m *Mover) prepare(ctx context.Context, s *session, b *batch, uid uint32) (
 			return nil, o
 		}
 		m.emit(ctx, Event{Kind: KindSkipped, UID: uid, Subject: got.env.Subject, From: got.env.From,
-			Text: fmt.Sprintf("message UID %d was saved before (same content as UID %d, %s); not saved again", uid, prev.UID, prev.Time.Local().Format("2006-01-02 15:04"))})
+			Text: i18n.Sprintf("message UID %d was saved before (same content as UID %d, %s); not saved again", uid, prev.UID, prev.Time.Local().Format("2006-01-02 15:04"))})
 		return nil, o
 	}
 	if len(got.files) == 0 {
 		m.emit(ctx, Event{Kind: KindSkipped, UID: uid, Subject: got.env.Subject, From: got.env.From,
-			Text: fmt.Sprintf("message UID %d has nothing to save (no part matches the profile's save and attachment_mask)", uid)})
+			Text: i18n.Sprintf("message UID %d has nothing to save (no part matches the profile's save and attachment_mask)", uid)})
 	}
 	return &store.MessageRecord{Identity: got.identity, MessageID: got.env.MessageID, Folder: s.folder,
 		UIDValidity: s.uidValidity, UID: uid, Dest: s.dest.dir, Files: got.files, Time: time.Now().UTC()}, outcome{}
@@ -262,7 +261,7 @@ func (m *Mover) finish(ctx context.Context, s *session, recs []*store.MessageRec
 		uid := uids[i]
 		if keep[i] {
 			m.emit(ctx, Event{Kind: KindSkipped, UID: uid,
-				Text: fmt.Sprintf("message UID %d is left in the mailbox, not %s: nothing was saved from it", uid, afterVerb(m.prof.Common.After))})
+				Text: leftInMailboxText(uid, m.prof.Common.After)})
 		} else if !batched {
 			if err := m.postAction(ctx, s, uid); err != nil {
 				if isConnErr(err) {
@@ -283,7 +282,7 @@ func (m *Mover) finish(ctx context.Context, s *session, recs []*store.MessageRec
 			return o
 		}
 		m.cnt.Messages++
-		m.emit(ctx, Event{Kind: KindMessageDone, UID: uid, Text: fmt.Sprintf("message UID %d done", uid)})
+		m.emit(ctx, Event{Kind: KindMessageDone, UID: uid, Text: i18n.Sprintf("message UID %d done", uid)})
 		if err := m.step(stepDone, uid); err != nil {
 			return outcome{fatal: err}
 		}
@@ -300,7 +299,7 @@ func (m *Mover) placeAll(d *dest, rec *store.MessageRecord, dirs map[string]bool
 			continue // placed in an earlier try
 		}
 		if err := d.place(f, m.prof.Destination.OnConflict); err != nil {
-			return fmt.Errorf("putting %s into place: %w", d.abs(f.Path), err)
+			return i18n.Errorf("putting %s into place: %w", d.abs(f.Path), err)
 		}
 		if f.Skipped == "" {
 			dirs[parentDir(f.Path)] = true
@@ -328,13 +327,13 @@ func (m *Mover) announce(ctx context.Context, d *dest, rec *store.MessageRecord)
 		}
 		f.Temp = ""
 		if f.Skipped != "" {
-			m.emit(ctx, Event{Kind: KindSkipped, UID: rec.UID, Path: d.abs(f.Path), Text: "file " + d.abs(f.Path) + " not written: " + f.Skipped})
+			m.emit(ctx, Event{Kind: KindSkipped, UID: rec.UID, Path: d.abs(f.Path), Text: i18n.Sprintf("file %s not written: %s", d.abs(f.Path), i18n.T(f.Skipped))})
 			continue
 		}
 		m.cnt.Files++
 		m.cnt.Bytes += f.Bytes
 		m.emit(ctx, Event{Kind: KindFileSaved, UID: rec.UID, Path: d.abs(f.Path), Bytes: f.Bytes,
-			Text: fmt.Sprintf("saved %s (%d bytes)", d.abs(f.Path), f.Bytes)})
+			Text: i18n.Sprintf("saved %s (%d bytes)", d.abs(f.Path), f.Bytes)})
 	}
 }
 
@@ -366,12 +365,4 @@ func parentDir(rel string) string {
 // read ("seen") is harmless and still happens.
 func leaveInMailbox(after string, rec *store.MessageRecord) bool {
 	return len(rec.Files) == 0 && (after == store.AfterMove || after == store.AfterDelete)
-}
-
-// afterVerb names the post-action for a log line.
-func afterVerb(after string) string {
-	if after == store.AfterDelete {
-		return "deleted"
-	}
-	return "moved"
 }

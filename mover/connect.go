@@ -2,10 +2,10 @@ package mover
 
 import (
 	"errors"
-	"fmt"
 	"log/slog"
 
 	"mailmover/auth"
+	"mailmover/i18n"
 	"mailmover/imapsrc"
 	"mailmover/store"
 )
@@ -18,7 +18,7 @@ import (
 // Config.Password, which imapsrc never logs.
 func SourceConfig(p *store.Profile, sec store.Secrets, logger *slog.Logger) (imapsrc.Config, error) {
 	if p == nil {
-		return imapsrc.Config{}, errors.New("no profile given")
+		return imapsrc.Config{}, i18n.New("no profile given")
 	}
 	if logger == nil {
 		logger = slog.Default()
@@ -43,26 +43,26 @@ func SourceConfig(p *store.Profile, sec store.Secrets, logger *slog.Logger) (ima
 		cfg.Folder = "INBOX"
 	}
 	if sec == nil {
-		return imapsrc.Config{}, errors.New("no keyring given to read the profile's secrets from")
+		return imapsrc.Config{}, i18n.New("no keyring given to read the profile's secrets from")
 	}
 	switch p.Security.Auth {
 	case store.AuthPassword:
 		pw, err := sec.Get(p.Name, store.SecretPassword)
 		if errors.Is(err, store.ErrNoSecret) {
-			return imapsrc.Config{}, fmt.Errorf("profile %s signs in with a password, but none is stored: run 'mailmover secret set -profile %s password': %w", p.Name, p.Name, err)
+			return imapsrc.Config{}, i18n.Errorf("profile %s signs in with a password, but none is stored: run 'mailmover secret set -profile %s password': %w", p.Name, p.Name, err)
 		}
 		if err != nil {
-			return imapsrc.Config{}, fmt.Errorf("reading the password of profile %s from the keyring: %w", p.Name, err)
+			return imapsrc.Config{}, i18n.Errorf("reading the password of profile %s from the keyring: %w", p.Name, err)
 		}
 		cfg.Password = pw
 	case store.AuthXOAuth2, store.AuthOAuthBearer:
 		ts, err := auth.NewTokenSourceForProfile(p.Name, p.OAuth2, sec, logger)
 		if err != nil {
-			return imapsrc.Config{}, fmt.Errorf("profile %s: OAuth2 settings: %w", p.Name, err)
+			return imapsrc.Config{}, i18n.Errorf("profile %s: OAuth2 settings: %w", p.Name, err)
 		}
 		cfg.Token = ts.AccessToken
 	default:
-		return imapsrc.Config{}, fmt.Errorf("security.auth = %q is not a sign-in method (xoauth2, oauthbearer or password)", p.Security.Auth)
+		return imapsrc.Config{}, i18n.Errorf("security.auth = %q is not a sign-in method (xoauth2, oauthbearer or password)", p.Security.Auth)
 	}
 	return cfg, nil
 }

@@ -37,13 +37,21 @@
 //     once: if a crash loses it, the message is still committed, and the next start
 //     applies the post-action again (step 5) and writes it.
 //
-// Messages are fetched one after another (steps 1–2) and committed in batches (up to 32
-// messages, 64 MB or one second, and always at the end of a search's list): the batch's
-// temporary files are fsynced in parallel, its commit records share one journal fsync and
-// its renames one fsync per folder. That changes no step's order for any message; it
-// only shares the syncs. When the connection breaks or a stop is asked for, the messages
-// already fetched are still committed and put into place; their post-actions follow on
-// the next connection.
+// Messages are committed in batches (up to 32 messages, 64 MB or one second, and always
+// at the end of a search's list): the batch's temporary files are fsynced in parallel,
+// its commit records share one journal fsync and its renames one fsync per folder. When
+// the source can (BatchFetcher; imapsrc.Client can), the messages of a batch are also
+// fetched together (step 1 for all of them, then steps 2–6): one command for their
+// envelopes (the filters that need them are checked there, and a message they refuse is
+// not fetched), then one command streaming their bodies, each saved to temporary files
+// as it arrives — no other command is sent until it has ended. Otherwise messages are
+// fetched one after another. Either way no step's order changes for any message; a batch
+// only shares the round trips and the syncs (temporary files may be written and fsynced
+// in the background; the commit waits for their writing and fsyncs them again before
+// their commit record). When the connection breaks or a stop is asked for, the messages
+// already fetched and checked are still committed and put into place; the others'
+// temporary files are deleted and they are fetched again later; post-actions not applied
+// follow on the next connection.
 //
 // On start, before connecting, every committed message's files are put into place (step
 // 4), and this profile's temporary files that no commit refers to are deleted. After

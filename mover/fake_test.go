@@ -26,16 +26,19 @@ type fakeServer struct {
 	newMail     chan struct{}
 
 	// Faults.
-	cutAfter    map[uint32]int64 // fetch of UID breaks after N bytes (once)
-	failPost    map[uint32]int   // post-action on UID fails N times with a server error
-	failDial    int              // next N dials fail
-	fetches     map[uint32]int
-	postActions map[uint32]int
-	dials       int
-	searchHook  func()           // called at every search (e.g. to append mail during a pass)
-	postHook    func(uid uint32) // called before a post-action is applied
-	batch       bool             // sources offer the post-actions for UID sets (BatchSource)
-	batchCalls  int              // post-action commands for UID sets
+	cutAfter     map[uint32]int64 // fetch of UID breaks after N bytes (once)
+	failPost     map[uint32]int   // post-action on UID fails N times with a server error
+	failDial     int              // next N dials fail
+	fetches      map[uint32]int
+	postActions  map[uint32]int
+	dials        int
+	searchHook   func()           // called at every search (e.g. to append mail during a pass)
+	postHook     func(uid uint32) // called before a post-action is applied
+	batch        bool             // sources offer the post-actions for UID sets (BatchSource)
+	batchCalls   int              // post-action commands for UID sets
+	fetchBatch   bool             // sources also fetch in batches (BatchFetcher, pipeline_test.go)
+	batchFetches [][]uint32       // the UIDs of each FetchBatch
+	beforeBodies func()           // called in FetchBatch between envelopes and bodies
 }
 
 type fakeMsg struct {
@@ -106,9 +109,9 @@ func (f *fakeServer) dial(ctx context.Context) (Source, error) {
 		return nil, &imapsrc.Error{Kind: imapsrc.KindConnect, Op: "connect", Reason: "connection refused (fake)"}
 	}
 	if f.batch {
-		return &fakeBatchSource{fakeSource{srv: f}}, nil
+		return f.withFetchBatch(&fakeBatchSource{fakeSource{srv: f}}), nil
 	}
-	return &fakeSource{srv: f}, nil
+	return f.withFetchBatch(&fakeSource{srv: f}), nil
 }
 
 type fakeSource struct {

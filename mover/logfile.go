@@ -2,7 +2,6 @@ package mover
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -10,6 +9,7 @@ import (
 
 	"gopkg.in/natefinch/lumberjack.v2"
 
+	"mailmover/i18n"
 	"mailmover/store"
 )
 
@@ -31,7 +31,7 @@ func LogPath(home, profile string) string {
 // profile's log at a time; the mover holds the profile's state lock while it does.
 func OpenLog(home, profile string) (*slog.Logger, io.Closer, error) {
 	if err := os.MkdirAll(store.LogDir(home), 0o700); err != nil {
-		return nil, nil, fmt.Errorf("creating the log folder: %w; check that %s is writable", err, home)
+		return nil, nil, i18n.Errorf("creating the log folder: %w; check that %s is writable", err, home)
 	}
 	lj := &lumberjack.Logger{
 		Filename:   LogPath(home, profile),

@@ -6,12 +6,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
 
+	"mailmover/i18n"
 	"mailmover/imapsrc"
 	"mailmover/store"
 )
@@ -42,7 +42,7 @@ type hooks struct {
 	wrap func(io.Writer) io.Writer
 }
 
-var errSimulatedCrash = errors.New("simulated crash")
+var errSimulatedCrash = i18n.NewError("simulated crash")
 
 // Steps of a message, in order (names for hooks.step and for doc.go).
 const (
@@ -100,6 +100,12 @@ type fetched struct {
 // wanted parts (and the whole message) to temporary files while the message is read from
 // the wire, and hashes the raw message for its content identity.
 func (m *Mover) fetchMessage(ctx context.Context, s *session, uid uint32) (*fetched, error) {
+	return m.saveMessage(ctx, s, uid, func(fn func(*imapsrc.Message) error) error { return s.src.Fetch(ctx, uid, fn) })
+}
+
+// saveMessage is fetchMessage over any way of fetching: fetch calls fn once with the
+// message (Source.Fetch, or a message FetchBatch hands out; see pipeline.go).
+func (m *Mover) saveMessage(ctx context.Context, s *session, uid uint32, fetch func(fn func(*imapsrc.Message) error) error) (*fetched, error) {
 	got := &fetched{}
 	var temps []string
 	ok := false
@@ -113,14 +119,14 @@ func (m *Mover) fetchMessage(ctx context.Context, s *session, uid uint32) (*fetc
 	c := &m.prof.Common
 	saveAtt, saveMsg, saveBody := saves(c.Save)
 	var textFile, htmlFile *store.FileRecord
-	err := s.src.Fetch(ctx, uid, func(msg *imapsrc.Message) error {
+	err := fetch(func(msg *imapsrc.Message) error {
 		got.env = msg.Envelope
 		if why := m.filterOut(msg.Envelope); why != "" {
 			got.filtered = why
 			return nil
 		}
 		m.emit(ctx, Event{Kind: KindMessage, UID: uid, Subject: msg.Envelope.Subject, From: msg.Envelope.From,
-			Bytes: msg.Size, Text: fmt.Sprintf("message UID %d from %s: %s", uid, msg.Envelope.From, msg.Envelope.Subject)})
+			Bytes: msg.Size, Text: i18n.Sprintf("message UID %d from %s: %s", uid, msg.Envelope.From, msg.Envelope.Subject)})
 		nr := &netReader{r: msg.Body}
 		h := sha256.New()
 		var raw io.Writer = h
@@ -166,7 +172,7 @@ func (m *Mover) fetchMessage(ctx context.Context, s *session, uid uint32) (*fetc
 				name = nameForPart(p.Filename, p.ContentType, p.Index)
 				if !maskMatches(c.AttachmentMask, name) {
 					m.emit(ctx, Event{Kind: KindSkipped, UID: uid, Subject: msg.Envelope.Subject,
-						Text: fmt.Sprintf("attachment %q does not match attachment_mask %q", name, c.AttachmentMask)})
+						Text: i18n.Sprintf("attachment %q does not match attachment_mask %q", name, c.AttachmentMask)})
 					return nil
 				}
 			case saveBody && p.Depth == 0 && p.IsText && textFile == nil:
@@ -184,7 +190,7 @@ func (m *Mover) fetchMessage(ctx context.Context, s *session, uid uint32) (*fetc
 				if tw.err != nil {
 					return msgErr(tw.err, "")
 				}
-				return msgErr(fmt.Errorf("saving %q: %w", name, err), "")
+				return msgErr(i18n.Errorf("saving %q: %w", name, err), "")
 			}
 			temps = append(temps, t.name)
 			got.files = append(got.files, store.FileRecord{Temp: t.name, Path: m.finalName(name, msg.Envelope, uid),
@@ -199,7 +205,7 @@ func (m *Mover) fetchMessage(ctx context.Context, s *session, uid uint32) (*fetc
 			if errors.As(err, &me) && nr.err == nil {
 				return err
 			}
-			return fail(fmt.Errorf("the message could not be parsed: %w", err))
+			return fail(i18n.Errorf("the message could not be parsed: %w", err))
 		}
 		if nr.err != nil {
 			return nr.err // the connection broke inside a part WalkParts skipped
@@ -222,15 +228,15 @@ func (m *Mover) fetchMessage(ctx context.Context, s *session, uid uint32) (*fetc
 			var pe *imapsrc.PartError
 			if errors.As(pr, &pe) && pe.Recovered {
 				m.emit(ctx, Event{Kind: KindWarning, UID: uid, Subject: msg.Envelope.Subject,
-					Text:   fmt.Sprintf("message %d: %v", uid, pe),
-					Advice: "The part is saved as it was sent; check the file if it matters."})
+					Text:   i18n.Sprintf("message %d: %v", uid, pe),
+					Advice: i18n.T("The part is saved as it was sent; check the file if it matters.")})
 				continue
 			}
 			broken = append(broken, pr)
 		}
 		if len(broken) > 0 {
-			return msgErr(fmt.Errorf("the message's MIME structure is broken (%d problem(s), first: %w)", len(broken), broken[0]),
-				"The message is left unmarked and tried again on the next pass; save it as .eml from a mail client to look at it.")
+			return msgErr(i18n.Errorf("the message's MIME structure is broken (%d problem(s), first: %w)", len(broken), broken[0]),
+				i18n.T("The message is left unmarked and tried again on the next pass; save it as .eml from a mail client to look at it."))
 		}
 		got.identity = hex.EncodeToString(h.Sum(nil))
 		if eml != nil {
@@ -239,7 +245,7 @@ func (m *Mover) fetchMessage(ctx context.Context, s *session, uid uint32) (*fetc
 				err = cerr
 			}
 			if err != nil {
-				return msgErr(fmt.Errorf("saving the message as .eml: %w", err), "")
+				return msgErr(i18n.Errorf("saving the message as .eml: %w", err), "")
 			}
 			eml.bytes = msg.Size
 			got.files = append([]store.FileRecord{{Temp: eml.name,
@@ -326,18 +332,18 @@ func (m *Mover) filterOut(env imapsrc.Envelope) string {
 	if f := strings.TrimSpace(c.From); f != "" {
 		who := strings.ToLower(env.From + " " + env.FromName)
 		if !strings.Contains(who, strings.ToLower(f)) {
-			return fmt.Sprintf("sender %q does not contain %q (from filter)", env.From, f)
+			return i18n.Sprintf("sender %q does not contain %q (from filter)", env.From, f)
 		}
 	}
 	if sub := strings.TrimSpace(c.Subject); sub != "" {
 		if !strings.Contains(strings.ToLower(env.Subject), strings.ToLower(sub)) {
-			return fmt.Sprintf("subject does not contain %q (subject filter)", sub)
+			return i18n.Sprintf("subject does not contain %q (subject filter)", sub)
 		}
 	}
 	if since, err := time.Parse("2006-01-02", strings.TrimSpace(c.Since)); err == nil && !env.Date.IsZero() {
 		// A day of slack: SEARCH SINCE uses the server's received date and time zone.
 		if env.Date.Before(since.Add(-24 * time.Hour)) {
-			return fmt.Sprintf("sent %s, before since = %s", env.Date.Format("2006-01-02"), c.Since)
+			return i18n.Sprintf("sent %s, before since = %s", env.Date.Format("2006-01-02"), c.Since)
 		}
 	}
 	return ""
@@ -353,30 +359,27 @@ func (m *Mover) postAction(ctx context.Context, s *session, uid uint32) error {
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postActionTimeout)
 	defer cancel()
 	var err error
-	var what string
 	switch m.prof.Common.After {
 	case store.AfterNone:
 		return nil
 	case store.AfterMove:
-		what = "moved to " + m.prof.Common.MoveTo
 		err = s.src.Move(pctx, uid, m.prof.Common.MoveTo)
 	case store.AfterDelete:
-		what = "deleted"
 		err = s.src.Delete(pctx, uid)
 	default:
-		what = "marked as read"
 		err = s.src.MarkSeen(pctx, uid)
 	}
+	gone := false
 	if err != nil {
 		if imapsrc.KindOf(err) == imapsrc.KindGone {
-			what += " (it was already gone)"
+			gone = true
 		} else {
 			if isConnErr(err) {
 				return err
 			}
-			return msgErr(fmt.Errorf("post-action (%s) on UID %d: %w", m.prof.Common.After, uid, err), "")
+			return msgErr(i18n.Errorf("post-action (%s) on UID %d: %w", m.prof.Common.After, uid, err), "")
 		}
 	}
-	m.emit(ctx, Event{Kind: KindPostAction, UID: uid, Text: fmt.Sprintf("message UID %d %s", uid, what)})
+	m.emit(ctx, Event{Kind: KindPostAction, UID: uid, Text: m.postActionText(uid, gone)})
 	return nil
 }

@@ -2,12 +2,11 @@ package mover
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
+	"mailmover/i18n"
 	"mailmover/imapsrc"
 	"mailmover/store"
 )
@@ -78,7 +77,7 @@ type FailedError struct {
 
 // Error says how many messages failed and that they are retried.
 func (e *FailedError) Error() string {
-	return fmt.Sprintf("%d message(s) failed and were left unmarked; they are retried on the next run (see the log for the reasons)", e.Failed)
+	return i18n.Sprintf("%d message(s) failed and were left unmarked; they are retried on the next run (see the log for the reasons)", e.Failed)
 }
 
 // Mover moves one profile's mail into its destination folder. Create it with New; a
@@ -98,16 +97,16 @@ type Mover struct {
 // Run and RunOnce do.
 func New(o Options) (*Mover, error) {
 	if o.Profile == nil {
-		return nil, errors.New("mover: no profile given")
+		return nil, i18n.New("mover: no profile given")
 	}
 	if o.Home == "" {
-		return nil, errors.New("mover: no home folder given for the state and logs")
+		return nil, i18n.New("mover: no home folder given for the state and logs")
 	}
 	if o.Profile.Destination.Folder == "" {
-		return nil, fmt.Errorf("profile %s: destination.folder is empty: set the folder the files go to", o.Profile.Name)
+		return nil, i18n.Errorf("profile %s: destination.folder is empty: set the folder the files go to", o.Profile.Name)
 	}
 	if err := o.Profile.Validate(); err != nil {
-		return nil, fmt.Errorf("profile %s: %w", o.Profile.Name, err)
+		return nil, i18n.Errorf("profile %s: %w", o.Profile.Name, err)
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()

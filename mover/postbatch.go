@@ -2,10 +2,10 @@ package mover
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 
+	"mailmover/i18n"
 	"mailmover/store"
 )
 
@@ -48,16 +48,12 @@ func (m *Mover) postActionBatch(ctx context.Context, s *session, uids []uint32) 
 	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), postActionTimeout)
 	defer cancel()
 	var err error
-	var what string
 	switch after {
 	case store.AfterMove:
-		what = "moved to " + m.prof.Common.MoveTo
 		err = bs.MoveUIDs(pctx, uids, m.prof.Common.MoveTo)
 	case store.AfterDelete:
-		what = "deleted"
 		err = bs.DeleteUIDs(pctx, uids)
 	default:
-		what = "marked as read"
 		err = bs.MarkSeenUIDs(pctx, uids)
 	}
 	if err != nil {
@@ -69,9 +65,37 @@ func (m *Mover) postActionBatch(ctx context.Context, s *session, uids []uint32) 
 		return false, nil
 	}
 	for _, uid := range uids {
-		m.emit(ctx, Event{Kind: KindPostAction, UID: uid, Text: fmt.Sprintf("message UID %d %s", uid, what)})
+		m.emit(ctx, Event{Kind: KindPostAction, UID: uid, Text: m.postActionText(uid, false)})
 	}
 	return true, nil
+}
+
+// postActionText is the text of the KindPostAction event of message uid: "message UID 7
+// moved to Archive", "… deleted" or "… marked as read", with " (it was already gone)"
+// when gone.
+func (m *Mover) postActionText(uid uint32, gone bool) string {
+	var s string
+	switch m.prof.Common.After {
+	case store.AfterMove:
+		s = i18n.Sprintf("message UID %d moved to %s", uid, m.prof.Common.MoveTo)
+	case store.AfterDelete:
+		s = i18n.Sprintf("message UID %d deleted", uid)
+	default:
+		s = i18n.Sprintf("message UID %d marked as read", uid)
+	}
+	if gone {
+		s += i18n.T(" (it was already gone)")
+	}
+	return s
+}
+
+// leftInMailboxText is the text of the KindSkipped event of a message leaveInMailbox
+// keeps in the mailbox.
+func leftInMailboxText(uid uint32, after string) string {
+	if after == store.AfterDelete {
+		return i18n.Sprintf("message UID %d is left in the mailbox, not deleted: nothing was saved from it", uid)
+	}
+	return i18n.Sprintf("message UID %d is left in the mailbox, not moved: nothing was saved from it", uid)
 }
 
 // uidList formats UIDs for a log line ("3,4,9").

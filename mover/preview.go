@@ -1,11 +1,11 @@
 package mover
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"mailmover/i18n"
 	"mailmover/imapsrc"
 	"mailmover/store"
 )
@@ -54,7 +54,7 @@ var DefaultNameSample = NameSample{
 // (on_conflict) are not applied: the preview shows the first file of that name.
 func PreviewName(p *store.Profile, sample ...NameSample) (string, error) {
 	if p == nil {
-		return "", errors.New("no profile given")
+		return "", i18n.New("no profile given")
 	}
 	tmpl := p.Destination.Filename
 	if strings.TrimSpace(tmpl) == "" {

@@ -15,6 +15,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 
 	"mailmover/auth"
+	"mailmover/i18n"
 	"mailmover/imapsrc"
 	"mailmover/store"
 )
@@ -31,6 +32,7 @@ type session struct {
 	uidValidity uint32
 	pending     map[uint32]*store.MessageRecord // committed, not done, in this folder
 	filtered    map[uint32]bool                 // found by SEARCH, refused by the client-side filters
+	pre         map[uint32]prefetched           // fetched by a batch fetch, not prepared yet (pipeline.go)
 }
 
 // runState survives reconnects within one Run.
@@ -52,7 +54,7 @@ func (m *Mover) run(ctx context.Context, once bool) error {
 	m.mu.Lock()
 	if m.running {
 		m.mu.Unlock()
-		return errors.New("mover: this mover is already running")
+		return i18n.New("mover: this mover is already running")
 	}
 	m.running, m.cnt = true, Counters{}
 	m.mu.Unlock()
@@ -64,12 +66,12 @@ func (m *Mover) run(ctx context.Context, once bool) error {
 
 	sf, err := store.OpenState(m.opts.Home, m.prof.Name)
 	if err != nil {
-		advice := "Check that the folder " + store.StateDir(m.opts.Home) + " is writable."
+		advice := i18n.Sprintf("Check that the folder %s is writable.", store.StateDir(m.opts.Home))
 		if errors.Is(err, store.ErrStateLocked) {
-			advice = "Stop the other mailmover working on this profile first (another 'mailmover run', the window or the demo)."
+			advice = i18n.T("Stop the other mailmover working on this profile first (another 'mailmover run', the window or the demo).")
 		}
 		m.emit(ctx, Event{Kind: KindError, Text: err.Error(), Advice: advice})
-		m.emit(ctx, Event{Kind: KindStopped, Text: "stopped"})
+		m.emit(ctx, Event{Kind: KindStopped, Text: i18n.T("stopped")})
 		return err
 	}
 	crashed := false
@@ -85,7 +87,7 @@ func (m *Mover) run(ctx context.Context, once bool) error {
 	if !m.opts.NoLogFile {
 		l, c, err := OpenLog(m.opts.Home, m.prof.Name)
 		if err != nil {
-			m.emit(ctx, Event{Kind: KindWarning, Text: "no log file: " + err.Error()})
+			m.emit(ctx, Event{Kind: KindWarning, Text: i18n.Sprintf("no log file: %v", err)})
 		} else {
 			m.eventLog = l
 			defer func() { m.eventLog = nil; c.Close() }()
@@ -94,7 +96,7 @@ func (m *Mover) run(ctx context.Context, once bool) error {
 	d, err := openDest(m.prof.Destination.Folder, m.prof.Name)
 	if err != nil {
 		m.emit(ctx, Event{Kind: KindError, Text: err.Error(), Advice: adviceFor(err)})
-		m.emit(ctx, Event{Kind: KindStopped, Text: "stopped"})
+		m.emit(ctx, Event{Kind: KindStopped, Text: i18n.T("stopped")})
 		return err
 	}
 	defer d.Close()
@@ -104,8 +106,8 @@ func (m *Mover) run(ctx context.Context, once bool) error {
 			crashed = true
 			return err
 		}
-		m.emit(ctx, Event{Kind: KindError, Text: "recovering after an interruption: " + err.Error(), Advice: adviceFor(err)})
-		m.emit(ctx, Event{Kind: KindStopped, Text: "stopped"})
+		m.emit(ctx, Event{Kind: KindError, Text: i18n.Sprintf("recovering after an interruption: %v", err), Advice: adviceFor(err)})
+		m.emit(ctx, Event{Kind: KindStopped, Text: i18n.T("stopped")})
 		return err
 	}
 
@@ -120,7 +122,7 @@ func (m *Mover) run(ctx context.Context, once bool) error {
 	bo.Reset()
 	attempts := 0
 	for {
-		m.emit(ctx, Event{Kind: KindConnecting, Text: fmt.Sprintf("connecting to %s", m.serverName())})
+		m.emit(ctx, Event{Kind: KindConnecting, Text: i18n.Sprintf("connecting to %s", m.serverName())})
 		src, err := m.opts.Dial(ctx)
 		if err == nil {
 			err = m.session(ctx, src, sf, d, rs, once)
@@ -150,7 +152,7 @@ func (m *Mover) run(ctx context.Context, once bool) error {
 		attempts++
 		if advice, ok := needsUser(err); ok {
 			m.cnt.Errors++
-			m.emit(ctx, Event{Kind: KindPaused, Text: "paused: " + err.Error(), Advice: advice})
+			m.emit(ctx, Event{Kind: KindPaused, Text: i18n.Sprintf("paused: %v", err), Advice: advice})
 			if once {
 				return m.stopped(ctx, err)
 			}
@@ -165,7 +167,7 @@ func (m *Mover) run(ctx context.Context, once bool) error {
 			return m.stopped(ctx, err)
 		}
 		wait := bo.NextBackOff()
-		m.emit(ctx, Event{Kind: KindRetry, Text: fmt.Sprintf("connection lost or refused (%v); trying again in %s (attempt %d)", err, wait.Round(100*time.Millisecond), attempts),
+		m.emit(ctx, Event{Kind: KindRetry, Text: i18n.Sprintf("connection lost or refused (%v); trying again in %s (attempt %d)", err, wait.Round(100*time.Millisecond), attempts),
 			Advice: adviceFor(err)})
 		if !sleepCtx(ctx, wait) {
 			return m.stopped(ctx, nil)
@@ -175,7 +177,7 @@ func (m *Mover) run(ctx context.Context, once bool) error {
 
 func (m *Mover) stopped(ctx context.Context, err error) error {
 	c := m.cnt
-	text := fmt.Sprintf("stopped: %d message(s), %d file(s), %d bytes, %d error(s)", c.Messages, c.Files, c.Bytes, c.Errors)
+	text := i18n.Sprintf("stopped: %d message(s), %d file(s), %d bytes, %d error(s)", c.Messages, c.Files, c.Bytes, c.Errors)
 	m.emit(ctx, Event{Kind: KindStopped, Text: text})
 	return err
 }
@@ -217,7 +219,7 @@ func (m *Mover) pollInterval() time.Duration {
 // session works on one connection: passes over the matching mail, then waiting for new
 // mail. It returns nil after one pass when once is set; otherwise only with an error
 // (connection lost, stop).
-func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d *dest, rs *runState, once bool) error {
+func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d *dest, rs *runState, once bool) (serr error) {
 	folder := m.folder()
 	mb, err := src.Select(ctx, folder)
 	if err != nil {
@@ -230,6 +232,7 @@ func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d 
 	}
 	s := &session{src: src, state: sf, dest: d, folder: folder, uidValidity: uv,
 		pending: map[uint32]*store.MessageRecord{}}
+	defer func() { m.endPipeline(s, serr) }()
 	for _, rec := range sf.State().Pending() {
 		if rec.Folder == folder && rec.UIDValidity == uv {
 			s.pending[rec.UID] = rec
@@ -239,7 +242,7 @@ func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d 
 		rs.uidValidity, rs.filtered = uv, map[uint32]bool{}
 	}
 	s.filtered = rs.filtered
-	m.emit(ctx, Event{Kind: KindConnected, Text: fmt.Sprintf("connected; folder %s selected (%d messages)", folder, mb.Messages)})
+	m.emit(ctx, Event{Kind: KindConnected, Text: i18n.Sprintf("connected; folder %s selected (%d messages)", folder, mb.Messages)})
 	for {
 		failed := map[uint32]bool{}
 		skipped := map[uint32]bool{} // gone meanwhile
@@ -250,7 +253,7 @@ func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d 
 				return err
 			}
 			if res.UIDValidity != 0 && res.UIDValidity != uv {
-				return fmt.Errorf("the folder's UIDVALIDITY changed from %d to %d (the server renumbered its messages); reconnecting", uv, res.UIDValidity)
+				return i18n.Errorf("the folder's UIDVALIDITY changed from %d to %d (the server renumbered its messages); reconnecting", uv, res.UIDValidity)
 			}
 			var todo []uint32
 			for _, uid := range res.UIDs {
@@ -273,7 +276,7 @@ func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d 
 			if len(todo) == 0 {
 				break
 			}
-			m.emit(ctx, Event{Kind: KindFound, Total: len(todo), Text: fmt.Sprintf("%d message(s) to do", len(todo))})
+			m.emit(ctx, Event{Kind: KindFound, Total: len(todo), Text: i18n.Sprintf("%d message(s) to do", len(todo))})
 			passBytes := m.cnt.Bytes // KindProgress carries the bytes saved in this pass
 			var b batch
 			// settle applies an outcome; it returns the error that ends the session.
@@ -299,6 +302,7 @@ func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d 
 					return ctx.Err()
 				}
 				before, beforeFiles := m.cnt.Messages, m.cnt.Files
+				m.prefetch(ctx, s, todo[i:])
 				rec, o := m.prepare(ctx, s, &b, uid)
 				if err := settle(o); err != nil {
 					if !errors.Is(err, errSimulatedCrash) {
@@ -326,7 +330,7 @@ func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d 
 					rs.progressed = true
 				}
 				m.emit(ctx, Event{Kind: KindProgress, Done: i + 1, Total: len(todo), Bytes: m.cnt.Bytes - passBytes,
-					Text: fmt.Sprintf("%d of %d", i+1, len(todo))})
+					Text: i18n.Sprintf("%d of %d", i+1, len(todo))})
 			}
 		}
 		// Raise the mark: every UID up to the highest one seen is done or not wanted,
@@ -349,15 +353,15 @@ func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d 
 			return nil
 		}
 		if len(failed) > 0 {
-			m.emit(ctx, Event{Kind: KindIdle, Text: fmt.Sprintf("%d message(s) failed; trying them again in %s", len(failed), m.pollInterval())})
+			m.emit(ctx, Event{Kind: KindIdle, Text: i18n.Sprintf("%d message(s) failed; trying them again in %s", len(failed), m.pollInterval())})
 			err = src.WaitForMail(ctx, false, m.pollInterval())
 		} else {
 			idle := m.prof.Common.Watch != store.WatchPoll
 			how := "IDLE"
 			if !idle {
-				how = "polling every " + m.pollInterval().String()
+				how = i18n.Sprintf("polling every %s", m.pollInterval())
 			}
-			m.emit(ctx, Event{Kind: KindIdle, Text: "waiting for new mail (" + how + ")"})
+			m.emit(ctx, Event{Kind: KindIdle, Text: i18n.Sprintf("waiting for new mail (%s)", how)})
 			err = src.WaitForMail(ctx, idle, m.pollInterval())
 		}
 		if err != nil {
@@ -376,14 +380,14 @@ func (m *Mover) messageFailed(ctx context.Context, uid uint32, err error) (gone 
 		return false, err
 	case errors.As(err, &me):
 		m.cnt.Errors++
-		m.emit(ctx, Event{Kind: KindError, UID: uid, Text: fmt.Sprintf("message UID %d failed and stays unmarked: %v", uid, err), Advice: me.advice})
+		m.emit(ctx, Event{Kind: KindError, UID: uid, Text: i18n.Sprintf("message UID %d failed and stays unmarked: %v", uid, err), Advice: me.advice})
 		return false, nil
 	case imapsrc.KindOf(err) == imapsrc.KindGone:
-		m.emit(ctx, Event{Kind: KindSkipped, UID: uid, Text: fmt.Sprintf("message UID %d is gone from the folder (moved or deleted by another client)", uid)})
+		m.emit(ctx, Event{Kind: KindSkipped, UID: uid, Text: i18n.Sprintf("message UID %d is gone from the folder (moved or deleted by another client)", uid)})
 		return true, nil
 	case imapsrc.KindOf(err) == imapsrc.KindServer:
 		m.cnt.Errors++
-		m.emit(ctx, Event{Kind: KindError, UID: uid, Text: fmt.Sprintf("message UID %d failed and stays unmarked: %v", uid, err), Advice: adviceFor(err)})
+		m.emit(ctx, Event{Kind: KindError, UID: uid, Text: i18n.Sprintf("message UID %d failed and stays unmarked: %v", uid, err), Advice: adviceFor(err)})
 		return false, nil
 	}
 	return false, err
@@ -402,7 +406,7 @@ func (m *Mover) recoverLocal(ctx context.Context, sf *store.StateFile, d *dest) 
 		if rec.Dest != d.dir {
 			od, err := openDest(rec.Dest, m.prof.Name)
 			if err != nil {
-				m.emit(ctx, Event{Kind: KindWarning, UID: rec.UID, Text: fmt.Sprintf("cannot finish message UID %d in its earlier destination %s: %v", rec.UID, rec.Dest, err)})
+				m.emit(ctx, Event{Kind: KindWarning, UID: rec.UID, Text: i18n.Sprintf("cannot finish message UID %d in its earlier destination %s: %v", rec.UID, rec.Dest, err)})
 				continue
 			}
 			defer od.Close()
@@ -417,26 +421,26 @@ func (m *Mover) recoverLocal(ctx context.Context, sf *store.StateFile, d *dest) 
 			if err := sf.Commit(&r); err != nil {
 				return err
 			}
-			m.emit(ctx, Event{Kind: KindWarning, UID: rec.UID, Text: fmt.Sprintf("finished saving message UID %d after an interruption", rec.UID)})
+			m.emit(ctx, Event{Kind: KindWarning, UID: rec.UID, Text: i18n.Sprintf("finished saving message UID %d after an interruption", rec.UID)})
 		case errors.Is(err, errTempGone):
 			if err := sf.Drop(rec.Identity); err != nil {
 				return err
 			}
-			m.emit(ctx, Event{Kind: KindWarning, UID: rec.UID, Text: fmt.Sprintf("message UID %d: %v; it is fetched again", rec.UID, err)})
+			m.emit(ctx, Event{Kind: KindWarning, UID: rec.UID, Text: i18n.Sprintf("message UID %d: %v; it is fetched again", rec.UID, err)})
 		default:
 			for _, f := range rec.Files {
 				keep[f.Temp] = true
 			}
-			m.emit(ctx, Event{Kind: KindWarning, UID: rec.UID, Text: fmt.Sprintf("message UID %d: %v; trying again later", rec.UID, err), Advice: adviceFor(err)})
+			m.emit(ctx, Event{Kind: KindWarning, UID: rec.UID, Text: i18n.Sprintf("message UID %d: %v; trying again later", rec.UID, err), Advice: adviceFor(err)})
 		}
 		if err := m.step("recovered", rec.UID); err != nil {
 			return err
 		}
 	}
 	if n, err := d.cleanTemps(keep); err != nil {
-		m.emit(ctx, Event{Kind: KindWarning, Text: "cleaning up temporary files: " + err.Error()})
+		m.emit(ctx, Event{Kind: KindWarning, Text: i18n.Sprintf("cleaning up temporary files: %v", err)})
 	} else if n > 0 {
-		m.emit(ctx, Event{Kind: KindWarning, Text: fmt.Sprintf("removed %d unfinished temporary file(s) of an interrupted run", n)})
+		m.emit(ctx, Event{Kind: KindWarning, Text: i18n.Sprintf("removed %d unfinished temporary file(s) of an interrupted run", n)})
 	}
 	return nil
 }
@@ -448,7 +452,7 @@ func needsUser(err error) (string, bool) {
 	if errors.As(err, &le) {
 		advice := adviceFor(err)
 		if advice == "" {
-			advice = "MailMover cannot write its state or files: check the free space and permissions of its folders."
+			advice = i18n.T("MailMover cannot write its state or files: check the free space and permissions of its folders.")
 		}
 		return advice, true
 	}
@@ -456,7 +460,7 @@ func needsUser(err error) (string, bool) {
 	if errors.As(err, &re) {
 		_, advice := auth.DescribeError(err)
 		if advice == "" {
-			advice = "Sign in again: press GET in the window or run 'mailmover login -profile " + re.Profile + "'."
+			advice = i18n.Sprintf("Sign in again: press GET in the window or run 'mailmover login -profile %s'.", re.Profile)
 		}
 		return advice, true
 	}
@@ -493,13 +497,13 @@ func adviceFor(err error) string {
 	}
 	switch {
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
-		return "The destination disk is full (or over quota): free some space; the message is tried again on the next pass."
+		return i18n.T("The destination disk is full (or over quota): free some space; the message is tried again on the next pass.")
 	case errors.Is(err, syscall.EFBIG):
-		return "The file is larger than the destination file system or a file-size limit allows (ulimit -f); the message is tried again on the next pass."
+		return i18n.T("The file is larger than the destination file system or a file-size limit allows (ulimit -f); the message is tried again on the next pass.")
 	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
-		return "MailMover may not write there: check the destination folder's permissions (and that it is not read-only)."
+		return i18n.T("MailMover may not write there: check the destination folder's permissions (and that it is not read-only).")
 	case errors.Is(err, syscall.ENAMETOOLONG):
-		return "The file name is too long for the destination: use a shorter destination.filename template."
+		return i18n.T("The file name is too long for the destination: use a shorter destination.filename template.")
 	}
 	return ""
 }
@@ -527,7 +531,7 @@ func (m *Mover) warnLapse(ctx context.Context) {
 		now = m.opts.Now
 	}
 	if w := auth.LapseWarningForProfile(m.prof.Name, m.prof.OAuth2, m.opts.Secrets, now()); w != "" {
-		m.emit(ctx, Event{Kind: KindWarning, Text: "sign-in: " + w,
-			Advice: "Sign in again before then: press GET on the OAuth2 tab or run 'mailmover login -profile " + m.prof.Name + "'."})
+		m.emit(ctx, Event{Kind: KindWarning, Text: i18n.Sprintf("sign-in: %s", w),
+			Advice: i18n.Sprintf("Sign in again before then: press GET on the OAuth2 tab or run 'mailmover login -profile %s'.", m.prof.Name)})
 	}
 }

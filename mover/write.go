@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -15,6 +14,7 @@ import (
 	"sync"
 	"syscall"
 
+	"mailmover/i18n"
 	"mailmover/store"
 )
 
@@ -26,6 +26,8 @@ type dest struct {
 	prefix string // temporary-file prefix of this profile
 	// wrap, when set (tests), wraps every temporary file's writer (fault injection).
 	wrap func(io.Writer) io.Writer
+	// spares, while a batch fetch runs, holds temporary files created ahead (pipeline.go).
+	spares *spareTemps
 }
 
 // tempPrefixFor returns the temporary-file prefix of a profile: tempPrefix plus a short
@@ -42,14 +44,14 @@ func openDest(dir, profile string) (*dest, error) {
 		abs, err = filepath.Abs(dir)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("destination %q: %w", dir, err)
+		return nil, i18n.Errorf("destination %q: %w", dir, err)
 	}
 	if err := os.MkdirAll(abs, 0o755); err != nil {
-		return nil, fmt.Errorf("creating the destination folder: %w; check destination.folder and its permissions", err)
+		return nil, i18n.Errorf("creating the destination folder: %w; check destination.folder and its permissions", err)
 	}
 	root, err := os.OpenRoot(abs)
 	if err != nil {
-		return nil, fmt.Errorf("opening the destination folder: %w", err)
+		return nil, i18n.Errorf("opening the destination folder: %w", err)
 	}
 	return &dest{dir: abs, root: root, prefix: tempPrefixFor(profile)}, nil
 }
@@ -76,6 +78,9 @@ func (t *tempFile) sum() string { return hex.EncodeToString(t.h.Sum(nil)) }
 
 // createTemp makes a new, empty temporary file in the destination's top folder.
 func (d *dest) createTemp() (*tempFile, error) {
+	if t := d.spares.take(); t != nil {
+		return t, nil
+	}
 	var rnd [8]byte
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return nil, err
@@ -83,7 +88,7 @@ func (d *dest) createTemp() (*tempFile, error) {
 	name := d.prefix + hex.EncodeToString(rnd[:])
 	f, err := d.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("creating a file in %s: %w", d.dir, err)
+		return nil, i18n.Errorf("creating a file in %s: %w", d.dir, err)
 	}
 	return &tempFile{name: name, f: f, h: sha256.New()}, nil
 }
@@ -106,9 +111,17 @@ func (d *dest) writeTemp(r io.Reader) (*tempFile, error) {
 	if d.wrap != nil {
 		w = d.wrap(w)
 	}
-	buf := copyBufs.Get().(*[]byte)
-	n, err := io.CopyBuffer(io.MultiWriter(w, t.h), onlyReader{r}, *buf)
-	copyBufs.Put(buf)
+	if d.spares.writesAsync() {
+		// Written and closed in the background (pipeline.go); the commit waits for it.
+		n, err := d.spares.writeAsync(t, w, r)
+		t.bytes = n
+		if err != nil {
+			d.root.Remove(t.name)
+			return nil, err
+		}
+		return t, nil
+	}
+	n, err := copyPipelined(w, t.h, r) // pipeline.go
 	t.bytes = n
 	if cerr := t.f.Close(); err == nil {
 		err = cerr
@@ -144,6 +157,9 @@ func (d *dest) syncTemps(names []string) []error {
 }
 
 func (d *dest) syncFile(name string) error {
+	if err := d.spares.waitWritten(name); err != nil { // written in the background (pipeline.go)
+		return i18n.Errorf("writing a file in %s: %w", d.dir, err)
+	}
 	f, err := d.root.OpenFile(name, os.O_WRONLY, 0)
 	if err != nil {
 		return err
@@ -153,7 +169,7 @@ func (d *dest) syncFile(name string) error {
 		err = cerr
 	}
 	if err != nil {
-		return fmt.Errorf("writing a file in %s: %w", d.dir, err)
+		return i18n.Errorf("writing a file in %s: %w", d.dir, err)
 	}
 	return nil
 }
@@ -180,7 +196,7 @@ func (d *dest) ensureDir(rel string) error {
 		return nil
 	}
 	if err := d.root.MkdirAll(filepath.FromSlash(dir), 0o755); err != nil {
-		return fmt.Errorf("creating folder %s: %w", d.abs(dir), err)
+		return i18n.Errorf("creating folder %s: %w", d.abs(dir), err)
 	}
 	// Sync every folder from the new one up to the top, so the new entries survive a crash.
 	for p := dir; ; p = path.Dir(p) {
@@ -202,17 +218,17 @@ func (d *dest) syncDir(rel string) error {
 	}
 	defer f.Close()
 	if err := f.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, errors.ErrUnsupported) {
-		return fmt.Errorf("syncing folder %s: %w", d.abs(rel), err)
+		return i18n.Errorf("syncing folder %s: %w", d.abs(rel), err)
 	}
 	return nil
 }
 
 // errTempGone says a committed file is neither in its temporary file nor in place:
 // someone removed it. The message is then fetched again.
-var errTempGone = errors.New("its temporary file is gone and the file is not in place (removed by someone else?)")
+var errTempGone = i18n.NewError("its temporary file is gone and the file is not in place (removed by someone else?)")
 
 // errExists says a final name is taken.
-var errExists = errors.New("name taken")
+var errExists = i18n.NewError("name taken")
 
 // linkNoReplace puts the temporary file tmp at rel unless rel exists (errExists). It uses
 // a hard link (atomic, never replaces), falling back to a check and a rename on file
@@ -232,7 +248,7 @@ func (d *dest) linkNoReplace(tmp, rel string) error {
 		return errExists
 	}
 	if rerr := d.root.Rename(tmp, filepath.FromSlash(rel)); rerr != nil {
-		return fmt.Errorf("%w (hard link: %v)", rerr, err)
+		return i18n.Errorf("%w (hard link: %v)", rerr, err)
 	}
 	return nil
 }
@@ -257,7 +273,7 @@ func (d *dest) place(f *store.FileRecord, policy string) error {
 		if d.exists(f.Path) {
 			return nil // renamed before a crash
 		}
-		return fmt.Errorf("file %s: %w", d.abs(f.Path), errTempGone)
+		return i18n.Errorf("file %s: %w", d.abs(f.Path), errTempGone)
 	}
 	if d.exists(f.Path) && d.sameFile(f.Temp, f.Path) {
 		return d.root.Remove(f.Temp) // linked before a crash
@@ -272,7 +288,7 @@ func (d *dest) place(f *store.FileRecord, policy string) error {
 		err := d.linkNoReplace(f.Temp, f.Path)
 		if errors.Is(err, errExists) {
 			d.removeTemp(f.Temp)
-			f.Skipped = "a file with this name is already there (on_conflict = skip)"
+			f.Skipped = i18n.Key("a file with this name is already there (on_conflict = skip)")
 			return nil
 		}
 		return err
@@ -287,7 +303,7 @@ func (d *dest) place(f *store.FileRecord, policy string) error {
 				return err
 			}
 			if n > 10000 {
-				return fmt.Errorf("no free name for %s", d.abs(base))
+				return i18n.Errorf("no free name for %s", d.abs(base))
 			}
 			f.Path = withSuffix(base, n)
 		}
@@ -310,11 +326,11 @@ func (d *dest) planNames(files []store.FileRecord, policy string, taken map[stri
 		switch policy {
 		case store.ConflictOverwrite:
 			if j, ok := taken[key]; ok && mine[key] {
-				files[j].Skipped = "replaced by a later part of the same message with the same name (on_conflict = overwrite)"
+				files[j].Skipped = i18n.Key("replaced by a later part of the same message with the same name (on_conflict = overwrite)")
 			}
 		case store.ConflictSkip:
 			if _, ok := taken[key]; ok || d.exists(f.Path) {
-				f.Skipped = "a file with this name is already there (on_conflict = skip)"
+				f.Skipped = i18n.Key("a file with this name is already there (on_conflict = skip)")
 				continue
 			}
 		default:

@@ -91,6 +91,13 @@ step "go test -race"
 # shellcheck disable=SC2086
 go test -race -count=1 -timeout 25m ${MM_TEST_FLAGS:-} $PKGS || failed+=("go test")
 
+# The mover's fake-server suite once more, every fake source fetching in batches (the
+# path real servers take), so both fetch paths keep every guarantee.
+if [ "$PKGS" = "./..." ] && [ -z "${MM_TEST_FLAGS:-}" ]; then
+  step "go test -race ./mover over the batch fetch"
+  MM_TEST_FETCH_BATCH=1 go test -race -count=1 -timeout 10m ./mover || failed+=("go test ./mover (batch fetch)")
+fi
+
 if ((${#failed[@]})); then
   step "FAILED: ${failed[*]}"
   exit 1

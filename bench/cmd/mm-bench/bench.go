@@ -305,7 +305,7 @@ func idleBench(ctx context.Context, c *common, srv bench.Server, appends int) (*
 	}
 	defer logFile.Close()
 	cmd := exec.Command(c.mailmover, "run", "-profile", "benchidle")
-	cmd.Env = append(os.Environ(), "MAILMOVER_HOME="+home)
+	cmd.Env = append(os.Environ(), "MAILMOVER_HOME="+home, "LANGUAGE=en_US", "LC_ALL=C.UTF-8") // English: waitForLine looks for "waiting for new mail"
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		return nil, err

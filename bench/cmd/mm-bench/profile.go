@@ -28,7 +28,8 @@ func cmdProfile(ctx context.Context, args []string) error {
 	dest := fs.String("dest", "", "destination (default: a fresh folder under -dir)")
 	out := fs.String("out", "", "folder for cpu.pprof, trace.out, mem.pprof (default: -dir/profile)")
 	withTrace := fs.Bool("trace", true, "also write an execution trace")
-	readAhead := fs.Int("readahead", 0, "experiment: read each message body ahead in a goroutine, this many 256 KB chunks (0: off)")
+	readAhead := fs.Int("readahead", 0, "experiment: read each message body ahead in a goroutine, this many 256 KB chunks (0: off); "+
+		"affects only the one-message Fetch, which the mover no longer uses with imapsrc (FetchBatch reads ahead itself)")
 	fs.Parse(args)
 	srv, err := bench.ServerFromEnv()
 	if err != nil {

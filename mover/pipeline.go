@@ -1,0 +1,498 @@
+package mover
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"sync"
+	"sync/atomic"
+
+	"mailmover/i18n"
+	"mailmover/imapsrc"
+)
+
+// BatchFetcher is a Source that can also fetch many messages in one go (see
+// imapsrc.Client.FetchBatch, which it has): the envelopes of a set of UIDs in one
+// command, then the bodies of the wanted ones streamed by one command. When the Source
+// Dial returns has this method, the mover fetches the messages of a search's list
+// batchFetchMessages at a time; else one by one with Fetch.
+//
+// The contract is FetchBatch's: want is asked for each message the server still has
+// (Body nil); fn gets each wanted one with its body streaming, in the order the server
+// sends them, and must not use the Source; an error from fn ends the batch and the
+// connection; FetchBatch returns nil when every wanted message the server still had went
+// through fn, else the error that ended the batch.
+type BatchFetcher interface {
+	FetchBatch(ctx context.Context, uids []uint32, want func(*imapsrc.Message) bool, fn func(*imapsrc.Message) error) error
+}
+
+// A FetchBatch asks for the messages of one commit batch (batch.go): batchMessages
+// messages, and bodies of batchBytes at most by their RFC822.SIZE (at least one message).
+// Between two batch fetches the mover commits, places and applies post-actions (no
+// command may be sent while a body command streams); so the messages of a batch fetch
+// are committed together and no temporary file of another message waits meanwhile.
+const (
+	batchFetchMessages = batchMessages
+	batchFetchBytes    = batchBytes
+)
+
+// spareTempsAhead is how many empty temporary files a batch fetch keeps created ahead.
+const spareTempsAhead = 8
+
+// prefetched is what a batch fetch produced for one UID: the saved message (its
+// temporary files, not yet synced or committed) or its error.
+type prefetched struct {
+	got *fetched
+	err error
+}
+
+// fetchOne returns message uid's fetch: the batch fetch's result when there is one
+// (taken: it is used once), else a Fetch of its own.
+func (m *Mover) fetchOne(ctx context.Context, s *session, uid uint32) (*fetched, error) {
+	if p, ok := s.pre[uid]; ok {
+		delete(s.pre, uid)
+		return p.got, p.err
+	}
+	return m.fetchMessage(ctx, s, uid)
+}
+
+// prefetch fetches, when the source can fetch in batches and rest[0] was not fetched
+// yet, the next messages of rest (the rest of a search's list, in order; at most
+// batchFetchMessages and batchFetchBytes) with one FetchBatch, saving each to temporary
+// files. Their results wait in s.pre for prepare (fetchOne), which runs the identity
+// check, the commit and the post-actions afterwards: no command is sent while the bodies
+// stream. The filters are checked on the envelopes: a message they refuse is not
+// fetched. UIDs the batch did not get to get its error (a connection error: they are
+// retried); UIDs the server no longer has are gone.
+func (m *Mover) prefetch(ctx context.Context, s *session, rest []uint32) {
+	bf, ok := s.src.(BatchFetcher)
+	if !ok || len(rest) == 0 {
+		return
+	}
+	if _, done := s.pre[rest[0]]; done || s.pending[rest[0]] != nil {
+		return
+	}
+	var uids []uint32
+	for _, uid := range rest {
+		if len(uids) == batchFetchMessages {
+			break
+		}
+		if _, done := s.pre[uid]; done || s.pending[uid] != nil {
+			continue // committed before: prepare finishes it without fetching
+		}
+		uids = append(uids, uid)
+	}
+	if len(uids) == 0 {
+		return
+	}
+	if s.pre == nil {
+		s.pre = map[uint32]prefetched{}
+	}
+	if s.dest.spares == nil {
+		s.dest.spares = startSpares(s.dest, spareTempsAhead)
+	}
+	deferred := map[uint32]bool{} // over the byte budget: the next batch fetch takes them
+	var n int
+	var size int64
+	want := func(msg *imapsrc.Message) bool {
+		if why := m.filterOut(msg.Envelope); why != "" {
+			s.pre[msg.UID] = prefetched{got: &fetched{env: msg.Envelope, filtered: why}}
+			return false
+		}
+		if n > 0 && size+msg.Size > batchFetchBytes {
+			deferred[msg.UID] = true
+			return false
+		}
+		n++
+		size += msg.Size
+		return true
+	}
+	err := bf.FetchBatch(ctx, uids, want, func(msg *imapsrc.Message) error {
+		got, err := m.saveMessage(ctx, s, msg.UID, func(fn func(*imapsrc.Message) error) error { return fn(msg) })
+		s.pre[msg.UID] = prefetched{got: got, err: err}
+		if got != nil {
+			for _, f := range got.files {
+				s.dest.spares.syncSoon(f.Temp)
+			}
+		}
+		var me *messageError
+		if err != nil && !errors.As(err, &me) {
+			return err // the connection broke, a stop: the batch is over
+		}
+		return nil
+	})
+	for _, uid := range uids {
+		if _, ok := s.pre[uid]; ok || deferred[uid] {
+			continue
+		}
+		if err == nil {
+			err := &imapsrc.Error{Kind: imapsrc.KindGone, Host: m.serverName(), Op: i18n.Sprintf("fetch UID %d", uid),
+				Reason: i18n.T("the message is no longer in the folder (moved or deleted by another client)")}
+			s.pre[uid] = prefetched{err: err}
+			continue
+		}
+		s.pre[uid] = prefetched{err: err}
+	}
+}
+
+// endPipeline deletes what a session's batch fetches left unused: the temporary files of
+// messages fetched but not prepared (the session ended first: they are fetched again
+// next time), and it stops the spares. After a simulated crash no file is deleted, as
+// after kill -9 (the next start deletes them).
+func (m *Mover) endPipeline(s *session, err error) {
+	if s.dest.spares != nil {
+		s.dest.spares.stop()
+		s.dest.spares = nil
+	}
+	if errors.Is(err, errSimulatedCrash) {
+		return
+	}
+	for uid, p := range s.pre {
+		if p.got != nil {
+			for _, f := range p.got.files {
+				s.dest.removeTemp(f.Temp)
+			}
+		}
+		delete(s.pre, uid)
+	}
+}
+
+// spareTemps prepares the files of a batch fetch in goroutines of their own:
+//
+//   - it creates files ahead, so that creating a file (an openat that costs as much as
+//     writing a small attachment on some file systems: the new inode) is off the path
+//     that reads the wire. On Linux a spare is an unnamed file (O_TMPFILE) that gets its
+//     temporary name only when it is taken (a cheap link), so spares never show in the
+//     destination and a crash leaves none behind; elsewhere there are no spares;
+//   - it writes and closes the temporary files (writeAsync; where an open file can be
+//     deleted), so that the next part is decoded while one is written; the commit waits
+//     for a file's writing (syncFile, waitWritten) before its record names it, and a
+//     write error fails the message as before;
+//   - it syncs written temporary files early (syncSoon), in the background while the
+//     next messages stream in: the commit syncs every temporary file again before its
+//     record names it (doc.go, step 3), which is then cheap. Syncing early changes no
+//     step's order.
+type spareTemps struct {
+	d       *dest
+	dir     *os.File // the destination's top folder (for the unnamed files)
+	ready   chan *os.File
+	quit    chan struct{}
+	done    chan struct{}
+	once    sync.Once
+	toSync  chan string
+	syncers sync.WaitGroup
+	off     atomic.Bool // naming a spare failed: create files the ordinary way
+
+	// Writing files in the background (writeAsync; only where an open file can be
+	// deleted, see asyncWrites): the writer goroutine takes the chunks in order.
+	work    chan writeChunk
+	written chan struct{} // closed when the writer has ended
+	mu      sync.Mutex
+	pending map[string]*pendingWrite // by temporary name, until it is waited for
+}
+
+// earlySyncers is how many files are synced early at once.
+const earlySyncers = 4
+
+// writeAheadChunks is how many chunks of copyBufSize the background writer may be behind
+// the decoder (bounds the memory; absorbs the file system's stalls).
+const writeAheadChunks = 16
+
+func startSpares(d *dest, ahead int) *spareTemps {
+	sp := &spareTemps{d: d, ready: make(chan *os.File, ahead), quit: make(chan struct{}), done: make(chan struct{}),
+		toSync: make(chan string, 256)}
+	if asyncWrites {
+		sp.work = make(chan writeChunk, writeAheadChunks)
+		sp.written = make(chan struct{})
+		sp.pending = map[string]*pendingWrite{}
+		go sp.writer()
+	}
+	if dir, err := d.root.Open("."); err == nil && canUnnamed {
+		sp.dir = dir
+		go sp.run()
+	} else {
+		if err == nil {
+			dir.Close()
+		}
+		close(sp.done)
+	}
+	for range earlySyncers {
+		sp.syncers.Add(1)
+		go func() {
+			defer sp.syncers.Done()
+			for name := range sp.toSync {
+				_ = sp.d.syncFile(name) // errors count at the commit's sync
+			}
+		}()
+	}
+	return sp
+}
+
+func (sp *spareTemps) run() {
+	defer close(sp.done)
+	for {
+		f, err := openUnnamed(sp.dir)
+		if err != nil {
+			return // not supported here: createTemp creates its files itself
+		}
+		select {
+		case sp.ready <- f:
+		case <-sp.quit:
+			f.Close()
+			return
+		}
+	}
+}
+
+// take returns a spare as a new temporary file, or nil when none is ready (or sp is nil).
+func (sp *spareTemps) take() *tempFile {
+	if sp == nil || sp.off.Load() {
+		return nil
+	}
+	var f *os.File
+	select {
+	case f = <-sp.ready:
+	default:
+		return nil
+	}
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	name := sp.d.prefix + hex.EncodeToString(rnd[:])
+	if err := nameUnnamed(f, sp.dir, name); err != nil {
+		f.Close()
+		sp.off.Store(true) // e.g. no /proc: stop using spares
+		return nil
+	}
+	return &tempFile{name: name, f: f, h: sha256.New()}
+}
+
+// syncSoon asks for the temporary file name to be synced in the background (best effort:
+// nothing happens when the queue is full; the commit syncs it anyway).
+func (sp *spareTemps) syncSoon(name string) {
+	if sp == nil {
+		return
+	}
+	select {
+	case sp.toSync <- name:
+	default:
+	}
+}
+
+// stop ends the goroutines (the files being written are written and closed first) and
+// closes the spares not taken (unnamed: they vanish).
+func (sp *spareTemps) stop() {
+	sp.once.Do(func() {
+		close(sp.quit)
+		if sp.work != nil {
+			close(sp.work)
+			<-sp.written
+		}
+		close(sp.toSync)
+	})
+	<-sp.done
+	sp.syncers.Wait()
+	for {
+		select {
+		case f := <-sp.ready:
+			f.Close()
+		default:
+			if sp.dir != nil {
+				sp.dir.Close()
+			}
+			return
+		}
+	}
+}
+
+// asyncWrites says whether temporary files are written in the background: only where a
+// file may be deleted while it is open (a message that fails deletes its files at once).
+const asyncWrites = canUnnamed
+
+// pendingWrite is a temporary file being written in the background.
+type pendingWrite struct {
+	name   string
+	f      *os.File
+	w      io.Writer
+	err    error         // the first write or close error; read after done, or after failed
+	failed atomic.Bool   // err is set
+	done   chan struct{} // closed when the file is written and closed
+}
+
+// writeChunk is the writer's work: bytes for a file, or (last) the file's end.
+type writeChunk struct {
+	pw   *pendingWrite
+	b    *[]byte
+	n    int
+	last bool
+}
+
+// writesAsync reports whether writeTemp hands its writes to the background writer.
+func (sp *spareTemps) writesAsync() bool { return sp != nil && sp.work != nil }
+
+// writeAsync streams r into the temporary file t like copyPipelined, hashing it here,
+// but leaves writing and closing the file to the writer goroutine: the next file (and
+// message) is decoded while this one is written. A write error seen in time is returned
+// (and stops reading); a later one is returned by waitWritten, which the commit calls
+// (through syncFile) before it names the file. It returns the bytes read from r.
+func (sp *spareTemps) writeAsync(t *tempFile, w io.Writer, r io.Reader) (int64, error) {
+	pw := &pendingWrite{name: t.name, f: t.f, w: w, done: make(chan struct{})}
+	sp.mu.Lock()
+	sp.pending[t.name] = pw
+	sp.mu.Unlock()
+	var n int64
+	var rerr error
+	for rerr == nil && !pw.failed.Load() {
+		b := copyBufs.Get().(*[]byte)
+		buf := (*b)[:cap(*b)]
+		k := 0
+		for k < len(buf) && rerr == nil {
+			var m int
+			m, rerr = r.Read(buf[k:])
+			k += m
+		}
+		if k == 0 {
+			copyBufs.Put(b)
+			continue
+		}
+		t.h.Write(buf[:k])
+		n += int64(k)
+		sp.work <- writeChunk{pw: pw, b: b, n: k}
+	}
+	sp.work <- writeChunk{pw: pw, last: true}
+	if pw.failed.Load() {
+		return n, pw.err
+	}
+	if rerr == io.EOF {
+		rerr = nil
+	}
+	return n, rerr
+}
+
+// writer writes the chunks in order and closes each file at its end.
+func (sp *spareTemps) writer() {
+	defer close(sp.written)
+	for c := range sp.work {
+		pw := c.pw
+		if c.b != nil {
+			if !pw.failed.Load() {
+				p := (*c.b)[:c.n]
+				k, err := pw.w.Write(p)
+				if err == nil && k < len(p) {
+					err = io.ErrShortWrite
+				}
+				if err != nil {
+					pw.err = err
+					pw.failed.Store(true)
+				}
+			}
+			copyBufs.Put(c.b)
+		}
+		if c.last {
+			if err := pw.f.Close(); err != nil && !pw.failed.Load() {
+				pw.err = err
+				pw.failed.Store(true)
+			}
+			close(pw.done)
+		}
+	}
+}
+
+// waitWritten waits until the temporary file name, if it is being written in the
+// background, is written and closed, and returns the error of that. A file that was
+// written well is forgotten then; a failed one keeps failing.
+func (sp *spareTemps) waitWritten(name string) error {
+	if !sp.writesAsync() {
+		return nil
+	}
+	sp.mu.Lock()
+	pw := sp.pending[name]
+	sp.mu.Unlock()
+	if pw == nil {
+		return nil
+	}
+	<-pw.done
+	if pw.err != nil {
+		return pw.err
+	}
+	sp.mu.Lock()
+	delete(sp.pending, name)
+	sp.mu.Unlock()
+	return nil
+}
+
+// copyDepth is how many copy buffers one file's pipelined copy has in flight.
+const copyDepth = 8
+
+// copyPipelined is io.Copy(io.MultiWriter(w, h), r), except that w and h are written in
+// a goroutine of its own while the next bytes are read (and decoded) from r: writing a
+// file and hashing it overlap with decoding the next part of it. It returns the bytes
+// written to w and the first error (a read error of r, or w's error); after w fails,
+// reading stops.
+func copyPipelined(w, h io.Writer, r io.Reader) (int64, error) {
+	type chunk struct {
+		b *[]byte
+		n int
+	}
+	work := make(chan chunk, copyDepth)
+	free := make(chan *[]byte, copyDepth)
+	for range copyDepth {
+		free <- copyBufs.Get().(*[]byte)
+	}
+	done := make(chan struct{})
+	var written int64
+	var werr error
+	var failed atomic.Bool
+	go func() {
+		defer close(done)
+		for c := range work {
+			if werr == nil {
+				p := (*c.b)[:c.n]
+				k, err := w.Write(p)
+				written += int64(k)
+				if err == nil && k < len(p) {
+					err = io.ErrShortWrite
+				}
+				if err == nil {
+					_, err = h.Write(p)
+				}
+				if err != nil {
+					werr = err
+					failed.Store(true)
+				}
+			}
+			free <- c.b
+		}
+	}()
+	var rerr error
+	for rerr == nil && !failed.Load() {
+		b := <-free
+		buf := (*b)[:cap(*b)]
+		k := 0
+		for k < len(buf) && rerr == nil {
+			var m int
+			m, rerr = r.Read(buf[k:])
+			k += m
+		}
+		if k == 0 {
+			free <- b
+			continue
+		}
+		work <- chunk{b, k}
+	}
+	close(work)
+	<-done
+	for range copyDepth {
+		copyBufs.Put(<-free)
+	}
+	if werr != nil {
+		return written, werr
+	}
+	if rerr == io.EOF {
+		rerr = nil
+	}
+	return written, rerr
+}
