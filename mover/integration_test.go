@@ -426,7 +426,7 @@ func testProxyCuts(t *testing.T, tg *imapTarget) {
 		stop = cancel
 	}
 	retries := 0
-	timeout := time.After(90 * time.Second)
+	timeout := time.After(180 * time.Second) // a hang guard; 25 cuts and their back-offs take about a minute
 wait:
 	for {
 		select {
@@ -442,7 +442,7 @@ wait:
 		case err := <-done:
 			t.Fatalf("the mover ended: %v", err)
 		case <-timeout:
-			t.Fatalf("not done within 90s: %d cuts, %d retries", proxy.cuts.Load(), retries)
+			t.Fatalf("not done within 180s: %d cuts, %d retries", proxy.cuts.Load(), retries)
 		}
 	}
 	stop()

@@ -91,6 +91,11 @@ type Mover struct {
 	running  bool
 	cnt      Counters
 	eventLog *slog.Logger
+	// fetchLimit is how many messages the next batch fetch asks for (0: batchFetchMessages).
+	// A connection that breaks before the batch's first message is complete halves it, down
+	// to one message (as the one-by-one fetch), so a link that keeps breaking still makes
+	// progress; each complete batch doubles it back.
+	fetchLimit int
 }
 
 // New checks the options and returns a Mover. It neither connects nor touches files:

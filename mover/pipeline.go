@@ -76,9 +76,13 @@ func (m *Mover) prefetch(ctx context.Context, s *session, rest []uint32) {
 	if _, done := s.pre[rest[0]]; done || s.pending[rest[0]] != nil {
 		return
 	}
+	limit := m.fetchLimit
+	if limit <= 0 || limit > batchFetchMessages {
+		limit = batchFetchMessages
+	}
 	var uids []uint32
 	for _, uid := range rest {
-		if len(uids) == batchFetchMessages {
+		if len(uids) == limit {
 			break
 		}
 		if _, done := s.pre[uid]; done || s.pending[uid] != nil {
@@ -111,9 +115,13 @@ func (m *Mover) prefetch(ctx context.Context, s *session, rest []uint32) {
 		size += msg.Size
 		return true
 	}
+	complete := 0
 	err := bf.FetchBatch(ctx, uids, want, func(msg *imapsrc.Message) error {
 		got, err := m.saveMessage(ctx, s, msg.UID, func(fn func(*imapsrc.Message) error) error { return fn(msg) })
 		s.pre[msg.UID] = prefetched{got: got, err: err}
+		if err == nil {
+			complete++
+		}
 		if got != nil {
 			for _, f := range got.files {
 				s.dest.spares.syncSoon(f.Temp)
@@ -125,6 +133,12 @@ func (m *Mover) prefetch(ctx context.Context, s *session, rest []uint32) {
 		}
 		return nil
 	})
+	switch {
+	case err == nil:
+		m.fetchLimit = min(2*limit, batchFetchMessages)
+	case complete == 0 && isConnErr(err) && ctx.Err() == nil:
+		m.fetchLimit = max(limit/2, 1)
+	}
 	for _, uid := range uids {
 		if _, ok := s.pre[uid]; ok || deferred[uid] {
 			continue

@@ -402,3 +402,28 @@ func TestBatchFetchDiskFull(t *testing.T) {
 	}
 	h.exactlyOnce()
 }
+
+// A connection that breaks before a batch's first message is complete halves the next
+// batch fetch (a link that keeps breaking still makes progress); a complete batch doubles
+// it back.
+func TestBatchFetchShrinksAfterABreakWithoutProgress(t *testing.T) {
+	h := batchHarness(t)
+	h.srv.batch = true
+	var uids []uint32
+	for i := 1; i <= 40; i++ {
+		uids = append(uids, h.addMail(i, 1, ""))
+	}
+	h.srv.cutAfter[uids[0]] = 50
+	if err := h.mover(hooks{}, nil).RunOnce(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	h.exactlyOnce()
+	var sizes []int
+	for _, b := range h.srv.batchFetches {
+		sizes = append(sizes, len(b))
+	}
+	want := []int{batchFetchMessages, batchFetchMessages / 2, 40 - batchFetchMessages/2}
+	if !slices.Equal(sizes, want) {
+		t.Errorf("batch fetch sizes %v, want %v", sizes, want)
+	}
+}

@@ -315,6 +315,9 @@ func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d 
 							return o.fatal
 						}
 						settle(outcome{errs: o.errs})
+						if m.cnt.Messages > before || m.cnt.Files > beforeFiles {
+							rs.progressed = true // so the next connection starts without a long back-off
+						}
 					}
 					return err
 				}
