@@ -97,6 +97,17 @@ func (s sample) mbPerSec(b int64) float64 { return float64(b) / 1e6 / s.Res.Wall
 // slower than the others).
 func runSet(ctx context.Context, c *common, env *bench.Env, runners []bench.Runner, reps int, tag string, limit map[string]int) ([]sample, error) {
 	var out []sample
+	// Deleting a run's files just before the next client writes its own makes that client
+	// pay for the deletion (on ext4 without a journal, allocating an inode skips those
+	// freed in the last minute). So the files of verified runs are deleted at the end,
+	// when the disk has room for all of them, else right away.
+	var later []string
+	deferDelete := freeBytes(c.dir) > 3*int64(reps*len(runners))*env.Manifest.TotalBytes/2
+	defer func() {
+		for _, d := range later {
+			os.RemoveAll(d)
+		}
+	}()
 	for rep := range reps {
 		order := slices.Clone(runners)
 		k := rep % len(order)
@@ -133,11 +144,24 @@ func runSet(ctx context.Context, c *common, env *bench.Env, runners []bench.Runn
 				s.Res.MaxRSSKB/1024, s.Load, s.Verdict, status)
 			out = append(out, s)
 			if !c.keep && s.Err == nil {
-				os.RemoveAll(dir)
+				if deferDelete {
+					later = append(later, dir)
+				} else {
+					os.RemoveAll(dir)
+				}
 			}
 		}
 	}
 	return out, nil
+}
+
+// freeBytes is the space free for us in dir's file system (0 when unknown).
+func freeBytes(dir string) int64 {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0
+	}
+	return int64(st.Bavail) * int64(st.Bsize)
 }
 
 // dropCaches flushes dirty pages of the previous run so that its writeback does not land
