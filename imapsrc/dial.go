@@ -110,7 +110,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c, err := dialOnce(ctx, cfg, false)
 	if err != nil && cfg.oauth() && KindOf(err) == KindAuth && ctx.Err() == nil {
-		cfg.logger().Info("the server refused the access token; refreshing it and signing in again",
+		cfg.logger().Warn("the server refused the access token; refreshing it and signing in again",
 			"host", cfg.addr(), "reason", err.Error())
 		c, err = dialOnce(ctx, cfg, true)
 	}
