@@ -175,7 +175,7 @@ func (p *eventPrinter) endPass() {
 
 // plain prints the progress as a line of the log.
 func (p *eventPrinter) plain(now time.Time) {
-	fmt.Fprintf(p.w, "%s %-11s %s\n", stamp(now.In(p.loc)), kindLabel(mover.KindProgress), p.status(now))
+	fmt.Fprintf(p.w, "%s %-11s %s\n", stamp(now.In(p.loc)), mover.KindProgress.Label(), p.status(now))
 	p.printed, p.lastDone = now, p.done
 }
 
@@ -215,7 +215,7 @@ func (p *eventPrinter) line(e mover.Event) {
 	if e.Path != "" && !strings.Contains(text, e.Path) {
 		text += " — " + e.Path
 	}
-	fmt.Fprintf(p.w, "%s %-11s %s\n", stamp(e.Time.In(p.loc)), kindLabel(e.Kind), text)
+	fmt.Fprintf(p.w, "%s %-11s %s\n", stamp(e.Time.In(p.loc)), e.Kind.Label(), text)
 	if e.Advice != "" {
 		fmt.Fprintf(p.w, "%31s %s\n", i18n.T("advice:"), e.Advice)
 	}
@@ -224,33 +224,6 @@ func (p *eventPrinter) line(e mover.Event) {
 // stamp writes the time of an output line: the day in the language's style and the time.
 func stamp(t time.Time) string {
 	return i18n.FormatDate(t) + " " + t.Format("15:04:05")
-}
-
-// kindLabels name the mover's event kinds in the output (mover.Kind's String is for logs).
-var kindLabels = map[mover.Kind]string{
-	mover.KindConnecting:  i18n.Key("connecting"),
-	mover.KindConnected:   i18n.Key("connected"),
-	mover.KindIdle:        i18n.Key("idle"),
-	mover.KindFound:       i18n.Key("found"),
-	mover.KindMessage:     i18n.Key("message"),
-	mover.KindFileSaved:   i18n.Key("saved"),
-	mover.KindSkipped:     i18n.Key("skipped"),
-	mover.KindPostAction:  i18n.Key("post-action"),
-	mover.KindMessageDone: i18n.Key("done"),
-	mover.KindError:       i18n.Key("error"),
-	mover.KindRetry:       i18n.Key("retry"),
-	mover.KindPaused:      i18n.Key("paused"),
-	mover.KindProgress:    i18n.Key("progress"),
-	mover.KindWarning:     i18n.Key("warning"),
-	mover.KindStopped:     i18n.Key("stopped"),
-}
-
-// kindLabel names an event kind for people, in the language shown.
-func kindLabel(k mover.Kind) string {
-	if l, ok := kindLabels[k]; ok {
-		return i18n.T(l)
-	}
-	return k.String()
 }
 
 // status says how far the pass is: "120/500 messages (24%), 240 files, 1.2 MB,

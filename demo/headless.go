@@ -116,43 +116,16 @@ func printEvent(w io.Writer, ev mover.Event) {
 	case mover.KindMessage:
 		i18n.Fprintf(w, "message %d: %s — from %s\n", ev.UID, ev.Subject, ev.From)
 	case mover.KindError, mover.KindWarning, mover.KindPaused:
-		line := fmt.Sprintf("%s: %s", kindLabel(ev.Kind), ev.Text)
+		line := fmt.Sprintf("%s: %s", ev.Kind.Label(), ev.Text)
 		if ev.Advice != "" {
 			line += " — " + ev.Advice
 		}
 		fmt.Fprintln(w, line)
 	default:
 		if ev.Text != "" {
-			fmt.Fprintf(w, "%s: %s\n", kindLabel(ev.Kind), ev.Text)
+			fmt.Fprintf(w, "%s: %s\n", ev.Kind.Label(), ev.Text)
 		} else {
-			fmt.Fprintln(w, kindLabel(ev.Kind))
+			fmt.Fprintln(w, ev.Kind.Label())
 		}
 	}
-}
-
-// kindLabels name the mover's event kinds in the output (mover.Kind's String is for logs).
-var kindLabels = map[mover.Kind]string{
-	mover.KindConnecting:  i18n.Key("connecting"),
-	mover.KindConnected:   i18n.Key("connected"),
-	mover.KindIdle:        i18n.Key("idle"),
-	mover.KindFound:       i18n.Key("found"),
-	mover.KindMessage:     i18n.Key("message"),
-	mover.KindFileSaved:   i18n.Key("saved"),
-	mover.KindSkipped:     i18n.Key("skipped"),
-	mover.KindPostAction:  i18n.Key("post-action"),
-	mover.KindMessageDone: i18n.Key("done"),
-	mover.KindError:       i18n.Key("error"),
-	mover.KindRetry:       i18n.Key("retry"),
-	mover.KindPaused:      i18n.Key("paused"),
-	mover.KindProgress:    i18n.Key("progress"),
-	mover.KindWarning:     i18n.Key("warning"),
-	mover.KindStopped:     i18n.Key("stopped"),
-}
-
-// kindLabel names an event kind for people, in the language shown.
-func kindLabel(k mover.Kind) string {
-	if l, ok := kindLabels[k]; ok {
-		return i18n.T(l)
-	}
-	return k.String()
 }

@@ -1,6 +1,10 @@
 package mover
 
-import "time"
+import (
+	"time"
+
+	"mailmover/i18n"
+)
 
 // Kind says what an Event reports.
 type Kind int
@@ -23,6 +27,33 @@ const (
 	KindWarning                 // something the user should know (Text, Advice)
 	KindStopped                 // the run ended
 )
+
+// kindLabels name the mover's event kinds in the output (Kind's String is for logs).
+var kindLabels = map[Kind]string{
+	KindConnecting:  i18n.Key("connecting"),
+	KindConnected:   i18n.Key("connected"),
+	KindIdle:        i18n.Key("idle"),
+	KindFound:       i18n.Key("found"),
+	KindMessage:     i18n.Key("message"),
+	KindFileSaved:   i18n.Key("saved"),
+	KindSkipped:     i18n.Key("skipped"),
+	KindPostAction:  i18n.Key("post-action"),
+	KindMessageDone: i18n.Key("done"),
+	KindError:       i18n.Key("error"),
+	KindRetry:       i18n.Key("retry"),
+	KindPaused:      i18n.Key("paused"),
+	KindProgress:    i18n.Key("progress"),
+	KindWarning:     i18n.Key("warning"),
+	KindStopped:     i18n.Key("stopped"),
+}
+
+// Label names the kind for people, in the language shown (the command line's event lines).
+func (k Kind) Label() string {
+	if l, ok := kindLabels[k]; ok {
+		return i18n.T(l)
+	}
+	return k.String()
+}
 
 // String names the kind for logs.
 func (k Kind) String() string {
