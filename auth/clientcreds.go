@@ -42,11 +42,28 @@ func NewClientCredentialsSource(cfg Config) *ClientCredentialsSource {
 // AccessToken returns a valid app-only token; forceRefresh fetches a new one unless one
 // was fetched within the last few seconds. Refusals are *TokenError.
 func (s *ClientCredentialsSource) AccessToken(ctx context.Context, forceRefresh bool) (string, error) {
+	return s.token(ctx, forceRefresh, "")
+}
+
+// Renew returns an app-only token in place of refused, the one the server has just
+// refused: the current one when it is another and still valid, else a new one.
+func (s *ClientCredentialsSource) Renew(ctx context.Context, refused string) (string, error) {
+	return s.token(ctx, true, refused)
+}
+
+func (s *ClientCredentialsSource) token(ctx context.Context, forceRefresh bool, refused string) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ts := TokenSource{EarlyRefresh: s.EarlyRefresh, now: s.now}
 	if s.tok != nil && ts.valid(s.tok) {
-		if !forceRefresh || s.now().Sub(s.fetchedAt) < forceWindow {
+		switch {
+		case !forceRefresh:
+			return s.tok.AccessToken, nil
+		case refused != "":
+			if s.tok.AccessToken != refused {
+				return s.tok.AccessToken, nil
+			}
+		case s.now().Sub(s.fetchedAt) < forceWindow:
 			return s.tok.AccessToken, nil
 		}
 	}

@@ -26,6 +26,9 @@ type Source interface {
 	// AccessToken returns a valid access token. forceRefresh means the server refused the
 	// previous one: get a new one from the provider now.
 	AccessToken(ctx context.Context, forceRefresh bool) (string, error)
+	// Renew returns a token in place of refused, the access token the server has just
+	// refused: a valid other one, else a new one from the provider.
+	Renew(ctx context.Context, refused string) (string, error)
 }
 
 // TokenSource hands out access tokens for a signed-in profile, refreshing them with the
@@ -91,8 +94,27 @@ func (s *TokenSource) AccessToken(ctx context.Context, forceRefresh bool) (strin
 	return tok.AccessToken, nil
 }
 
+// Renew returns an access token in place of refused, the one the server has just refused:
+// the current token when it is another one and still valid (refreshed meanwhile, e.g. by
+// another process), else a refreshed one — also when refused was refreshed a moment ago,
+// which AccessToken's forced refresh cannot tell apart from several connections refusing
+// the same old token at once.
+func (s *TokenSource) Renew(ctx context.Context, refused string) (string, error) {
+	tok, err := s.token(ctx, true, refused)
+	if err != nil {
+		return "", err
+	}
+	return tok.AccessToken, nil
+}
+
 // Token is AccessToken returning the whole token (a copy).
 func (s *TokenSource) Token(ctx context.Context, forceRefresh bool) (*oauth2.Token, error) {
+	return s.token(ctx, forceRefresh, "")
+}
+
+// token is Token; a non-empty refused (with forceRefresh) is the access token the server
+// refused: any other valid token will do, refused itself never.
+func (s *TokenSource) token(ctx context.Context, forceRefresh bool, refused string) (*oauth2.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	justLoaded := false
@@ -125,8 +147,13 @@ func (s *TokenSource) Token(ctx context.Context, forceRefresh bool) (*oauth2.Tok
 			return copyToken(s.cur.Token), nil
 		}
 	}
-	if forceRefresh && !s.refreshedAt.IsZero() && s.now().Sub(s.refreshedAt) < forceWindow && s.valid(s.cur.Token) {
-		return copyToken(s.cur.Token), nil
+	if forceRefresh && s.valid(s.cur.Token) {
+		if refused != "" && s.cur.Token.AccessToken != refused {
+			return copyToken(s.cur.Token), nil
+		}
+		if refused == "" && !s.refreshedAt.IsZero() && s.now().Sub(s.refreshedAt) < forceWindow {
+			return copyToken(s.cur.Token), nil
+		}
 	}
 	if s.cur.Token == nil || s.cur.Token.RefreshToken == "" {
 		if !forceRefresh && s.valid(s.cur.Token) {

@@ -129,6 +129,35 @@ func TestTokenSourceForceRefresh(t *testing.T) {
 	}
 }
 
+// Renew replaces exactly the refused token: a token refused right after its refresh is
+// refreshed again (AccessToken's forced refresh would hand it back within forceWindow),
+// and a valid token other than the refused one is handed out without a refresh.
+func TestTokenSourceRenewReplacesTheRefusedToken(t *testing.T) {
+	p := newFakeProvider(t)
+	sec := store.NewMemorySecrets()
+	signedIn(t, p, sec, time.Now().Add(time.Hour))
+	ts := newSource(p, sec)
+	ctx := context.Background()
+	fresh, err := ts.Renew(ctx, "at-initial")
+	if err != nil || fresh == "at-initial" {
+		t.Fatalf("Renew(at-initial) = %q, %v", fresh, err)
+	}
+	// The server refuses the fresh token at once: Renew refreshes again.
+	again, err := ts.Renew(ctx, fresh)
+	if err != nil || again == fresh || again == "at-initial" {
+		t.Fatalf("Renew(fresh) = %q, %v; want a third token", again, err)
+	}
+	// Another connection still holding the first fresh token, refused: the current one
+	// is another valid token, so no refresh.
+	cur, err := ts.Renew(ctx, fresh)
+	if err != nil || cur != again {
+		t.Fatalf("Renew(old) = %q, %v; want %q", cur, err, again)
+	}
+	if _, r, _ := p.counts(); r != 2 {
+		t.Fatalf("%d refreshes, want 2", r)
+	}
+}
+
 func TestTokenSourceRereadsStoreBeforeRefreshing(t *testing.T) {
 	p := newFakeProvider(t)
 	sec := store.NewMemorySecrets()

@@ -1,8 +1,10 @@
 package mover
 
 import (
+	"context"
 	"errors"
 	"log/slog"
+	"sync"
 
 	"mailmover/auth"
 	"mailmover/i18n"
@@ -60,9 +62,36 @@ func SourceConfig(p *store.Profile, sec store.Secrets, logger *slog.Logger) (ima
 		if err != nil {
 			return imapsrc.Config{}, i18n.Errorf("profile %s: OAuth2 settings: %w", p.Name, err)
 		}
-		cfg.Token = ts.AccessToken
+		cfg.Token = tokenFunc(ts)
 	default:
 		return imapsrc.Config{}, i18n.Errorf("security.auth = %q is not a sign-in method (xoauth2, oauthbearer or password)", p.Security.Auth)
 	}
 	return cfg, nil
+}
+
+// tokenFunc hands ts's tokens to the connections of one run, one connection at a time:
+// when the server refuses a token (forceRefresh), the token to replace is the one handed
+// out last, so a token refused right after a refresh is refreshed again instead of being
+// handed back (auth.Source.Renew).
+func tokenFunc(ts auth.Source) imapsrc.TokenFunc {
+	var mu sync.Mutex
+	var last string
+	return func(ctx context.Context, forceRefresh bool) (string, error) {
+		mu.Lock()
+		refused := last
+		mu.Unlock()
+		var tok string
+		var err error
+		if forceRefresh && refused != "" {
+			tok, err = ts.Renew(ctx, refused)
+		} else {
+			tok, err = ts.AccessToken(ctx, forceRefresh)
+		}
+		if err == nil {
+			mu.Lock()
+			last = tok
+			mu.Unlock()
+		}
+		return tok, err
+	}
 }

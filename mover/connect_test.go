@@ -1,7 +1,10 @@
 package mover
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -43,5 +46,40 @@ func TestSourceConfig(t *testing.T) {
 	}
 	if _, err := SourceConfig(nil, sec, nil); err == nil {
 		t.Error("nil profile accepted")
+	}
+}
+
+// renewSource is an auth.Source that records how it was asked.
+type renewSource struct {
+	calls []string
+	n     int
+}
+
+func (r *renewSource) AccessToken(_ context.Context, force bool) (string, error) {
+	r.n++
+	r.calls = append(r.calls, fmt.Sprintf("access force=%v", force))
+	return fmt.Sprintf("t%d", r.n), nil
+}
+
+func (r *renewSource) Renew(_ context.Context, refused string) (string, error) {
+	r.n++
+	r.calls = append(r.calls, "renew "+refused)
+	return fmt.Sprintf("t%d", r.n), nil
+}
+
+// The run's token func replaces the token it handed out last when the server refuses
+// one, so a token refused right after its refresh is not handed back.
+func TestTokenFuncRenewsTheTokenHandedOut(t *testing.T) {
+	src := &renewSource{}
+	tok := tokenFunc(src)
+	ctx := context.Background()
+	for _, force := range []bool{false, true, true, false} {
+		if _, err := tok(ctx, force); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"access force=false", "renew t1", "renew t2", "access force=false"}
+	if !slices.Equal(src.calls, want) {
+		t.Errorf("calls %q, want %q", src.calls, want)
 	}
 }
