@@ -147,3 +147,36 @@ func TestFoldersAndMail(t *testing.T) {
 		t.Fatalf("LIST: %v %v", list, err)
 	}
 }
+
+// MOVE of a set whose messages are all gone is OK (no COPYUID), as on Dovecot; a set with
+// messages moves them.
+func TestMoveOfGoneMessages(t *testing.T) {
+	s := start(t, Options{})
+	if err := s.CreateFolder(user, "Archive"); err != nil {
+		t.Fatal(err)
+	}
+	uid, err := s.Append(user, "INBOX", []byte("Subject: a\r\n\r\nx\r\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := dial(t, s)
+	if err := c.Login(user, pass).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Move(imap.UIDSetNum(imap.UID(uid)+40), "Archive").Wait(); err != nil {
+		t.Errorf("MOVE of a gone UID: %v", err)
+	}
+	data, err := c.Move(imap.UIDSetNum(imap.UID(uid)), "Archive").Wait()
+	if err != nil || data == nil || data.DestUIDs == nil {
+		t.Fatalf("MOVE of UID %d: %+v, %v", uid, data, err)
+	}
+	if n, _, _ := s.Count(user, "Archive"); n != 1 {
+		t.Errorf("Archive holds %d messages, want 1", n)
+	}
+	if _, err := c.Move(imap.UIDSetNum(imap.UID(uid)), "Archive").Wait(); err != nil {
+		t.Errorf("MOVE of the moved UID again: %v", err)
+	}
+}

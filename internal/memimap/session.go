@@ -115,8 +115,21 @@ func (s *session) Authenticate(mech string) (sasl.Server, error) {
 	return nil, notSupported
 }
 
-// Move serves MOVE (imapmemserver's UserSession implements it; make it visible).
+// Move serves MOVE (imapmemserver's UserSession implements it; make it visible). A set
+// whose messages are all gone is OK without a COPYUID, as Dovecot answers (imapmemserver
+// would send an empty COPYUID, which clients refuse).
 func (s *session) Move(w *imapserver.MoveWriter, numSet imap.NumSet, dest string) error {
+	crit := &imap.SearchCriteria{}
+	kind := imapserver.NumKindSeq
+	switch set := numSet.(type) {
+	case imap.UIDSet:
+		crit.UID, kind = []imap.UIDSet{set}, imapserver.NumKindUID
+	case imap.SeqSet:
+		crit.SeqNum = []imap.SeqSet{set}
+	}
+	if found, err := s.UserSession.Search(kind, crit, &imap.SearchOptions{ReturnCount: true}); err == nil && found.Count == 0 {
+		return nil
+	}
 	return s.UserSession.Move(w, numSet, dest)
 }
 
