@@ -196,21 +196,7 @@ func (s Server) UpperBound(ctx context.Context, folder string, batch int) (Upper
 			if _, err := c.Fetch(set, &imap.FetchOptions{UID: true, RFC822Size: true, Envelope: true, Flags: true, InternalDate: true}).Collect(); err != nil {
 				return res, err
 			}
-			cmd := c.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
-			for m := cmd.Next(); m != nil; m = cmd.Next() {
-				for item := m.Next(); item != nil; item = m.Next() {
-					if bs, ok := item.(imapclient.FetchItemDataBodySection); ok && bs.Literal != nil {
-						n, err := io.CopyBuffer(io.Discard, onlyReader{bs.Literal}, buf)
-						res.Bytes += n
-						if err != nil {
-							cmd.Close()
-							return res, err
-						}
-						res.Messages++
-					}
-				}
-			}
-			if err := cmd.Close(); err != nil {
+			if err := drainBodies(c, set, buf, &res); err != nil {
 				return res, err
 			}
 		}
@@ -223,21 +209,7 @@ func (s Server) UpperBound(ctx context.Context, folder string, batch int) (Upper
 		last := min(first+uint32(batch)-1, total)
 		var set imap.SeqSet
 		set.AddRange(first, last)
-		cmd := c.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
-		for m := cmd.Next(); m != nil; m = cmd.Next() {
-			for item := m.Next(); item != nil; item = m.Next() {
-				if bs, ok := item.(imapclient.FetchItemDataBodySection); ok && bs.Literal != nil {
-					n, err := io.CopyBuffer(io.Discard, onlyReader{bs.Literal}, buf)
-					res.Bytes += n
-					if err != nil {
-						cmd.Close()
-						return res, err
-					}
-					res.Messages++
-				}
-			}
-		}
-		if err := cmd.Close(); err != nil {
+		if err := drainBodies(c, set, buf, &res); err != nil {
 			return res, fmt.Errorf("fetch %d:%d: %w", first, last, err)
 		}
 	}
@@ -274,4 +246,24 @@ func (s Server) MessageIDs(folder string) ([]string, error) {
 		}
 	}
 	return ids, nil
+}
+
+// drainBodies fetches the bodies of set and reads them into nothing, counting messages and
+// bytes into res.
+func drainBodies(c *imapclient.Client, set imap.SeqSet, buf []byte, res *UpperResult) error {
+	cmd := c.Fetch(set, &imap.FetchOptions{UID: true, BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
+	for m := cmd.Next(); m != nil; m = cmd.Next() {
+		for item := m.Next(); item != nil; item = m.Next() {
+			if bs, ok := item.(imapclient.FetchItemDataBodySection); ok && bs.Literal != nil {
+				n, err := io.CopyBuffer(io.Discard, onlyReader{bs.Literal}, buf)
+				res.Bytes += n
+				if err != nil {
+					cmd.Close()
+					return err
+				}
+				res.Messages++
+			}
+		}
+	}
+	return cmd.Close()
 }

@@ -20,29 +20,14 @@ import (
 func (c *Client) Fetch(ctx context.Context, uid uint32, fn func(*Message) error) error {
 	host := c.cfg.addr()
 	set := imap.UIDSetNum(imap.UID(uid))
-	var bufs []*imapclient.FetchMessageBuffer
-	err := c.run(ctx, func() (err error) {
-		bufs, err = c.ic.Fetch(set, &imap.FetchOptions{
-			UID: true, RFC822Size: true, Envelope: true, Flags: true, InternalDate: true,
-		}).Collect()
-		return err
-	})
+	metas, err := c.fetchMetas(ctx, set, []uint32{uid})
 	if err != nil {
 		return classifyNet(ctx, host, i18n.Sprintf("fetch UID %d", uid), err)
 	}
-	var meta *imapclient.FetchMessageBuffer
-	for _, b := range bufs {
-		if b.UID == imap.UID(uid) {
-			meta = b
-		}
-	}
-	if meta == nil {
+	msg := metas[uid]
+	if msg == nil {
 		return &Error{Kind: KindGone, Host: host, Op: i18n.Sprintf("fetch UID %d", uid),
 			Reason: i18n.T("the message is no longer in the folder (moved or deleted by another client)")}
-	}
-	msg := &Message{UID: uid, Size: meta.RFC822Size, InternalDate: meta.InternalDate, Envelope: envelope(meta.Envelope)}
-	for _, f := range meta.Flags {
-		msg.Flags = append(msg.Flags, string(f))
 	}
 
 	g := c.newGuard(ctx, c.cfg.timeout())
@@ -98,6 +83,39 @@ func (c *Client) Fetch(ctx context.Context, uid uint32, fn func(*Message) error)
 			Reason: i18n.T("the server sent no body for the message (deleted meanwhile?)")}
 	}
 	return nil
+}
+
+// fetchMetas fetches envelope, size, flags and internal date of the messages of set, in
+// one command, and returns those of the UIDs asked for (the first answer for each; the
+// server leaves out the ones it no longer has), without a body.
+func (c *Client) fetchMetas(ctx context.Context, set imap.UIDSet, asked []uint32) (map[uint32]*Message, error) {
+	var bufs []*imapclient.FetchMessageBuffer
+	err := c.run(ctx, func() (err error) {
+		bufs, err = c.ic.Fetch(set, &imap.FetchOptions{
+			UID: true, RFC822Size: true, Envelope: true, Flags: true, InternalDate: true,
+		}).Collect()
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	want := make(map[uint32]bool, len(asked))
+	for _, u := range asked {
+		want[u] = true
+	}
+	metas := make(map[uint32]*Message, len(bufs))
+	for _, b := range bufs {
+		uid := uint32(b.UID)
+		if !want[uid] || metas[uid] != nil {
+			continue
+		}
+		msg := &Message{UID: uid, Size: b.RFC822Size, InternalDate: b.InternalDate, Envelope: envelope(b.Envelope)}
+		for _, f := range b.Flags {
+			msg.Flags = append(msg.Flags, string(f))
+		}
+		metas[uid] = msg
+	}
+	return metas, nil
 }
 
 // guardedReader arms the guard's timeout while a Read waits on the wire. When the

@@ -62,33 +62,10 @@ func (c *Client) FetchBatch(ctx context.Context, uids []uint32, want func(*Messa
 	for _, u := range uids {
 		set.AddNum(imap.UID(u))
 	}
-	var bufs []*imapclient.FetchMessageBuffer
-	err := c.run(ctx, func() (err error) {
-		bufs, err = c.ic.Fetch(set, &imap.FetchOptions{
-			UID: true, RFC822Size: true, Envelope: true, Flags: true, InternalDate: true,
-		}).Collect()
-		return err
-	})
+	metas, err := c.fetchMetas(ctx, set, uids)
 	if err != nil {
 		return classifyNet(ctx, host, op, err)
 	}
-	asked := make(map[uint32]bool, len(uids))
-	for _, u := range uids {
-		asked[u] = true
-	}
-	metas := make(map[uint32]*Message, len(bufs))
-	for _, b := range bufs {
-		uid := uint32(b.UID)
-		if !asked[uid] || metas[uid] != nil {
-			continue
-		}
-		msg := &Message{UID: uid, Size: b.RFC822Size, InternalDate: b.InternalDate, Envelope: envelope(b.Envelope)}
-		for _, f := range b.Flags {
-			msg.Flags = append(msg.Flags, string(f))
-		}
-		metas[uid] = msg
-	}
-	bufs = nil
 	var wanted imap.UIDSet
 	n := 0
 	for _, uid := range slices.Sorted(maps.Keys(metas)) {
