@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"mailmover/bench"
-	"mailmover/imapsrc"
 	"mailmover/mover"
 	"mailmover/store"
 )
@@ -28,8 +27,6 @@ func cmdProfile(ctx context.Context, args []string) error {
 	dest := fs.String("dest", "", "destination (default: a fresh folder under -dir)")
 	out := fs.String("out", "", "folder for cpu.pprof, trace.out, mem.pprof (default: -dir/profile)")
 	withTrace := fs.Bool("trace", true, "also write an execution trace")
-	readAhead := fs.Int("readahead", 0, "experiment: read each message body ahead in a goroutine, this many 256 KB chunks (0: off); "+
-		"affects only the one-message Fetch, which the mover no longer uses with imapsrc (FetchBatch reads ahead itself)")
 	fs.Parse(args)
 	srv, err := bench.ServerFromEnv()
 	if err != nil {
@@ -77,16 +74,6 @@ func cmdProfile(ctx context.Context, args []string) error {
 		}
 	}()
 	opts := mover.Options{Profile: p, Home: home, Config: cfg, Events: events, Logger: logger}
-	if *readAhead > 0 {
-		depth := *readAhead
-		opts.Dial = func(ctx context.Context) (mover.Source, error) {
-			c, err := imapsrc.Dial(ctx, cfg)
-			if err != nil {
-				return nil, err
-			}
-			return readAheadSource{c, depth}, nil
-		}
-	}
 	mv, err := mover.New(opts)
 	if err != nil {
 		return err
@@ -136,21 +123,4 @@ func cmdProfile(ctx context.Context, args []string) error {
 		os.RemoveAll(run)
 	}
 	return nil
-}
-
-// readAheadSource is the experiment of the proposal for imapsrc.Fetch: the message body
-// is read from the wire by a goroutine of its own, a few chunks ahead of the mover.
-type readAheadSource struct {
-	*imapsrc.Client
-	depth int
-}
-
-func (s readAheadSource) Fetch(ctx context.Context, uid uint32, fn func(*imapsrc.Message) error) error {
-	return s.Client.Fetch(ctx, uid, func(m *imapsrc.Message) error {
-		ra := bench.NewReadAhead(m.Body, s.depth, 256<<10)
-		m.Body = ra
-		err := fn(m)
-		ra.Close()
-		return err
-	})
 }

@@ -267,7 +267,7 @@ func (r *report) markdown() string {
 	b.WriteString("- **fetchmail** (" + bench.Version("fetchmail", "--version") + "): `fetchall keep` with an MDA writing each message to its own file (`cat > dir/msg.$$`), as a procmail/maildrop delivery would; `localhost` for its certificate check.\n")
 	fmt.Fprintf(&b, "- **upper-bound**: `mm-bench upper`, a go-imap client that FETCHes BODY.PEEK[] of %d messages per command over one connection and discards it — what the server can serve to one connection.\n", r.Batch)
 	b.WriteString("\nThe server's files are in the page cache for every client (one uncounted warm-up pass); `sync` runs before each client so one run's writeback does not land on the next. The machine is shared (other builds may run at the same time): compare figures within one run, and read the load average beside them.\n")
-	b.WriteString("\nTo see where mailmover's time goes: `mm-bench profile` runs the mover in-process over the seeded folder and writes a CPU profile and an execution trace (`go tool trace -pprof=syscall|net|sync trace.out` gives the off-CPU profiles); `-readahead 8` tries reading each body ahead of the MIME decoder in a goroutine of its own.\n")
+	b.WriteString("\nTo see where mailmover's time goes: `mm-bench profile` runs the mover in-process over the seeded folder and writes a CPU profile and an execution trace (`go tool trace -pprof=syscall|net|sync trace.out` gives the off-CPU profiles).\n")
 	b.WriteString("\nReproduce: `make bench` (or `bash scripts/bench.sh -n 500 -reps 2` for a shorter run).\n")
 	return b.String()
 }
