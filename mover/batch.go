@@ -111,8 +111,19 @@ func (m *Mover) prepare(ctx context.Context, s *session, b *batch, uid uint32) (
 		if prev.Status == store.StatusCommitted {
 			return nil, m.finish(ctx, s, []*store.MessageRecord{prev}, []uint32{uid})
 		}
-		// The same message was saved before (another UID, an earlier UIDVALIDITY).
+		// The same message was saved before (another UID, an earlier UIDVALIDITY). Its
+		// post-action follows the same rule as in finish: only when what it carried is
+		// safely in the destination.
 		var o outcome
+		if leaveInMailbox(m.prof.Common.After, prev) {
+			if err := s.state.MarkUID(s.folder, s.uidValidity, uid); err != nil {
+				o.fail(uid, msgErr(err, ""))
+				return nil, o
+			}
+			m.emit(ctx, Event{Kind: KindSkipped, UID: uid, Subject: got.env.Subject, From: got.env.From,
+				Text: leftInMailboxText(uid, m.prof.Common.After, prev)})
+			return nil, o
+		}
 		if err := m.postAction(ctx, s, uid); err != nil {
 			o.fail(uid, err)
 			return nil, o
@@ -171,7 +182,7 @@ func (m *Mover) commit(ctx context.Context, s *session, b *batch) outcome {
 		b.reset()
 		return o
 	}
-	taken := map[string]int{}
+	taken := map[string]planned{}
 	for _, rec := range recs {
 		s.dest.planNames(rec.Files, m.prof.Destination.OnConflict, taken)
 	}
@@ -261,7 +272,7 @@ func (m *Mover) finish(ctx context.Context, s *session, recs []*store.MessageRec
 		uid := uids[i]
 		if keep[i] {
 			m.emit(ctx, Event{Kind: KindSkipped, UID: uid,
-				Text: leftInMailboxText(uid, m.prof.Common.After)})
+				Text: leftInMailboxText(uid, m.prof.Common.After, rec)})
 		} else if !batched {
 			if err := m.postAction(ctx, s, uid); err != nil {
 				if isConnErr(err) {
@@ -359,10 +370,13 @@ func parentDir(rel string) string {
 }
 
 // leaveInMailbox says whether a message stays where it is instead of getting the
-// post-action: a message from which nothing was saved (no part matched save and
-// attachment_mask) is never moved or deleted — that would lose mail nobody has seen in
-// the destination. It is still recorded as done, so it is not fetched again; marking it
-// read ("seen") is harmless and still happens.
+// post-action: a message whose content is not safely in the destination
+// (store.MessageRecord.ContentSafe: nothing was saved, or a file was skipped or replaced
+// by on_conflict although its content is nowhere else) is never moved or deleted — that
+// would lose mail nobody has seen in the destination. It is still recorded as done, so it
+// is not fetched again; marking it read ("seen") is harmless and still happens. Every
+// path that applies a post-action asks this first: finish, and the identity check of
+// prepare (a message saved before).
 func leaveInMailbox(after string, rec *store.MessageRecord) bool {
-	return len(rec.Files) == 0 && (after == store.AfterMove || after == store.AfterDelete)
+	return !rec.ContentSafe() && (after == store.AfterMove || after == store.AfterDelete)
 }

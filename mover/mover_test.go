@@ -178,7 +178,10 @@ func TestRunOnceSavesEachAttachmentOnce(t *testing.T) {
 func TestCrashAtEachStep(t *testing.T) {
 	steps := []string{stepFetched, stepCommitted, stepPlaced, stepPostAction, stepDone, "recovered"}
 	for _, after := range []string{store.AfterSeen, store.AfterNone, store.AfterMove, store.AfterDelete} {
-		for _, conflict := range []string{store.ConflictRename, store.ConflictOverwrite} {
+		for _, conflict := range []string{store.ConflictRename, store.ConflictOverwrite, store.ConflictSkip} {
+			if conflict == store.ConflictOverwrite && after == store.AfterDelete {
+				continue // refused by the profile's validation
+			}
 			for _, step := range steps {
 				for _, batch := range []bool{false, true} {
 					name := after + "/" + conflict + "/" + step

@@ -90,8 +90,24 @@ func (m *Mover) postActionText(uid uint32, gone bool) string {
 }
 
 // leftInMailboxText is the text of the KindSkipped event of a message leaveInMailbox
-// keeps in the mailbox.
-func leftInMailboxText(uid uint32, after string) string {
+// keeps in the mailbox: nothing was saved from it, or a file of it was not written
+// although its content is nowhere in the destination (on_conflict).
+func leftInMailboxText(uid uint32, after string, rec *store.MessageRecord) string {
+	if len(rec.Files) > 0 {
+		var f *store.FileRecord
+		for i := range rec.Files {
+			if !rec.Files[i].Safe() {
+				f = &rec.Files[i]
+				break
+			}
+		}
+		if f != nil {
+			if after == store.AfterDelete {
+				return i18n.Sprintf("message UID %d is left in the mailbox, not deleted: its file %s was not written (%s) and its content is not in the destination", uid, f.Path, i18n.T(f.Skipped))
+			}
+			return i18n.Sprintf("message UID %d is left in the mailbox, not moved: its file %s was not written (%s) and its content is not in the destination", uid, f.Path, i18n.T(f.Skipped))
+		}
+	}
 	if after == store.AfterDelete {
 		return i18n.Sprintf("message UID %d is left in the mailbox, not deleted: nothing was saved from it", uid)
 	}

@@ -270,8 +270,11 @@ func (d *dest) place(f *store.FileRecord, policy string) error {
 		return nil
 	}
 	if _, err := d.root.Lstat(f.Temp); errors.Is(err, fs.ErrNotExist) {
-		if d.exists(f.Path) {
-			return nil // renamed before a crash
+		// Renamed (or linked and unlinked) before a crash — if what is there now is this
+		// file's content. Another file under the name (the temporary file removed by
+		// someone, the name taken by another program) does not count as saved.
+		if d.hasContent(f.Path, f.SHA256) {
+			return nil
 		}
 		return i18n.Errorf("file %s: %w", d.abs(f.Path), errTempGone)
 	}
@@ -287,8 +290,9 @@ func (d *dest) place(f *store.FileRecord, policy string) error {
 	case store.ConflictSkip:
 		err := d.linkNoReplace(f.Temp, f.Path)
 		if errors.Is(err, errExists) {
+			// Taken since the plan (by another program, or before a crash).
+			skipFor(f, d.hasContent(f.Path, f.SHA256))
 			d.removeTemp(f.Temp)
-			f.Skipped = i18n.Key("a file with this name is already there (on_conflict = skip)")
 			return nil
 		}
 		return err
@@ -310,14 +314,21 @@ func (d *dest) place(f *store.FileRecord, policy string) error {
 	}
 }
 
+// planned is a final name planned for a file of a batch whose file is not in place yet.
+type planned struct {
+	idx int    // index in the files of the message that planned it
+	sha string // the content's SHA-256
+}
+
 // planNames resolves the final names of a message's files against the destination and
 // against each other, according to policy. Files with the same name in one message are
 // handled by the same policy: "rename" numbers them, "overwrite" keeps the last,
-// "skip" keeps the first.
+// "skip" keeps the first. A file not written is marked Same when the content that keeps
+// the name is the same as its own (then its content is safe; see leaveInMailbox).
 //
-// taken (lower-case name → index in files) carries the names planned for earlier
-// messages of a batch; their files are not in place yet.
-func (d *dest) planNames(files []store.FileRecord, policy string, taken map[string]int) {
+// taken (lower-case name → planned) carries the names planned for earlier messages of
+// a batch; their files are not in place yet.
+func (d *dest) planNames(files []store.FileRecord, policy string, taken map[string]planned) {
 	mine := map[string]bool{}
 	for i := range files {
 		f := &files[i]
@@ -325,12 +336,17 @@ func (d *dest) planNames(files []store.FileRecord, policy string, taken map[stri
 		key := strings.ToLower(f.Path)
 		switch policy {
 		case store.ConflictOverwrite:
-			if j, ok := taken[key]; ok && mine[key] {
-				files[j].Skipped = i18n.Key("replaced by a later part of the same message with the same name (on_conflict = overwrite)")
+			if p, ok := taken[key]; ok && mine[key] {
+				files[p.idx].Skipped = i18n.Key("replaced by a later part of the same message with the same name (on_conflict = overwrite)")
+				files[p.idx].Same = p.sha == f.SHA256
 			}
 		case store.ConflictSkip:
-			if _, ok := taken[key]; ok || d.exists(f.Path) {
-				f.Skipped = i18n.Key("a file with this name is already there (on_conflict = skip)")
+			if p, ok := taken[key]; ok {
+				skipFor(f, p.sha == f.SHA256)
+				continue
+			}
+			if d.exists(f.Path) {
+				skipFor(f, d.hasContent(f.Path, f.SHA256))
 				continue
 			}
 		default:
@@ -342,9 +358,38 @@ func (d *dest) planNames(files []store.FileRecord, policy string, taken map[stri
 				key = strings.ToLower(f.Path)
 			}
 		}
-		taken[key] = i
+		taken[key] = planned{idx: i, sha: f.SHA256}
 		mine[key] = true
 	}
+}
+
+// skipFor marks f as not written by on_conflict = "skip" because its name is taken:
+// by the same content (safe) or by other content (then its mail must stay).
+func skipFor(f *store.FileRecord, same bool) {
+	f.Same = same
+	if same {
+		f.Skipped = i18n.Key("a file with this name and the same content is already there (on_conflict = skip)")
+		return
+	}
+	f.Skipped = i18n.Key("a file with this name but other content is already there (on_conflict = skip)")
+}
+
+// hasContent reports whether the destination's file rel has the SHA-256 sum (hex).
+// Anything it cannot read counts as other content.
+func (d *dest) hasContent(rel, sum string) bool {
+	f, err := d.root.Open(filepath.FromSlash(rel))
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return false
+	}
+	return hex.EncodeToString(h.Sum(nil)) == sum
 }
 
 // cleanTemps removes this profile's temporary files from the destination's top folder,

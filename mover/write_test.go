@@ -51,6 +51,13 @@ func TestPlaceRecognisesEveryCrashState(t *testing.T) {
 		{"both gone", store.ConflictRename, func(t *testing.T, d *dest, tmp string) {
 			os.Remove(filepath.Join(d.dir, tmp))
 		}, map[string]string{}, false, errTempGone},
+		{"temp gone, the name holds other content", store.ConflictRename, func(t *testing.T, d *dest, tmp string) {
+			os.Remove(filepath.Join(d.dir, tmp))
+			write(t, d, "a.pdf", "someone else's")
+		}, map[string]string{"a.pdf": "someone else's"}, false, errTempGone},
+		{"name taken meanwhile by the same content, skip", store.ConflictSkip, func(t *testing.T, d *dest, tmp string) {
+			write(t, d, "a.pdf", "new")
+		}, map[string]string{"a.pdf": "new"}, true, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			d, err := openDest(t.TempDir(), "p")
@@ -65,13 +72,16 @@ func TestPlaceRecognisesEveryCrashState(t *testing.T) {
 			tf.f.WriteString("new")
 			tf.f.Close()
 			tc.setup(t, d, tf.name)
-			f := store.FileRecord{Temp: tf.name, Path: "a.pdf"}
+			f := store.FileRecord{Temp: tf.name, Path: "a.pdf", SHA256: sum([]byte("new"))}
 			err = d.place(&f, tc.policy)
 			if !errors.Is(err, tc.err) {
 				t.Fatalf("place = %v, want %v", err, tc.err)
 			}
 			if (f.Skipped != "") != tc.skipped {
 				t.Errorf("skipped = %q", f.Skipped)
+			}
+			if f.Skipped != "" && f.Same != (tc.want["a.pdf"] == "new") {
+				t.Errorf("skipped with same = %v, but a.pdf holds %q", f.Same, tc.want["a.pdf"])
 			}
 			entries, _ := os.ReadDir(d.dir)
 			got := map[string]string{}

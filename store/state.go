@@ -119,6 +119,29 @@ type FileRecord struct {
 	Bytes  int64  `json:"bytes"`
 	// Skipped says why the file was not written (e.g. on_conflict = "skip").
 	Skipped string `json:"skipped,omitempty"`
+	// Same is set with Skipped when the file was not written because a file with the
+	// same content (SHA-256) is already in the destination: its content is safe.
+	Same bool `json:"same,omitempty"`
+}
+
+// Safe reports whether the file's content is in the destination: written, or not
+// written because the same content is there already.
+func (f *FileRecord) Safe() bool { return f.Skipped == "" || f.Same }
+
+// ContentSafe reports whether everything MailMover was to save from the message is in
+// the destination: at least one file, and every file Safe. Only then may the message be
+// moved or deleted; a message with nothing saved, or with a file skipped or replaced
+// although its content is nowhere else, stays in the mailbox.
+func (m *MessageRecord) ContentSafe() bool {
+	if len(m.Files) == 0 {
+		return false
+	}
+	for i := range m.Files {
+		if !m.Files[i].Safe() {
+			return false
+		}
+	}
+	return true
 }
 
 // Journal operations.
@@ -344,16 +367,20 @@ func replayJournal(path string, st *State) (int, error) {
 		return 0, i18n.Errorf("reading the state journal %s: %w", path, err)
 	}
 	n := 0
+	// Only lines ended by a newline count. An append writes its record and the newline
+	// in one write, and a commit returns (and the mover goes on) only after that write
+	// is synced: a last line without its newline is an append that a crash cut — even
+	// when what made it to disk happens to be complete JSON — and it never counted.
+	// trimJournal cuts exactly this tail, so replay and repair agree and a later crash
+	// cannot lose a record that a run acted on.
 	lines := bytes.Split(data, []byte("\n"))
+	lines = lines[:len(lines)-1] // the part after the last newline: empty, or torn
 	for i, line := range lines {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
 		var r journalRecord
 		if err := json.Unmarshal(line, &r); err != nil {
-			if i == len(lines)-1 {
-				break // torn last line: the append that was cut never counted
-			}
 			return 0, i18n.Errorf("the state journal %s is damaged at line %d: %v", path, i+1, err)
 		}
 		n++

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -114,6 +115,41 @@ func TestStateJournalAlreadyInSnapshotIsNotAppliedTwice(t *testing.T) {
 	}
 	if st.IsDone("INBOX", 9, 1) {
 		t.Error("a record already in the snapshot was applied again")
+	}
+}
+
+// A last record that is complete JSON but lacks its newline is an append a crash cut
+// before it returned: replay must not apply it, as the repair cuts it. (Applying it and
+// then cutting it let a run act on a commit that a second crash forgot.)
+func TestStateUnterminatedLastRecordIsNotApplied(t *testing.T) {
+	home := t.TempDir()
+	sf := openT(t, home)
+	sf.Done(testMsg("a", 1))
+	sf.Abandon()
+	line, _ := json.Marshal(&journalRecord{Seq: 2, Op: opCommit, Msg: testMsg("b", 2)})
+	f, _ := os.OpenFile(journalPath(home, "p"), os.O_APPEND|os.O_WRONLY, 0)
+	f.Write(line) // the newline never made it to disk
+	f.Close()
+	st, err := LoadState(home, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Messages["b"] != nil {
+		t.Fatal("LoadState applied a record without its newline")
+	}
+	sf = openT(t, home)
+	if sf.State().Messages["b"] != nil || !sf.State().IsDone("INBOX", 9, 1) {
+		t.Fatalf("OpenState: %+v", sf.State())
+	}
+	if err := sf.Done(testMsg("c", 3)); err != nil {
+		t.Fatal(err)
+	}
+	sf.Abandon()
+	// A second crash: what the first reopen saw is what the second sees.
+	sf = openT(t, home)
+	defer sf.Abandon()
+	if sf.State().Messages["b"] != nil || sf.State().Messages["c"] == nil {
+		t.Fatalf("after a second reopen: %+v", sf.State().Messages)
 	}
 }
 

@@ -1,0 +1,174 @@
+package mover
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"mailmover/store"
+)
+
+// inbox reports whether uid is still in INBOX.
+func (h *harness) inbox(uid uint32) bool {
+	h.srv.mu.Lock()
+	defer h.srv.mu.Unlock()
+	return h.srv.find("INBOX", uid) != nil
+}
+
+// uidOf returns the UID of the message in INBOX whose raw text contains s.
+func (h *harness) uidOf(s string) uint32 {
+	h.srv.mu.Lock()
+	defer h.srv.mu.Unlock()
+	for _, m := range h.srv.folders["INBOX"] {
+		if strings.Contains(string(m.raw), s) {
+			return m.uid
+		}
+	}
+	return 0
+}
+
+// runCollect runs one pass and returns the texts of its events.
+func (h *harness) runCollect() (string, error) {
+	h.t.Helper()
+	ev := make(chan Event, 4096)
+	err := h.mover(hooks{}, ev).RunOnce(context.Background())
+	close(ev)
+	var b strings.Builder
+	for e := range ev {
+		b.WriteString(e.Text + "\n")
+	}
+	return b.String(), err
+}
+
+// A message recorded as done with nothing saved, met again as "saved before" (a new
+// UIDVALIDITY, or a filter change that restarts the mark), is never moved or deleted.
+func TestSavedBeforeWithNothingSavedStays(t *testing.T) {
+	for _, after := range []string{store.AfterDelete, store.AfterMove} {
+		for _, how := range []string{"uidvalidity", "filter"} {
+			t.Run(after+"/"+how, func(t *testing.T) {
+				h := newHarness(t)
+				h.prof.Common.After, h.prof.Common.MoveTo = after, "Done"
+				h.srv.folders["Done"] = nil
+				h.prof.Common.Search = store.SearchAll
+				h.prof.Common.AttachmentMask = "*.pdf"
+				h.srv.add("INBOX", buildMessage(1, "logo only", "a@example.com", "hello",
+					attachment{name: "logo.png", ctype: "image/png", data: []byte("png data")}))
+				if _, err := h.runCollect(); err != nil {
+					t.Fatal(err)
+				}
+				if h.uidOf("logo only") == 0 {
+					t.Fatal("first pass: the message with nothing saved left INBOX")
+				}
+				if how == "uidvalidity" {
+					h.srv.renumber()
+				} else {
+					h.prof.Common.Subject = "logo"
+				}
+				log, err := h.runCollect()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if h.uidOf("logo only") == 0 {
+					t.Fatalf("after = %s, %s changed: the message with nothing saved was taken from INBOX\n%s", after, how, log)
+				}
+				if !strings.Contains(log, "nothing was saved from it") {
+					t.Errorf("the log does not say why the message stays:\n%s", log)
+				}
+			})
+		}
+	}
+}
+
+func pdf(name, content string) attachment {
+	return attachment{name: name, ctype: "application/pdf", data: []byte(content)}
+}
+
+// on_conflict = "skip" with after = "delete" or "move": a mail whose file is skipped
+// because the name holds other content stays in the mailbox; one whose file is skipped
+// because the same content is there goes. Within one batch too, and against a file that
+// was in the destination before.
+func TestSkipForOtherContentKeepsTheMail(t *testing.T) {
+	for _, after := range []string{store.AfterDelete, store.AfterMove} {
+		t.Run(after, func(t *testing.T) {
+			h := newHarness(t)
+			h.prof.Common.After, h.prof.Common.MoveTo = after, "Done"
+			h.srv.folders["Done"] = nil
+			h.prof.Destination.OnConflict = store.ConflictSkip
+			if err := os.MkdirAll(h.dest, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			// A file the admin put there before.
+			if err := os.WriteFile(filepath.Join(h.dest, "old.pdf"), []byte("the admin's file"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			h.srv.add("INBOX", buildMessage(1, "real", "billing@example.com", "x", pdf("invoice.pdf", "REAL INVOICE")))
+			if _, err := h.runCollect(); err != nil {
+				t.Fatal(err)
+			}
+			// In one batch: same content (safe), other content (stays), and other
+			// content against the admin's file (stays).
+			h.srv.add("INBOX", buildMessage(2, "copy", "billing@example.com", "x", pdf("invoice.pdf", "REAL INVOICE")))
+			h.srv.add("INBOX", buildMessage(3, "fake", "mallory@example.com", "x", pdf("invoice.pdf", "OTHER CONTENT")))
+			h.srv.add("INBOX", buildMessage(4, "clash", "someone@example.com", "x", pdf("old.pdf", "NEW CONTENT")))
+			h.srv.add("INBOX", buildMessage(5, "two", "someone@example.com", "x", pdf("a.pdf", "A1"), pdf("a.pdf", "A2")))
+			log, err := h.runCollect()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h.uidOf("Subject: copy") != 0 {
+				t.Errorf("the copy with the same content stayed in INBOX")
+			}
+			for _, subj := range []string{"fake", "clash", "two"} {
+				if h.uidOf("Subject: "+subj) == 0 {
+					t.Errorf("after = %s: the mail %q was taken from INBOX although its file's content is not in the destination\n%s", after, subj, log)
+				}
+			}
+			if !strings.Contains(log, "other content") {
+				t.Errorf("the log does not say why:\n%s", log)
+			}
+			if b, _ := os.ReadFile(filepath.Join(h.dest, "invoice.pdf")); string(b) != "REAL INVOICE" {
+				t.Errorf("invoice.pdf = %q", b)
+			}
+			if b, _ := os.ReadFile(filepath.Join(h.dest, "old.pdf")); string(b) != "the admin's file" {
+				t.Errorf("old.pdf = %q", b)
+			}
+			// A later pass does not take them either.
+			if _, err := h.runCollect(); err != nil {
+				t.Fatal(err)
+			}
+			if h.uidOf("Subject: fake") == 0 {
+				t.Error("a later pass took the mail with the skipped file")
+			}
+		})
+	}
+}
+
+// The post-action of a message is applied only when every file it was to save is safe:
+// the rule as a table.
+func TestLeaveInMailbox(t *testing.T) {
+	saved := store.FileRecord{Path: "a.pdf"}
+	same := store.FileRecord{Path: "b.pdf", Skipped: "x", Same: true}
+	other := store.FileRecord{Path: "c.pdf", Skipped: "x"}
+	for _, c := range []struct {
+		files []store.FileRecord
+		after string
+		stay  bool
+	}{
+		{nil, store.AfterDelete, true},
+		{nil, store.AfterSeen, false},
+		{[]store.FileRecord{saved}, store.AfterDelete, false},
+		{[]store.FileRecord{saved, same}, store.AfterMove, false},
+		{[]store.FileRecord{same}, store.AfterDelete, false},
+		{[]store.FileRecord{saved, other}, store.AfterDelete, true},
+		{[]store.FileRecord{saved, other}, store.AfterMove, true},
+		{[]store.FileRecord{saved, other}, store.AfterSeen, false},
+		{[]store.FileRecord{other}, store.AfterNone, false},
+	} {
+		rec := &store.MessageRecord{Files: c.files}
+		if got := leaveInMailbox(c.after, rec); got != c.stay {
+			t.Errorf("files %+v, after %s: stay = %v, want %v", c.files, c.after, got, c.stay)
+		}
+	}
+}
