@@ -70,7 +70,7 @@ func runRun(ctx context.Context, args []string, env Env) int {
 		}
 		pr.Close()
 	}()
-	m, err := mover.New(mover.Options{Profile: p, Home: home, Config: cfg, Events: events, Logger: logger, Secrets: sec})
+	m, err := mover.New(mover.Options{Profile: p, Home: home, Config: cfg, Events: events, Logger: logger, Secrets: sec, FromHome: true})
 	if err != nil {
 		close(events)
 		<-printed

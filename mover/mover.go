@@ -64,6 +64,11 @@ type Options struct {
 	Secrets store.Secrets
 	// Now is the clock for the lapse warning (nil: time.Now); tests set it.
 	Now func() time.Time
+	// FromHome says that Profile was loaded from its file in Home (store.LoadProfile).
+	// Once the mover holds the profile's state lock it checks that the file is still
+	// there, so that a profile renamed or deleted between loading and locking does not
+	// start on a fresh, empty state (and process all its mail again).
+	FromHome bool
 }
 
 // ErrRunning is returned (wrapped) when another mover already holds the profile's state.

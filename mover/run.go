@@ -74,6 +74,13 @@ func (m *Mover) run(ctx context.Context, once bool) error {
 		m.emit(ctx, Event{Kind: KindStopped, Text: i18n.T("stopped")})
 		return err
 	}
+	if m.opts.FromHome && !store.ProfileExists(m.opts.Home, m.prof.Name) {
+		sf.Close()
+		err := i18n.Errorf("profile %s was renamed or deleted while it was starting (%s is gone)", m.prof.Name, store.ProfilePath(m.opts.Home, m.prof.Name))
+		m.emit(ctx, Event{Kind: KindError, Text: err.Error(), Advice: i18n.T("Start the profile again under its current name.")})
+		m.emit(ctx, Event{Kind: KindStopped, Text: i18n.T("stopped")})
+		return err
+	}
 	crashed := false
 	defer func() {
 		if crashed {

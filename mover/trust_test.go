@@ -172,3 +172,38 @@ func TestLeaveInMailbox(t *testing.T) {
 		}
 	}
 }
+
+// A profile renamed after a front end loaded it, but before its mover took the state's
+// lock, must not start on a fresh, empty state under the old name.
+func TestRenamedWhileStartingDoesNotStartFresh(t *testing.T) {
+	h := newHarness(t)
+	h.addMail(1, 1, "")
+	if err := store.SaveProfile(h.home, h.prof); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.runOnce(hooks{}); err != nil {
+		t.Fatal(err)
+	}
+	h.addMail(2, 1, "")
+	m, err := New(Options{Profile: h.prof, Home: h.home, Dial: h.srv.dial, FromHome: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.RenameProfile(h.home, h.prof.Name, "renamed", nil); err != nil {
+		t.Fatal(err)
+	}
+	err = m.RunOnce(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "renamed or deleted") {
+		t.Fatalf("RunOnce after a rename = %v, want an error naming the rename", err)
+	}
+	if n := h.srv.fetches[1] + h.srv.fetches[2]; n != 1 {
+		t.Errorf("messages fetched %d times in all, want 1 (the first run's)", n)
+	}
+	st, err := store.LoadState(h.home, "renamed")
+	if err != nil || !st.IsDone("INBOX", h.srv.uidValidity, 1) {
+		t.Errorf("the renamed profile's state: %v %+v", err, st)
+	}
+	if _, err := os.Stat(store.StatePath(h.home, h.prof.Name)); err == nil {
+		t.Error("a fresh state was written under the old name")
+	}
+}

@@ -265,6 +265,9 @@ func StateLockPath(home, name string) string {
 	return filepath.Join(StateDir(home), name+".lock")
 }
 
+// lockOpened, when set (tests), is called between opening the lock file and locking it.
+var lockOpened func()
+
 // lockState takes the profile's lock without waiting.
 func lockState(home, profile string) (*os.File, error) {
 	if err := ValidProfileName(profile); err != nil {
@@ -273,18 +276,35 @@ func lockState(home, profile string) (*os.File, error) {
 	if err := os.MkdirAll(StateDir(home), 0o700); err != nil {
 		return nil, i18n.Errorf("creating the state folder: %w; check that %s is writable", err, home)
 	}
-	f, err := os.OpenFile(StateLockPath(home, profile), os.O_RDWR|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, i18n.Errorf("opening the state lock: %w", err)
-	}
-	if err := lockFile(f); err != nil {
-		f.Close()
-		if errors.Is(err, errWouldBlock) {
-			return nil, i18n.Errorf("profile %s is already running (another mailmover holds %s): %w", profile, StateLockPath(home, profile), ErrStateLocked)
+	path := StateLockPath(home, profile)
+	for attempt := 0; ; attempt++ {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, i18n.Errorf("opening the state lock: %w", err)
 		}
-		return nil, i18n.Errorf("locking %s: %w", StateLockPath(home, profile), err)
+		if lockOpened != nil {
+			lockOpened()
+		}
+		if err := lockFile(f); err != nil {
+			f.Close()
+			if errors.Is(err, errWouldBlock) {
+				return nil, i18n.Errorf("profile %s is already running (another mailmover holds %s): %w", profile, path, ErrStateLocked)
+			}
+			return nil, i18n.Errorf("locking %s: %w", path, err)
+		}
+		// A rename or delete of the profile removes the lock file while holding it: a
+		// lock taken on the removed file guards nothing (another mover would lock the
+		// new file beside it). Hold the lock only when it is the file at the path.
+		fi, ferr := f.Stat()
+		pi, perr := os.Stat(path)
+		if ferr == nil && perr == nil && os.SameFile(fi, pi) {
+			return f, nil
+		}
+		unlockState(f)
+		if attempt == 3 {
+			return nil, i18n.Errorf("locking %s: the lock file keeps being replaced (is the profile being renamed or deleted?)", path)
+		}
 	}
-	return f, nil
 }
 
 func unlockState(f *os.File) error {

@@ -262,7 +262,7 @@ func (b *realBackend) StartMover(ctx context.Context, p *store.Profile) (<-chan 
 		return nil, err
 	}
 	events := make(chan mover.Event, 256)
-	m, err := mover.New(mover.Options{Profile: p, Home: b.home, Config: cfg, Events: events, Logger: b.logger, Secrets: b.sec})
+	m, err := mover.New(mover.Options{Profile: p, Home: b.home, Config: cfg, Events: events, Logger: b.logger, Secrets: b.sec, FromHome: true})
 	if err != nil {
 		return nil, err
 	}
