@@ -144,3 +144,37 @@ func TestRunStopsOnCancel(t *testing.T) {
 		t.Errorf("exit %d after stop, want 0: %s", code, env.Stderr)
 	}
 }
+
+// forget -failed brings back the failed messages only; the rest of the state stays.
+func TestForgetFailedOnly(t *testing.T) {
+	env, home, _ := runTestSetup(t, 1)
+	if code := Run(context.Background(), []string{"run", "-profile", "p", "-once"}, env); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, env.Stderr)
+	}
+	sf, err := store.OpenState(home, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range store.MaxFailures {
+		sf.Fail("INBOX", 1, 99, "broken", time.Now())
+	}
+	sf.Close()
+	out := env.Stdout.(*bytes.Buffer)
+	out.Reset()
+	if code := Run(context.Background(), []string{"forget", "-profile", "p", "-failed"}, env); code != 0 {
+		t.Fatalf("forget -failed: exit %d: %s", code, env.Stderr)
+	}
+	if !strings.Contains(out.String(), "1 failed message(s)") {
+		t.Errorf("stdout: %s", out)
+	}
+	st, err := store.LoadState(home, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := st.Mailbox("INBOX", 1).Failure(99); f == nil || f.Aside || f.Count != 0 {
+		t.Errorf("failure after forget -failed: %+v", f)
+	}
+	if len(st.Messages) != 1 {
+		t.Errorf("forget -failed dropped the done messages: %v", st.Messages)
+	}
+}

@@ -4,7 +4,8 @@
 // # The exactly-once protocol
 //
 // The state of a profile (store.StateFile: a snapshot state/P.json plus an append-only
-// journal state/P.journal, locked with state/P.lock) records per folder and UIDVALIDITY a
+// journal state/P.journal whose records count only once their newline is on disk,
+// locked with state/P.lock) records per folder and UIDVALIDITY a
 // mark below which every UID is done or was not wanted, the done UIDs above it, and per
 // message, keyed by its content identity (SHA-256 of the raw message), what was written.
 // One message goes through these steps:
@@ -17,7 +18,8 @@
 //     deletes (the message is not done, so it is fetched again).
 //  2. Identity check. A message whose identity is already done (same content under a new
 //     UIDVALIDITY, or found again by search = "all") is not saved again: its temporary
-//     files are deleted, the post-action is applied and the UID recorded done.
+//     files are deleted, the post-action is applied — under the rule of step 5 for the
+//     earlier record — and the UID recorded done.
 //  3. Commit. The temporary files are fsynced; final names are chosen (template, safe
 //     names, on_conflict against the destination, the other parts of the message and
 //     the other messages of the batch) and a commit record — identity, UID, temporary
@@ -30,9 +32,12 @@
 //     file and final name are the same file (linked, not yet unlinked); the temporary
 //     file is gone and the final name exists (done); the temporary file exists (not yet
 //     done: do it now).
-//  5. Post-action (\Seen, MOVE, or \Deleted + UID EXPUNGE), only after step 4. All are
-//     idempotent, so applying one again after a crash is harmless; a message already
-//     gone counts as done.
+//  5. Post-action (\Seen, MOVE, or \Deleted + UID EXPUNGE), only after step 4, and MOVE
+//     or delete only when the message's content is safe (store.MessageRecord.ContentSafe:
+//     at least one file, and every file written or skipped because the same content —
+//     by SHA-256 — is already there; leaveInMailbox). All are idempotent, so applying one
+//     again after a crash is harmless; a message already gone counts as done. On
+//     recovery a final name counts as placed only when it holds the file's content.
 //  6. Done. A done record (UID done, final names) is appended. It need not be fsynced at
 //     once: if a crash loses it, the message is still committed, and the next start
 //     applies the post-action again (step 5) and writes it.
@@ -62,7 +67,11 @@
 //
 // A message that fails (broken MIME, disk full, permission, a refused command) is logged
 // with the reason, its temporary files are deleted and it stays unmarked; the pass goes
-// on and the message is tried again on the next pass. A lost connection is retried with
+// on and the message is tried again on the next pass. A message that keeps failing is
+// recorded in the state (store.FailedMessage) and waits store.RetryWait before each
+// further try; after store.MaxFailures it is set aside (logged; it no longer holds the
+// mark back) until store.RetryFailedMessages ('mailmover forget -failed'). Failures of
+// the destination as a whole (disk full, permission) count against no message. A lost connection is retried with
 // capped exponential backoff and jitter (cenkalti/backoff/v5), each attempt sent as a
 // KindRetry event. A refresh token the provider no longer accepts (*auth.ReauthError), a
 // refused password or a setting the server refuses pauses the mover (KindPaused, with

@@ -62,7 +62,8 @@ type Options struct {
 	// set, the mover logs a KindWarning on start if the refresh token nears (or is past)
 	// the provider's known lapse (auth.LapseWarningForProfile). nil: no such warning.
 	Secrets store.Secrets
-	// Now is the clock for the lapse warning (nil: time.Now); tests set it.
+	// Now is the clock for the lapse warning and a failed message's wait before it is
+	// tried again (nil: time.Now); tests set it.
 	Now func() time.Time
 	// FromHome says that Profile was loaded from its file in Home (store.LoadProfile).
 	// Once the mover holds the profile's state lock it checks that the file is still
@@ -77,11 +78,15 @@ var ErrRunning = store.ErrStateLocked
 // FailedError is returned by RunOnce when some messages failed; they are left unmarked
 // and will be retried by the next run.
 type FailedError struct {
-	Failed int // messages that failed in the pass
+	Failed   int // messages that failed in the pass, or wait to be tried again
+	SetAside int // of those, the ones set aside after failing too often
 }
 
 // Error says how many messages failed and that they are retried.
 func (e *FailedError) Error() string {
+	if e.SetAside > 0 {
+		return i18n.Sprintf("%d message(s) failed and were left unmarked, %d of them set aside after failing too often (see the log for the reasons; 'mailmover forget -profile P -failed' tries them again)", e.Failed, e.SetAside)
+	}
 	return i18n.Sprintf("%d message(s) failed and were left unmarked; they are retried on the next run (see the log for the reasons)", e.Failed)
 }
 

@@ -39,7 +39,8 @@ type session struct {
 type runState struct {
 	uidValidity uint32
 	filtered    map[uint32]bool
-	failed      int  // messages that failed in the last pass
+	failed      int  // messages that failed in the last pass, or wait to be tried again
+	aside       int  // of those, the ones set aside
 	progressed  bool // a message was finished since the last connection error
 }
 
@@ -144,7 +145,7 @@ func (m *Mover) run(ctx context.Context, once bool) error {
 			if err == nil { // RunOnce: the pass is over
 				var ferr error
 				if rs.failed > 0 {
-					ferr = &FailedError{Failed: rs.failed}
+					ferr = &FailedError{Failed: rs.failed, SetAside: rs.aside}
 				}
 				return m.stopped(ctx, ferr)
 			}
@@ -250,9 +251,11 @@ func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d 
 	}
 	s.filtered = rs.filtered
 	m.emit(ctx, Event{Kind: KindConnected, Text: i18n.Sprintf("connected; folder %s selected (%d messages)", folder, mb.Messages)})
-	for {
+	for cycle := 0; ; cycle++ {
 		failed := map[uint32]bool{}
 		skipped := map[uint32]bool{} // gone meanwhile
+		held := map[uint32]bool{}    // failed before and not due (true: set aside)
+		now := m.now()
 		var cycleMax uint32
 		for first := true; ; first = false {
 			res, err := src.Search(ctx, m.criteria(box.Mark+1))
@@ -268,9 +271,19 @@ func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d 
 				if box.IsDone(uid) || failed[uid] || skipped[uid] || s.filtered[uid] {
 					continue
 				}
+				if f := box.Failure(uid); f != nil && s.pending[uid] == nil && (f.Aside || now.Before(f.Next)) {
+					held[uid] = f.Aside
+					continue
+				}
 				todo = append(todo, uid)
 			}
 			if first {
+				// Failed messages made due again (RetryFailed) below the mark.
+				for _, f := range box.Failed {
+					if !f.Aside && !now.Before(f.Next) && f.UID <= box.Mark && !slices.Contains(todo, f.UID) {
+						todo = append(todo, f.UID)
+					}
+				}
 				// Committed messages whose post-action or done record is missing, even when
 				// the search no longer finds them (the post-action was applied).
 				for uid := range s.pending {
@@ -295,8 +308,14 @@ func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d 
 					}
 					if gone {
 						skipped[uid] = true
+						if err := sf.Unfail(folder, uv, uid); err != nil {
+							return &errLocal{err}
+						}
 					} else {
 						failed[uid] = true
+						if err := m.noteFailure(ctx, s, uid, err); err != nil {
+							return err
+						}
 					}
 				}
 				return o.fatal
@@ -349,6 +368,18 @@ func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d 
 		for uid := range failed {
 			mark = min(mark, uid-1)
 		}
+		aside := 0
+		for uid, isAside := range held {
+			if isAside {
+				aside++ // a set-aside message does not hold the mark back
+			} else {
+				mark = min(mark, uid-1)
+			}
+		}
+		if len(held) > 0 && cycle == 0 {
+			m.emit(ctx, Event{Kind: KindWarning, Text: i18n.Sprintf("%d message(s) that failed before wait to be tried again, %d of them set aside", len(held), aside),
+				Advice: i18n.Sprintf("The log names each message and why it failed; 'mailmover forget -profile %s -failed' tries them all again now.", m.prof.Name)})
+		}
 		for uid := range s.pending {
 			mark = min(mark, uid-1)
 		}
@@ -358,7 +389,12 @@ func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d 
 		if err := sf.Sync(); err != nil {
 			return &errLocal{err}
 		}
-		rs.failed = len(failed)
+		rs.failed, rs.aside = len(failed)+len(held), aside
+		for uid := range failed {
+			if f := box.Failure(uid); f != nil && f.Aside {
+				rs.aside++
+			}
+		}
 		if once {
 			return nil
 		}
@@ -401,6 +437,40 @@ func (m *Mover) messageFailed(ctx context.Context, uid uint32, err error) (gone 
 		return false, nil
 	}
 	return false, err
+}
+
+// noteFailure records that message uid failed, so that it waits longer before each try
+// and is set aside after store.MaxFailures (it says so in the log). Not counted: a
+// committed message waiting for its post-action (retrying costs one command), and
+// failures of the destination as a whole (disk full, no permission), which are no fault
+// of the message.
+func (m *Mover) noteFailure(ctx context.Context, s *session, uid uint32, err error) error {
+	if s.pending[uid] != nil || destinationWide(err) {
+		return nil
+	}
+	f, serr := s.state.Fail(s.folder, s.uidValidity, uid, err.Error(), m.now())
+	if serr != nil {
+		return &errLocal{serr}
+	}
+	if f.Aside {
+		m.emit(ctx, Event{Kind: KindError, UID: uid, Text: i18n.Sprintf("message UID %d failed %d times and is set aside: it is not tried again until you ask for it", uid, f.Count),
+			Advice: i18n.Sprintf("See the log for why it fails; after fixing the cause run 'mailmover forget -profile %s -failed' (or Forget progress in the window) to try it again.", m.prof.Name)})
+	}
+	return nil
+}
+
+// destinationWide reports errors of the destination as a whole rather than of one
+// message.
+func destinationWide(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EROFS) ||
+		errors.Is(err, syscall.EIO) || errors.Is(err, fs.ErrPermission)
+}
+
+func (m *Mover) now() time.Time {
+	if m.opts.Now != nil {
+		return m.opts.Now()
+	}
+	return time.Now()
 }
 
 // recoverLocal finishes what a crash interrupted, before connecting: committed messages'

@@ -2,10 +2,12 @@ package mover
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"mailmover/store"
 )
@@ -205,5 +207,88 @@ func TestRenamedWhileStartingDoesNotStartFresh(t *testing.T) {
 	}
 	if _, err := os.Stat(store.StatePath(h.home, h.prof.Name)); err == nil {
 		t.Error("a fresh state was written under the old name")
+	}
+}
+
+// A message that always fails is not fetched on every pass forever: it waits longer
+// after each failure, is set aside after store.MaxFailures (saying so), no longer holds
+// the mark back, and comes back with RetryFailedMessages (forget -failed).
+func TestAlwaysFailingMessageBacksOffAndIsSetAside(t *testing.T) {
+	h := newHarness(t)
+	broken := "From: a@example.com\r\nSubject: broken\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=bad.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		"!!!! not base64 at all ****\r\n--b--\r\n"
+	bad := h.srv.add("INBOX", []byte(broken))
+	h.addMail(2, 1, "")
+	clock := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	pass := func() (string, error) {
+		t.Helper()
+		ev := make(chan Event, 4096)
+		m, err := New(Options{Profile: h.prof, Home: h.home, Dial: h.srv.dial, Events: ev,
+			MaxRetry: 5 * time.Millisecond, Now: func() time.Time { return clock }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = m.RunOnce(context.Background())
+		close(ev)
+		var b strings.Builder
+		for e := range ev {
+			b.WriteString(e.Text + "\n")
+		}
+		return b.String(), err
+	}
+	fetches := func() int {
+		h.srv.mu.Lock()
+		defer h.srv.mu.Unlock()
+		return h.srv.fetches[bad]
+	}
+	var fe *FailedError
+	try := func(wantFetches int) string {
+		t.Helper()
+		log, err := pass()
+		if !errors.As(err, &fe) || fe.Failed != 1 {
+			t.Fatalf("%v, want 1 failed", err)
+		}
+		if got := fetches(); got != wantFetches {
+			t.Fatalf("fetched %d times, want %d\n%s", got, wantFetches, log)
+		}
+		return log
+	}
+	try(1) // the first failure
+	try(2) // is tried again at the next pass
+	for count := 2; count < store.MaxFailures; count++ {
+		try(count) // not before its wait is over
+		clock = clock.Add(store.RetryWait(count) + time.Second)
+		log := try(count + 1)
+		if aside := count+1 == store.MaxFailures; aside != (fe.SetAside == 1) || aside != strings.Contains(log, "set aside") {
+			t.Fatalf("failure %d: set aside = %d\n%s", count+1, fe.SetAside, log)
+		}
+	}
+	n := fetches()
+	clock = clock.Add(30 * 24 * time.Hour)
+	log, err := pass()
+	if !errors.As(err, &fe) || fe.SetAside != 1 {
+		t.Errorf("a pass a month later: %v, want it reported as set aside", err)
+	}
+	if fetches() != n {
+		t.Errorf("a set-aside message was fetched again")
+	}
+	if !strings.Contains(log, "set aside") {
+		t.Errorf("the pass does not mention the set-aside message:\n%s", log)
+	}
+	h.exactlyOnce()
+	st, _ := store.LoadState(h.home, h.prof.Name)
+	if b := st.Mailbox("INBOX", h.srv.uidValidity); b == nil || b.Mark < bad {
+		t.Errorf("the mark is held back by a set-aside message: %+v", b)
+	}
+	// forget -failed brings it back.
+	if k, err := store.RetryFailedMessages(h.home, h.prof.Name); err != nil || k != 1 {
+		t.Fatalf("RetryFailedMessages = %d, %v", k, err)
+	}
+	if _, err := pass(); !errors.As(err, &fe) {
+		t.Fatalf("after retry: %v", err)
+	}
+	if fetches() != n+1 {
+		t.Errorf("after forget -failed the message was not tried again (%d fetches, want %d)", fetches(), n+1)
 	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"io"
@@ -63,6 +64,63 @@ type MailboxState struct {
 	Mark uint32 `json:"mark"`
 	// Done lists the done UIDs above Mark, ascending.
 	Done []uint32 `json:"done,omitempty"`
+	// Failed lists the messages that failed and are not done, ascending by UID: how often,
+	// why, when they may be tried again, and whether they are set aside (not tried again
+	// until RetryFailed). A set-aside message does not hold the mark back.
+	Failed []FailedMessage `json:"failed,omitempty"`
+}
+
+// FailedMessage is a message of a folder that failed (broken MIME, a refused command):
+// it is tried again with growing waits, and set aside after MaxFailures failures.
+type FailedMessage struct {
+	UID    uint32    `json:"uid"`
+	Count  int       `json:"count"`
+	Reason string    `json:"reason,omitempty"`
+	Next   time.Time `json:"next"`
+	Aside  bool      `json:"aside,omitempty"`
+}
+
+// MaxFailures is how often a message may fail before it is set aside.
+const MaxFailures = 6
+
+// RetryWait is how long a message that failed count times waits before it is tried
+// again: not at all after the first failure (the next pass tries it), then 2 minutes,
+// five times longer each time after (2m, 10m, 50m, 4h10m); at the sixth failure, about
+// five hours after the first, it is set aside.
+func RetryWait(count int) time.Duration {
+	if count <= 1 {
+		return 0
+	}
+	d := 2 * time.Minute
+	for i := 2; i < count && d < 12*time.Hour; i++ {
+		d *= 5
+	}
+	return min(d, 12*time.Hour)
+}
+
+// Failure returns uid's failure record, or nil.
+func (b *MailboxState) Failure(uid uint32) *FailedMessage {
+	i, ok := slices.BinarySearchFunc(b.Failed, uid, func(f FailedMessage, u uint32) int { return cmp.Compare(f.UID, u) })
+	if !ok {
+		return nil
+	}
+	return &b.Failed[i]
+}
+
+func (b *MailboxState) setFailure(f FailedMessage) {
+	i, ok := slices.BinarySearchFunc(b.Failed, f.UID, func(g FailedMessage, u uint32) int { return cmp.Compare(g.UID, u) })
+	if ok {
+		b.Failed[i] = f
+		return
+	}
+	b.Failed = slices.Insert(b.Failed, i, f)
+}
+
+func (b *MailboxState) clearFailure(uid uint32) {
+	b.Failed = slices.DeleteFunc(b.Failed, func(f FailedMessage) bool { return f.UID == uid })
+	if len(b.Failed) == 0 {
+		b.Failed = nil
+	}
 }
 
 // IsDone reports whether uid is done.
@@ -75,6 +133,7 @@ func (b *MailboxState) IsDone(uid uint32) bool {
 }
 
 func (b *MailboxState) addDone(uid uint32) {
+	b.clearFailure(uid)
 	if uid <= b.Mark {
 		return
 	}
@@ -152,6 +211,9 @@ const (
 	opMark    = "mark"    // Folder/UIDValidity mark raised
 	opMailbox = "mailbox" // Folder/UIDValidity seen under Filter
 	opDrop    = "drop"    // Msg (by identity) forgotten: its commit was abandoned
+	opFail    = "fail"    // Folder/UIDValidity/UID failed (Failure holds the new record)
+	opUnfail  = "unfail"  // Folder/UIDValidity/UID's failure forgotten (the message is gone)
+	opRetry   = "retry"   // every failed message is to be tried again at once
 )
 
 type journalRecord struct {
@@ -163,6 +225,7 @@ type journalRecord struct {
 	UID         uint32         `json:"uid,omitempty"`
 	Mark        uint32         `json:"mark,omitempty"`
 	Filter      string         `json:"filter,omitempty"`
+	Failure     *FailedMessage `json:"failure,omitempty"`
 }
 
 func newState(profile string) *State {
@@ -231,9 +294,27 @@ func (s *State) apply(r *journalRecord) error {
 	case opMark:
 		s.mailbox(r.Folder, r.UIDValidity).setMark(r.Mark)
 	case opMailbox:
+		if s.Mailbox(r.Folder, r.UIDValidity) == nil {
+			// A new UIDVALIDITY renumbered the folder: what was recorded under the
+			// old one can never matter again.
+			s.Mailboxes = slices.DeleteFunc(s.Mailboxes, func(b *MailboxState) bool { return b.Folder == r.Folder })
+		}
 		b := s.mailbox(r.Folder, r.UIDValidity)
 		if b.Filter != r.Filter {
-			b.Filter, b.Mark, b.Done = r.Filter, 0, nil
+			b.Filter, b.Mark, b.Done, b.Failed = r.Filter, 0, nil, nil
+		}
+	case opFail:
+		if r.Failure == nil {
+			return i18n.Errorf("record %d (%s) has no failure", r.Seq, r.Op)
+		}
+		s.mailbox(r.Folder, r.UIDValidity).setFailure(*r.Failure)
+	case opUnfail:
+		s.mailbox(r.Folder, r.UIDValidity).clearFailure(r.UID)
+	case opRetry:
+		for _, b := range s.Mailboxes {
+			for i := range b.Failed {
+				b.Failed[i].Count, b.Failed[i].Aside, b.Failed[i].Next = 0, false, time.Time{}
+			}
 		}
 	default:
 		return i18n.Errorf("record %d has an unknown operation %q", r.Seq, r.Op)
@@ -242,6 +323,24 @@ func (s *State) apply(r *journalRecord) error {
 		s.Seq = r.Seq
 	}
 	return nil
+}
+
+// Retention is how long the content identity of a done message is kept. Within it, the
+// same message found again — under a new UIDVALIDITY, after a filter change, or with
+// search = "all" — is recognised and not saved twice; after it, such a message would be
+// saved again (never lost). Which UIDs are done is kept as long as the folder's
+// UIDVALIDITY stays, in a mark and a short list.
+const Retention = 400 * 24 * time.Hour
+
+// prune drops what can no longer matter, so that the state does not grow without bound:
+// done messages older than Retention. (Mailboxes of an old UIDVALIDITY go when a new
+// one is first used.) Committed messages are always kept.
+func (s *State) prune(now time.Time) {
+	for id, m := range s.Messages {
+		if m.Status == StatusDone && now.Sub(m.Time) > Retention {
+			delete(s.Messages, id)
+		}
+	}
 }
 
 // StateFile is the open, locked checkpoint of one profile. It is not safe for concurrent
@@ -504,6 +603,56 @@ func (s *StateFile) MarkUID(folder string, uidValidity, uid uint32) error {
 	return s.append(&journalRecord{Op: opUID, Folder: folder, UIDValidity: uidValidity, UID: uid}, false)
 }
 
+// Fail records that message uid of the folder failed at now for reason: its count goes
+// up, it waits RetryWait before it is tried again, and it is set aside at MaxFailures.
+// It returns the new record.
+func (s *StateFile) Fail(folder string, uidValidity, uid uint32, reason string, now time.Time) (FailedMessage, error) {
+	f := FailedMessage{UID: uid, Count: 1, Reason: reason}
+	if b := s.st.Mailbox(folder, uidValidity); b != nil {
+		if old := b.Failure(uid); old != nil {
+			f.Count = old.Count + 1
+		}
+	}
+	f.Aside = f.Count >= MaxFailures
+	f.Next = now.Add(RetryWait(f.Count)).UTC().Truncate(time.Second)
+	return f, s.append(&journalRecord{Op: opFail, Folder: folder, UIDValidity: uidValidity, UID: uid, Failure: &f}, false)
+}
+
+// Unfail forgets uid's failure (the message is gone from the folder).
+func (s *StateFile) Unfail(folder string, uidValidity, uid uint32) error {
+	if b := s.st.Mailbox(folder, uidValidity); b == nil || b.Failure(uid) == nil {
+		return nil
+	}
+	return s.append(&journalRecord{Op: opUnfail, Folder: folder, UIDValidity: uidValidity, UID: uid}, false)
+}
+
+// RetryFailed makes every failed message, set aside or waiting, due to be tried again at
+// the next pass. It returns how many there are.
+func (s *StateFile) RetryFailed() (int, error) {
+	n := 0
+	for _, b := range s.st.Mailboxes {
+		n += len(b.Failed)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	return n, s.append(&journalRecord{Op: opRetry}, true)
+}
+
+// RetryFailedMessages is RetryFailed for a profile that is not running: it fails with
+// ErrStateLocked while a mover holds the state.
+func RetryFailedMessages(home, profile string) (int, error) {
+	sf, err := OpenState(home, profile)
+	if err != nil {
+		return 0, err
+	}
+	n, err := sf.RetryFailed()
+	if cerr := sf.Close(); err == nil {
+		err = cerr
+	}
+	return n, err
+}
+
 // SetMark records that every UID <= mark of the folder is done or not wanted.
 func (s *StateFile) SetMark(folder string, uidValidity, mark uint32) error {
 	b := s.st.Mailbox(folder, uidValidity)
@@ -542,6 +691,7 @@ func (s *StateFile) Compact() error {
 	if !s.dirty && s.records == 0 {
 		return nil
 	}
+	s.st.prune(time.Now())
 	data, err := json.MarshalIndent(s.st, "", " ")
 	if err != nil {
 		return err

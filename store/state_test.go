@@ -290,3 +290,64 @@ func TestStateLockOnARemovedFileIsNotHeld(t *testing.T) {
 	}
 	unlockState(stolen)
 }
+
+func TestRetryWaitGrowsAndIsBounded(t *testing.T) {
+	if RetryWait(1) != 0 {
+		t.Errorf("RetryWait(1) = %s, want 0 (the next pass)", RetryWait(1))
+	}
+	for c := 2; c < 20; c++ {
+		if RetryWait(c) < RetryWait(c-1) || RetryWait(c) > 12*time.Hour {
+			t.Errorf("RetryWait(%d) = %s after %s", c, RetryWait(c), RetryWait(c-1))
+		}
+	}
+}
+
+// The state does not grow without bound: a folder's old UIDVALIDITY goes when a new one
+// is used, done messages older than Retention go at compaction (committed ones stay),
+// and failures are replayed from the journal as they were recorded.
+func TestStatePrunesWhatCanNoLongerMatter(t *testing.T) {
+	home := t.TempDir()
+	sf := openT(t, home)
+	if _, err := sf.UseMailbox("INBOX", 9, "f"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sf.UseMailbox("Other", 1, "f"); err != nil {
+		t.Fatal(err)
+	}
+	old := testMsg("old", 1)
+	old.Time = time.Now().Add(-Retention - time.Hour)
+	recent := testMsg("recent", 2)
+	recent.Time = time.Now().Add(-time.Hour)
+	committed := testMsg("committed", 3)
+	committed.Time = old.Time
+	sf.Done(old)
+	sf.Done(recent)
+	sf.Commit(committed)
+	if f, err := sf.Fail("INBOX", 9, 7, "broken", time.Now()); err != nil || f.Count != 1 {
+		t.Fatalf("Fail = %+v, %v", f, err)
+	}
+	if f, _ := sf.Fail("INBOX", 9, 7, "broken", time.Now()); f.Count != 2 || f.Aside {
+		t.Fatalf("second Fail = %+v", f)
+	}
+	sf.Abandon()
+	sf = openT(t, home) // replayed from the journal
+	if f := sf.State().Mailbox("INBOX", 9).Failure(7); f == nil || f.Count != 2 || f.Reason != "broken" {
+		t.Fatalf("failure after replay: %+v", f)
+	}
+	if _, err := sf.UseMailbox("INBOX", 10, "f"); err != nil { // renumbered
+		t.Fatal(err)
+	}
+	if err := sf.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st, err := LoadState(home, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mailbox("INBOX", 9) != nil || st.Mailbox("INBOX", 10) == nil || st.Mailbox("Other", 1) == nil {
+		t.Errorf("mailboxes after a new UIDVALIDITY: %+v", st.Mailboxes)
+	}
+	if st.Messages["old"] != nil || st.Messages["recent"] == nil || st.Messages["committed"] == nil {
+		t.Errorf("messages after compaction: %v", st.Messages)
+	}
+}
