@@ -34,6 +34,17 @@ type wireConn struct {
 	// greetLeft bounds what is read before the greeting is complete (see limitGreeting);
 	// -1 when no limit applies.
 	greetLeft atomic.Int64
+
+	// The bounds of limit.go. scan is used by the one goroutine that reads (imapclient's);
+	// the others are set by the operation in hand (setBodyCap, setBudget).
+	scan        respScanner
+	deadlineSet bool         // Read set a read deadline on Conn
+	textTime    atomic.Int64 // ns a stretch of response text may take; 0: no limit
+	bodyCap     atomic.Int64 // the largest body literal accepted now (0: none)
+	budget      atomic.Int64 // bytes the operation in hand may still read; < 0: no budget
+	budgetOn    atomic.Bool
+	overWhat    atomic.Pointer[string] // what the budget is for, to say when it is used up
+	failed      atomic.Pointer[limitError]
 }
 
 // maxGreeting is the most read from a server before its greeting is complete. A greeting
@@ -51,7 +62,7 @@ func (w *wireConn) limitGreeting() { w.greetLeft.Store(maxGreeting) }
 func (w *wireConn) endGreeting() { w.greetLeft.Store(-1) }
 
 func newWireConn(c net.Conn, greeting string) *wireConn {
-	w := &wireConn{Conn: c}
+	w := &wireConn{Conn: c, scan: newRespScanner()}
 	w.greetLeft.Store(-1)
 	if greeting != "" {
 		w.prefix = []byte(greeting)
@@ -60,7 +71,8 @@ func newWireConn(c net.Conn, greeting string) *wireConn {
 }
 
 // Read serves the synthetic greeting, then reads from the connection with a rolling
-// deadline.
+// deadline, within the bounds of limit.go: once one is broken, the connection is closed
+// and every Read fails with the *limitError (see limitErr).
 func (w *wireConn) Read(p []byte) (int, error) {
 	w.mu.Lock()
 	if len(w.prefix) > 0 {
@@ -70,23 +82,74 @@ func (w *wireConn) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	w.mu.Unlock()
+	if le := w.failed.Load(); le != nil {
+		return 0, le
+	}
+	now := time.Now()
+	textTime := time.Duration(w.textTime.Load())
+	var deadline time.Time
 	if d := time.Duration(w.readIdle.Load()); d > 0 {
-		_ = w.Conn.SetReadDeadline(time.Now().Add(d))
+		deadline = now.Add(d)
+	}
+	// Within a response's text, the rest of the stretch must come before textTime is up.
+	segStart, inText := w.scan.inText()
+	if inText && textTime > 0 {
+		if end := segStart.Add(textTime); deadline.IsZero() || end.Before(deadline) {
+			deadline = end
+		}
+	}
+	if !deadline.IsZero() || w.deadlineSet {
+		_ = w.Conn.SetReadDeadline(deadline)
+		w.deadlineSet = !deadline.IsZero()
 	}
 	left := w.greetLeft.Load()
-	if left < 0 {
-		return w.Conn.Read(p)
-	}
 	if left == 0 {
 		return 0, errGreetingTooLong
 	}
-	if int64(len(p)) > left {
+	if left > 0 && int64(len(p)) > left {
 		p = p[:left]
 	}
 	n, err := w.Conn.Read(p)
-	w.greetLeft.Add(-int64(n))
+	if left > 0 {
+		w.greetLeft.Add(-int64(n))
+	}
+	now = time.Now()
+	if err != nil && inText && textTime > 0 && !now.Before(segStart.Add(textTime)) {
+		return n, w.fail(errTooSlow(textTime))
+	}
+	k, le := w.scan.scan(p[:n], now, w.bodyCap.Load(), textTime)
+	if le == nil && w.budgetOn.Load() && w.budget.Add(-int64(n)) < 0 {
+		k, le = n, &limitError{*w.overWhat.Load()}
+	}
+	if le != nil {
+		return k, w.fail(le)
+	}
 	return n, err
 }
+
+// fail records le as the reason the connection ends, closes it and returns the reason
+// that counts (the first one).
+func (w *wireConn) fail(le *limitError) error {
+	w.failed.CompareAndSwap(nil, le)
+	_ = w.Conn.Close()
+	return w.failed.Load()
+}
+
+// limitErr returns the bound the server broke, or nil.
+func (w *wireConn) limitErr() *limitError { return w.failed.Load() }
+
+// setBodyCap accepts body literals up to n bytes (0: none; see respScanner).
+func (w *wireConn) setBodyCap(n int64) { w.bodyCap.Store(n) }
+
+// setBudget limits what is read from now on to n bytes; when they are used up, the
+// connection fails with reason. clearBudget lifts it.
+func (w *wireConn) setBudget(n int64, reason string) {
+	w.overWhat.Store(&reason)
+	w.budget.Store(n)
+	w.budgetOn.Store(true)
+}
+
+func (w *wireConn) clearBudget() { w.budgetOn.Store(false) }
 
 var saslEmpty = []byte("=\r\n")
 

@@ -143,7 +143,7 @@ func dialOnce(ctx context.Context, cfg Config, forceRefresh bool) (*Client, erro
 	}
 	if err := c.run(ctx, func() error { c.caps = c.ic.Caps(); return nil }); err != nil {
 		c.closeNow()
-		return nil, err
+		return nil, classifyNet(ctx, cfg.addr(), "capability", err)
 	}
 	if c.caps == nil {
 		c.caps = imap.CapSet{}
@@ -206,6 +206,7 @@ func connect(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c := &Client{cfg: cfg, log: log, tlsInfo: tlsInfo, newMail: make(chan struct{}, 1)}
 	c.wire = newWireConn(conn, greeting)
+	c.wire.textTime.Store(int64(cfg.timeout()))
 	c.wire.limitGreeting() // before imapclient starts reading
 	c.ic = imapclient.New(c.wire, &imapclient.Options{
 		WordDecoder: &mime.WordDecoder{CharsetReader: charset.Reader},
@@ -223,6 +224,10 @@ func connect(ctx context.Context, cfg Config) (*Client, error) {
 		c.closeNow()
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		var le *limitError
+		if errors.As(err, &le) {
+			return nil, le.asError(cfg.addr(), i18n.T("connect"))
 		}
 		var ie *imap.Error
 		if errors.As(err, &ie) {

@@ -136,6 +136,10 @@ func classifyNet(ctx context.Context, host, op string, err error) error {
 	if errors.As(err, &e) {
 		return err
 	}
+	var le *limitError
+	if errors.As(err, &le) {
+		return le.asError(host, op)
+	}
 	var ie *imap.Error
 	if errors.As(err, &ie) {
 		return serverError(host, op, ie)

@@ -68,6 +68,7 @@ func (c *Client) FetchBatch(ctx context.Context, uids []uint32, want func(*Messa
 	}
 	var wanted imap.UIDSet
 	n := 0
+	var most, total int64
 	for _, uid := range slices.Sorted(maps.Keys(metas)) {
 		if want != nil && !want(metas[uid]) {
 			delete(metas, uid)
@@ -75,6 +76,11 @@ func (c *Client) FetchBatch(ctx context.Context, uids []uint32, want func(*Messa
 		}
 		wanted.AddNum(imap.UID(uid))
 		n++
+		a := bodyAllowance(metas[uid].Size)
+		most = max(most, a)
+		if total += a; total < 0 {
+			total = 1 << 62
+		}
 	}
 	if n == 0 {
 		return nil
@@ -82,6 +88,8 @@ func (c *Client) FetchBatch(ctx context.Context, uids []uint32, want func(*Messa
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	c.bodyMode(most, total, n)
+	defer c.bodyMode(0, 0, 0)
 	return c.fetchBodies(ctx, host, op, wanted, metas, fn)
 }
 
@@ -137,7 +145,13 @@ func (c *Client) fetchBodies(ctx context.Context, host, op string, set imap.UIDS
 	<-r.done
 	gerr := g.done(nil)
 	if g.why.Load() != 0 {
-		return gerr // the guard closed the connection: ctx.Err() or a timeout *Error
+		return classifyNet(ctx, host, op, gerr) // the guard closed the connection: ctx.Err() or a timeout
+	}
+	if r.oversized {
+		return r.err // the connection was given up: not fn's error, which is the message's
+	}
+	if le := c.limitErr(); le != nil && (stop != nil || r.err != nil) {
+		return le.asError(host, op) // the connection broke a bound: why it ended
 	}
 	if stop != nil {
 		return stop
@@ -156,17 +170,18 @@ type streamedMsg struct {
 
 // bodyReader is the reader goroutine of fetchBodies.
 type bodyReader struct {
-	c        *Client
-	g        *guard
-	host, op string
-	cmd      *imapclient.FetchCommand
-	metas    map[uint32]*Message
-	msgs     chan *streamedMsg // closed at the end
-	slots    chan struct{}     // one per chunk read ahead (bounds the memory)
-	aborted  atomic.Bool       // fetchBodies ends the batch: read past everything
-	done     chan struct{}
-	err      error // why the command ended (nil: OK); read after done
-	pool     *chunkPool
+	c         *Client
+	g         *guard
+	host, op  string
+	cmd       *imapclient.FetchCommand
+	metas     map[uint32]*Message
+	msgs      chan *streamedMsg // closed at the end
+	slots     chan struct{}     // one per chunk read ahead (bounds the memory)
+	aborted   atomic.Bool       // fetchBodies ends the batch: read past everything
+	done      chan struct{}
+	err       error // why the command ended (nil: OK); read after done
+	oversized bool  // a body was larger than its allowance: the connection was given up
+	pool      *chunkPool
 }
 
 func (r *bodyReader) run() {
@@ -195,8 +210,23 @@ func (r *bodyReader) run() {
 				if it.Literal == nil {
 					continue
 				}
-				gr := &guardedReader{r: it.Literal, g: r.g, size: it.Literal.Size()}
 				msg := r.metas[uid]
+				if size := it.Literal.Size(); msg != nil && !r.aborted.Load() && size > bodyAllowance(msg.Size) {
+					// Not read: it could fill the disk. It is the message's error, and the
+					// connection is given up (the batch ends).
+					delete(r.metas, uid)
+					oe := oversizeError(r.host, uid, size, msg.Size)
+					bs := &bodyStream{ch: make(chan *[]byte), slots: r.slots, pool: r.pool, err: oe}
+					close(bs.ch)
+					r.msgs <- &streamedMsg{msg: msg, body: bs}
+					r.c.abandon(it.Literal)
+					r.oversized = true
+					r.err = &Error{Kind: KindNetwork, Host: r.host, Op: r.op,
+						Reason: i18n.Sprintf("the connection was given up because message UID %d was much larger than announced", uid),
+						Advice: i18n.T("MailMover connects again on its own; the message stays in the folder."), Err: oe}
+					return
+				}
+				gr := &guardedReader{r: it.Literal, g: r.g, size: it.Literal.Size()}
 				if msg == nil || r.aborted.Load() {
 					// Not asked for, sent twice, or the batch is over: read past it.
 					_, _ = io.Copy(io.Discard, onlyReader{gr})

@@ -12,27 +12,46 @@ import (
 	"mailmover/i18n"
 )
 
+// Bounds of a LIST answer.
+const (
+	maxFolders  = 100_000
+	maxListData = 32 << 20
+)
+
 // ListFolders lists every folder, INBOX first, the others by name. Names are decoded
 // UTF-8 (go-imap decodes modified UTF-7).
+//
+// The answer is bounded: at most maxListData bytes and maxFolders folders.
 func (c *Client) ListFolders(ctx context.Context) ([]Folder, error) {
-	var list []*imap.ListData
-	err := c.run(ctx, func() (err error) {
-		list, err = c.ic.List("", "*", nil).Collect()
-		return err
+	var out []Folder
+	tooMany := false
+	c.wire.setBudget(maxListData, i18n.Sprintf("the server sent more than %d MiB of folder names", maxListData>>20))
+	err := c.run(ctx, func() error {
+		cmd := c.ic.List("", "*", nil)
+		for d := cmd.Next(); d != nil; d = cmd.Next() {
+			if len(out) >= maxFolders {
+				tooMany = true
+				continue // the rest is read past (within the budget)
+			}
+			f := Folder{Name: d.Mailbox, Delim: d.Delim}
+			for _, a := range d.Attrs {
+				if strings.EqualFold(string(a), string(imap.MailboxAttrNoSelect)) ||
+					strings.EqualFold(string(a), string(imap.MailboxAttrNonExistent)) {
+					f.NoSelect = true
+				}
+			}
+			out = append(out, f)
+		}
+		return cmd.Close()
 	})
+	c.wire.clearBudget()
 	if err != nil {
 		return nil, classifyNet(ctx, c.cfg.addr(), i18n.T("list folders"), err)
 	}
-	out := make([]Folder, 0, len(list))
-	for _, d := range list {
-		f := Folder{Name: d.Mailbox, Delim: d.Delim}
-		for _, a := range d.Attrs {
-			if strings.EqualFold(string(a), string(imap.MailboxAttrNoSelect)) ||
-				strings.EqualFold(string(a), string(imap.MailboxAttrNonExistent)) {
-				f.NoSelect = true
-			}
-		}
-		out = append(out, f)
+	if tooMany {
+		return nil, &Error{Kind: KindServer, Host: c.cfg.addr(), Op: i18n.T("list folders"),
+			Reason: i18n.Sprintf("the server listed more than %d folders", maxFolders),
+			Advice: i18n.T("The server is broken, or the account has far too many folders; tell the server's administrator.")}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		ii, jj := strings.EqualFold(out[i].Name, "INBOX"), strings.EqualFold(out[j].Name, "INBOX")

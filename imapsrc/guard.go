@@ -39,13 +39,20 @@ func (g *guard) arm()    { g.timer.Reset(g.timeout) }
 func (g *guard) disarm() { g.timer.Stop() }
 
 // done releases the guard and replaces err by ctx.Err() or a timeout error when the guard
-// closed the connection.
+// closed the connection. When the connection failed because the server broke a bound of limit.go, err is
+// replaced by that *limitError (go-imap only passes on its text), which classifyNet turns
+// into an *Error.
 func (g *guard) done(err error) error {
 	g.stop()
 	g.timer.Stop()
-	switch g.why.Load() {
-	case 1:
+	why := g.why.Load()
+	if why == 1 {
 		return g.ctx.Err()
+	}
+	if le := g.c.limitErr(); le != nil && (err != nil || why != 0) {
+		return le
+	}
+	switch why {
 	case 2:
 		return &Error{Kind: KindNetwork, Host: g.c.cfg.addr(), Op: i18n.T("wait"),
 			Reason: i18n.Sprintf("the server did not answer within %s", g.timeout),
@@ -58,4 +65,12 @@ func (g *guard) done(err error) error {
 func (c *Client) run(ctx context.Context, f func() error) error {
 	g := c.newGuard(ctx, c.cfg.timeout())
 	return g.done(f())
+}
+
+// limitErr returns the bound of limit.go the server broke on this connection, or nil.
+func (c *Client) limitErr() *limitError {
+	if c.wire == nil {
+		return nil
+	}
+	return c.wire.limitErr()
 }

@@ -2,31 +2,36 @@ package imapsrc
 
 import (
 	"context"
-	"sort"
+	"slices"
 
 	"github.com/emersion/go-imap/v2"
 
 	"mailmover/i18n"
 )
 
-// maxSearchUIDs bounds what a (possibly hostile) server can make us allocate.
-const maxSearchUIDs = 10_000_000
+// maxSearchUIDs bounds what a (possibly hostile) server can make us allocate: the list
+// of UIDs Search returns (4 bytes each). A SEARCH answer that lists UIDs one by one is
+// bounded before (maxSearchData); a range ("1:4000000000") is not.
+const maxSearchUIDs = 2_000_000
 
 // Search runs UID SEARCH in the selected folder. Messages flagged \Deleted (waiting for
 // an expunge) are never returned.
 func (c *Client) Search(ctx context.Context, cr Criteria) (SearchResult, error) {
 	crit := searchCriteria(cr)
 	var data *imap.SearchData
+	c.wire.setBudget(maxSearchData, i18n.Sprintf("the server sent more than %d MiB in answer to SEARCH", maxSearchData>>20))
 	err := c.run(ctx, func() (err error) {
 		data, err = c.ic.UIDSearch(crit, nil).Wait()
 		return err
 	})
+	c.wire.clearBudget()
 	if err != nil {
 		return SearchResult{}, classifyNet(ctx, c.cfg.addr(), "search", err)
 	}
 	uids, err := uidList(data.All, cr.MinUID)
 	if err != nil {
-		return SearchResult{}, &Error{Kind: KindServer, Host: c.cfg.addr(), Op: "search", Reason: err.Error()}
+		return SearchResult{}, &Error{Kind: KindServer, Host: c.cfg.addr(), Op: "search", Reason: err.Error(),
+			Advice: i18n.T("Narrow the search ([common] since, from, subject, or search = \"unseen\"), or move old mail out of the folder.")}
 	}
 	return SearchResult{UIDValidity: c.mailbox.UIDValidity, UIDs: uids}, nil
 }
@@ -76,24 +81,24 @@ func uidList(set imap.NumSet, min uint32) ([]uint32, error) {
 		}
 	}
 	out := make([]uint32, 0, total)
-	seen := make(map[uint32]struct{}, total)
 	for _, r := range uset {
 		lo, hi := uint32(r.Start), uint32(r.Stop)
 		if lo > hi {
 			lo, hi = hi, lo
 		}
+		lo = max(lo, min)
+		if lo > hi {
+			continue
+		}
 		for u := lo; ; u++ {
-			if u >= min {
-				if _, dup := seen[u]; !dup {
-					seen[u] = struct{}{}
-					out = append(out, u)
-				}
-			}
+			out = append(out, u)
 			if u == hi {
 				break
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
-	return out, nil
+	// Sorted and without duplicates, in place (a map of millions of UIDs would cost
+	// ten times the list).
+	slices.Sort(out)
+	return slices.Compact(out), nil
 }

@@ -37,15 +37,22 @@ func (c *Client) WaitForMail(ctx context.Context, idle bool, poll time.Duration)
 	}
 	t := time.NewTimer(poll)
 	defer t.Stop()
+	c.wire.setBudget(maxIdleData, i18n.Sprintf("the server sent more than %d MiB between two polls", maxIdleData>>20))
 	select {
 	case <-ctx.Done():
+		c.wire.clearBudget()
 		return ctx.Err()
 	case <-c.newMail:
+		c.wire.clearBudget()
 		return nil
 	case <-c.ic.Closed():
+		if le := c.limitErr(); le != nil {
+			return le.asError(c.cfg.addr(), i18n.T("wait"))
+		}
 		return &Error{Kind: KindNetwork, Host: c.cfg.addr(), Op: i18n.T("wait"), Reason: i18n.T("the server closed the connection")}
 	case <-t.C:
 	}
+	c.wire.clearBudget()
 	if err := c.run(ctx, func() error { return c.ic.Noop().Wait() }); err != nil {
 		return classifyNet(ctx, c.cfg.addr(), "noop", err)
 	}
@@ -60,6 +67,10 @@ func (c *Client) idleRestart() time.Duration {
 }
 
 func (c *Client) idle(ctx context.Context) error {
+	// What the server sends during IDLE is bounded in volume here, and each response in
+	// time by the wire (limit.go): noise cannot keep the IDLE going until its restart.
+	c.wire.setBudget(maxIdleData, i18n.Sprintf("the server sent more than %d MiB during IDLE without reporting new mail", maxIdleData>>20))
+	defer c.wire.clearBudget()
 	var cmd idler
 	if err := c.run(ctx, func() error {
 		ic, err := c.ic.Idle()
@@ -80,6 +91,9 @@ func (c *Client) idle(ctx context.Context) error {
 		}
 		return ctx.Err()
 	case <-c.ic.Closed():
+		if le := c.limitErr(); le != nil {
+			return le.asError(c.cfg.addr(), "idle")
+		}
 		return &Error{Kind: KindNetwork, Host: c.cfg.addr(), Op: "idle", Reason: i18n.T("the server closed the connection"),
 			Advice: i18n.T("MailMover connects again on its own.")}
 	case <-c.newMail:
