@@ -115,7 +115,7 @@ CONF
 }
 userdb {
   driver = static
-  args = uid=$DC_MAIL_UID gid=$DC_MAIL_GID home=$DC_HOME/%u
+  args = uid=$DC_MAIL_UID gid=$DC_MAIL_GID home=$DC_HOME/%u allow_all_users=yes
 }
 CONF
 }

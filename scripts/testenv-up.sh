@@ -138,6 +138,7 @@ done
   echo "export MM_DOVECOT_USER='$MAIL_USER'"
   echo "export MM_DOVECOT_PASSWORD='$IMAP_PASSWORD'"
   echo "export MM_DOVECOT_LOG='$DOV/dovecot.log'"
+  echo "export MM_DOVECOT_CONF='$DOV/dovecot/dovecot.conf'"
   echo "export MM_OIDC_LOG='$RUN/provider.log'"
   cat "$RUN/oidc.env"
 } >"$RUN/env.sh.tmp"

@@ -3,6 +3,8 @@ package testenv
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"os/exec"
+	"strconv"
 	"testing"
 	"time"
 
@@ -49,6 +51,20 @@ func (d DovecotEnv) NewMailbox(t testing.TB, prefix string) string {
 		}
 	})
 	return name
+}
+
+// SetUIDValidity gives mailbox a new UIDVALIDITY with doveadm, as a server does when it
+// rebuilds a folder: every UID a client remembers becomes meaningless.
+func (d DovecotEnv) SetUIDValidity(t testing.TB, mailbox string, uidValidity uint32) {
+	t.Helper()
+	if d.Conf == "" {
+		t.Fatal("testenv: MM_DOVECOT_CONF is not set (run scripts/testenv-up.sh again)")
+	}
+	out, err := exec.Command("doveadm", "-c", d.Conf, "mailbox", "update", "-u", d.User,
+		"--uid-validity", strconv.FormatUint(uint64(uidValidity), 10), mailbox).CombinedOutput()
+	if err != nil {
+		t.Fatalf("testenv: doveadm mailbox update --uid-validity: %v\n%s", err, out)
+	}
 }
 
 // Append stores raw RFC 5322 messages in mailbox (unseen, dated now) with the

@@ -72,6 +72,8 @@ type DovecotEnv struct {
 	User, Password string
 	// LogFile is Dovecot's log (empty when unknown), handy in failure messages.
 	LogFile string
+	// Conf is Dovecot's configuration file (empty when unknown), for doveadm.
+	Conf string
 }
 
 // Dovecot returns the private Dovecot, or skips the test when none runs.
@@ -87,6 +89,7 @@ func Dovecot(t testing.TB) DovecotEnv {
 		User:      v[4],
 		Password:  v[5],
 		LogFile:   os.Getenv("MM_DOVECOT_LOG"),
+		Conf:      os.Getenv("MM_DOVECOT_CONF"),
 	}
 }
 
