@@ -25,8 +25,9 @@ const (
 	maxIdleData = 1 << 20
 
 	// maxSearchData is the most a server may send in answer to one SEARCH (go-imap adds
-	// the UIDs of every untagged SEARCH line to one set).
-	maxSearchData = 16 << 20
+	// the UIDs of every untagged SEARCH line to one set): about a million UIDs listed one
+	// by one. Dovecot answers with ranges (ESEARCH), which are short.
+	maxSearchData = 8 << 20
 
 	// bodySlack is what a body FETCH may carry besides its literals, per message.
 	bodySlack = 64 << 10

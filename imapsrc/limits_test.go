@@ -216,7 +216,7 @@ func TestBadServerTrickleIdleLine(t *testing.T) {
 }
 
 // A SEARCH answer without end (distinct UIDs, so that go-imap's set grows) ends at
-// 16 MiB.
+// 8 MiB.
 func TestBadServerHugeSearch(t *testing.T) {
 	badCase(t, badimap.HugeSearch, 10*time.Second, KindNetwork, "in answer to SEARCH",
 		func(ctx context.Context, cfg Config) error {
