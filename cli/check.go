@@ -14,9 +14,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"mailmover/auth"
 	"mailmover/i18n"
-	"mailmover/imapsrc"
 	"mailmover/mover"
 	"mailmover/store"
 )
@@ -80,25 +78,17 @@ func runCheck(ctx context.Context, args []string, env Env) int {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: level}))
-	cfg, err := mover.SourceConfig(p, openSecrets(), logger)
+	rep, err := mover.Check(ctx, mover.CheckOptions{Profile: p, Secrets: openSecrets(), Logger: logger, Timeout: *timeout})
 	if err != nil {
-		_, advice := auth.DescribeError(err)
-		return failed(i18n.Sprintf("cannot prepare the sign-in of profile %s", p.Name), err, strings.ReplaceAll(advice, "PROFILE", p.Name))
-	}
-	cfg.Timeout = min(*timeout/2, 30*time.Second)
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
-	defer cancel()
-	crit := mover.Criteria(p)
-	rep, err := imapsrc.Check(ctx, cfg, crit)
-	if err != nil {
-		what, advice := describeCheckError(err, p.Name)
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-			what, advice = i18n.Sprintf("no answer within %s", *timeout), i18n.T("Check host, port and the network; or give a longer -timeout.")
+		a := mover.Explain(err, p.Name)
+		what := a.What
+		if !rep.SignedIn && rep.Server == "" && what == err.Error() {
+			what = i18n.Sprintf("cannot prepare the sign-in of profile %s", p.Name)
 		}
-		return failed(what, err, advice)
+		return failed(what, err, a.Fix)
 	}
-	printReport(out, p, cfg, rep, crit)
-	if p.Common.After == store.AfterMove && !hasFolder(rep.Folders, p.Common.MoveTo) {
+	printReport(out, rep)
+	if rep.MoveTargetMissing {
 		return failed(i18n.Sprintf("the move target folder %q does not exist", p.Common.MoveTo),
 			i18n.New("[common] move_to names no folder on the server"),
 			i18n.T("Create the folder on the server, or set [common] move_to to one of the folders listed above."))
@@ -119,31 +109,11 @@ func loadAdvice(err error, home, profile string) string {
 	return i18n.Sprintf("Check that %s is a readable profile file (TOML, at most 1 MiB).", path)
 }
 
-// describeCheckError gives a one-line "what" and the advice for an error of Check.
-func describeCheckError(err error, profile string) (what, advice string) {
-	var ie *imapsrc.Error
-	if errors.As(err, &ie) {
-		what = ie.Reason
-		advice = ie.Advice
-		if ie.Kind == imapsrc.KindToken {
-			if _, a := auth.DescribeError(ie.Err); a != "" {
-				advice = a
-			}
-		}
-		if what == "" {
-			what = i18n.Sprintf("%s failed", ie.Op)
-		}
-		return what, strings.ReplaceAll(strings.ReplaceAll(advice, "-profile P ", "-profile "+profile+" "), "PROFILE", profile)
-	}
-	_, advice = auth.DescribeError(err)
-	return i18n.T("the check failed"), strings.ReplaceAll(advice, "PROFILE", profile)
-}
-
-func printReport(w io.Writer, p *store.Profile, cfg imapsrc.Config, rep *imapsrc.CheckReport, crit imapsrc.Criteria) {
-	i18n.Fprintf(w, "OK: signed in to %s as %s (%s, %s) in %s\n", rep.Server, cfg.Username, rep.Mechanism, rep.Security,
+func printReport(w io.Writer, rep *mover.CheckReport) {
+	i18n.Fprintf(w, "OK: signed in to %s as %s (%s, %s) in %s\n", rep.Server, rep.Username, rep.Mechanism, rep.Security,
 		rep.Elapsed.Round(time.Millisecond))
-	i18n.Fprintf(w, "Folder %q: %s messages (UIDVALIDITY %d)\n", rep.Mailbox.Name, i18n.FormatInt(int64(rep.Mailbox.Messages)), rep.Mailbox.UIDValidity)
-	i18n.Fprintf(w, "Matching mail (%s): %s\n", describeCriteria(crit), i18n.FormatInt(int64(rep.Matching)))
+	i18n.Fprintf(w, "Folder %q: %s messages (UIDVALIDITY %d)\n", rep.Folder.Name, i18n.FormatInt(int64(rep.Folder.Messages)), rep.Folder.UIDValidity)
+	i18n.Fprintf(w, "Matching mail (%s): %s\n", describeCriteria(rep.Criteria), i18n.FormatInt(int64(rep.Matching)))
 	i18n.Fprintf(w, "Folders (%d):\n", len(rep.Folders))
 	for _, f := range rep.Folders {
 		note := ""
@@ -169,7 +139,7 @@ func printable(s string) string {
 	return s
 }
 
-func describeCriteria(cr imapsrc.Criteria) string {
+func describeCriteria(cr mover.SearchCriteria) string {
 	parts := []string{i18n.T("all")}
 	if cr.UnseenOnly {
 		parts[0] = i18n.T("unseen")
@@ -184,13 +154,4 @@ func describeCriteria(cr imapsrc.Criteria) string {
 		parts = append(parts, i18n.Sprintf("subject contains %q", cr.Subject))
 	}
 	return strings.Join(parts, ", ")
-}
-
-func hasFolder(fs []imapsrc.Folder, name string) bool {
-	for _, f := range fs {
-		if f.Name == name || (strings.EqualFold(name, "INBOX") && strings.EqualFold(f.Name, "INBOX")) {
-			return true
-		}
-	}
-	return false
 }

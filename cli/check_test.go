@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"mailmover/imapsrc"
 	"mailmover/internal/memimap"
 	"mailmover/internal/testenv"
+	"mailmover/mover"
 	"mailmover/store"
 )
 
@@ -283,11 +283,10 @@ func TestCheckCommandSilentServer(t *testing.T) {
 // Folder names from the server are printed as they are, unless they hold control
 // characters (a hostile server could forge "OK" lines or drive the terminal): then quoted.
 func TestCheckReportQuotesHostileFolderNames(t *testing.T) {
-	p := store.DefaultProfile("c")
-	rep := &imapsrc.CheckReport{Folders: []imapsrc.Folder{{Name: "INBOX"}, {Name: "Archiv/Ältere"},
+	rep := &mover.CheckReport{Folders: []mover.Folder{{Name: "INBOX"}, {Name: "Archiv/Ältere"},
 		{Name: "x\nOK: forged line"}, {Name: "\x1b]0;title\x07"}, {Name: "bad\xffutf8"}, {Name: "a\u202eb"}}}
 	var b strings.Builder
-	printReport(&b, p, imapsrc.Config{}, rep, imapsrc.Criteria{})
+	printReport(&b, rep)
 	out := b.String()
 	for _, want := range []string{"  INBOX\n", "  Archiv/Ältere\n", `  "x\nOK: forged line"`, `  "\x1b]0;title\a"`, `  "bad\xffutf8"`, `  "a\u202eb"`} {
 		if !strings.Contains(out, want) {

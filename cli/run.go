@@ -56,33 +56,16 @@ func runRun(ctx context.Context, args []string, env Env) int {
 		logw = pr.Interleave(logw) // logs and the progress line share the screen
 	}
 	logger := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: level}))
-	sec := openSecrets()
-	cfg, err := mover.SourceConfig(p, sec, logger)
+	h, err := mover.Start(ctx, mover.Options{Profile: p, Home: home, Logger: logger, Secrets: openSecrets(),
+		FromHome: true, Once: *once})
 	if err != nil {
 		return fail(err)
 	}
-	events := make(chan mover.Event, 256)
-	printed := make(chan struct{})
-	go func() {
-		defer close(printed)
-		for e := range events {
-			pr.Event(e)
-		}
-		pr.Close()
-	}()
-	m, err := mover.New(mover.Options{Profile: p, Home: home, Config: cfg, Events: events, Logger: logger, Secrets: sec, FromHome: true})
-	if err != nil {
-		close(events)
-		<-printed
-		return fail(err)
+	for e := range h.Events() {
+		pr.Event(e)
 	}
-	if *once {
-		err = m.RunOnce(ctx)
-	} else {
-		err = m.Run(ctx)
-	}
-	close(events)
-	<-printed
+	pr.Close()
+	err = h.Wait()
 	if err != nil {
 		var fe *mover.FailedError
 		if errors.As(err, &fe) {

@@ -74,36 +74,17 @@ func (d *Demo) RunHeadless(ctx context.Context, o HeadlessOptions) error {
 	}
 	i18n.Fprintln(out, "Signed in; tokens stored. Starting the mover (Ctrl-C stops it).")
 
-	src, err := mover.SourceConfig(p, o.Secrets, logger)
+	h, err := mover.Start(ctx, mover.Options{Profile: p, Home: d.Home, Logger: logger, Secrets: o.Secrets})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	events := make(chan mover.Event, 64)
-	m, err := mover.New(mover.Options{Profile: p, Home: d.Home, Config: src, Events: events, Logger: logger, Secrets: o.Secrets})
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
+	for ev := range h.Events() {
+		printEvent(out, ev)
 	}
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	for {
-		select {
-		case ev := <-events:
-			printEvent(out, ev)
-		case err := <-done:
-			// Drain what the mover sent before it returned.
-			for {
-				select {
-				case ev := <-events:
-					printEvent(out, ev)
-				default:
-					if err != nil && ctx.Err() == nil {
-						return i18n.Errorf("demo: the mover stopped: %w", err)
-					}
-					return nil
-				}
-			}
-		}
+	if err := h.Wait(); err != nil && ctx.Err() == nil {
+		return i18n.Errorf("demo: the mover stopped: %w", err)
 	}
+	return nil
 }
 
 // printEvent writes one mover event as a line.

@@ -65,6 +65,8 @@ type Options struct {
 	// Now is the clock for the lapse warning and a failed message's wait before it is
 	// tried again (nil: time.Now); tests set it.
 	Now func() time.Time
+	// Once makes Start do one pass (RunOnce) instead of running until stopped (Run).
+	Once bool
 	// FromHome says that Profile was loaded from its file in Home (store.LoadProfile).
 	// Once the mover holds the profile's state lock it checks that the file is still
 	// there, so that a profile renamed or deleted between loading and locking does not

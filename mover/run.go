@@ -565,28 +565,9 @@ func isConnErr(err error) bool {
 	return true
 }
 
-// adviceFor says what the user should check about err.
-func adviceFor(err error) string {
-	if a := imapsrc.Advice(err); a != "" {
-		return a
-	}
-	var re *auth.ReauthError
-	if errors.As(err, &re) {
-		_, a := auth.DescribeError(err)
-		return a
-	}
-	switch {
-	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
-		return i18n.T("The destination disk is full (or over quota): free some space; the message is tried again on the next pass.")
-	case errors.Is(err, syscall.EFBIG):
-		return i18n.T("The file is larger than the destination file system or a file-size limit allows (ulimit -f); the message is tried again on the next pass.")
-	case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
-		return i18n.T("MailMover may not write there: check the destination folder's permissions (and that it is not read-only).")
-	case errors.Is(err, syscall.ENAMETOOLONG):
-		return i18n.T("The file name is too long for the destination: use a shorter destination.filename template.")
-	}
-	return ""
-}
+// adviceFor says what the user should check about err (Explain's Fix; emit fills in the
+// profile's name).
+func adviceFor(err error) string { return Explain(err, "").Fix }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)

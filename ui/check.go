@@ -1,53 +1,48 @@
 package ui
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2/lang"
 
-	"mailmover/imapsrc"
 	"mailmover/mover"
 	"mailmover/store"
 )
 
-// runCheck runs the same check as `mailmover check` (imapsrc.Check: sign in, list the
-// folders, select the profile's folder, count the matching mail) and puts the report
-// into plain sentences. The report is filled as far as the check got, also on error.
-func runCheck(ctx context.Context, cfg imapsrc.Config, p *store.Profile) (*CheckReport, error) {
-	crit := mover.Criteria(p)
-	rep, err := imapsrc.Check(ctx, cfg, crit)
+// renderCheck puts the engine's check report (mover.Check, the same check as
+// `mailmover check`) into plain sentences for the window. The report is filled as far as
+// the check got, also on error.
+func renderCheck(rep *mover.CheckReport, p *store.Profile) *CheckReport {
 	out := &CheckReport{}
 	if rep == nil {
-		return out, err
+		return out
 	}
-	if err != nil {
+	if !rep.SignedIn {
 		if rep.Server != "" {
-			out.Lines = append(out.Lines, fmt.Sprintf(lang.L("✗ Could not finish the check of %s as %s."), rep.Server, cfg.Username))
+			out.Lines = append(out.Lines, fmt.Sprintf(lang.L("✗ Could not finish the check of %s as %s."), rep.Server, rep.Username))
 		}
-		return out, err
+		return out
 	}
 	out.Lines = append(out.Lines,
-		fmt.Sprintf(lang.L("✓ Signed in to %s as %s (%s, %s) in %s."), rep.Server, cfg.Username, rep.Mechanism, rep.Security,
+		fmt.Sprintf(lang.L("✓ Signed in to %s as %s (%s, %s) in %s."), rep.Server, rep.Username, rep.Mechanism, rep.Security,
 			rep.Elapsed.Round(time.Millisecond)),
-		fmt.Sprintf(lang.L("✓ Folder %q holds %s."), rep.Mailbox.Name, plural(int(rep.Mailbox.Messages), lang.L("%d message"), lang.L("%d messages"))),
-		fmt.Sprintf(lang.L("✓ %s match (%s) and would be processed."), plural(rep.Matching, lang.L("%d message"), lang.L("%d messages")), describeCriteria(crit)),
+		fmt.Sprintf(lang.L("✓ Folder %q holds %s."), rep.Folder.Name, plural(int(rep.Folder.Messages), lang.L("%d message"), lang.L("%d messages"))),
+		fmt.Sprintf(lang.L("✓ %s match (%s) and would be processed."), plural(rep.Matching, lang.L("%d message"), lang.L("%d messages")), describeCriteria(rep.Criteria)),
 		fmt.Sprintf(lang.L("✓ The mailbox has %s."), plural(len(rep.Folders), lang.L("%d folder"), lang.L("%d folders"))))
-	out.OK = true
-	if p.Common.After == store.AfterMove && !hasFolder(rep.Folders, p.Common.MoveTo) {
-		out.OK = false
+	out.OK = rep.OK()
+	if rep.MoveTargetMissing {
 		out.Lines = append(out.Lines, fmt.Sprintf(lang.L("✗ The folder %q for \"Move to folder\" does not exist on the server: create it, or pick one of: %s."),
 			p.Common.MoveTo, folderList(rep.Folders, 8)))
 	}
 	for _, w := range rep.Warnings {
 		out.Lines = append(out.Lines, "⚠ "+w)
 	}
-	return out, nil
+	return out
 }
 
-func describeCriteria(cr imapsrc.Criteria) string {
+func describeCriteria(cr mover.SearchCriteria) string {
 	parts := []string{lang.L("all mail")}
 	if cr.UnseenOnly {
 		parts[0] = lang.L("unread mail")
@@ -64,16 +59,7 @@ func describeCriteria(cr imapsrc.Criteria) string {
 	return strings.Join(parts, ", ")
 }
 
-func hasFolder(fs []imapsrc.Folder, name string) bool {
-	for _, f := range fs {
-		if f.Name == name || (strings.EqualFold(name, "INBOX") && strings.EqualFold(f.Name, "INBOX")) {
-			return true
-		}
-	}
-	return false
-}
-
-func folderList(fs []imapsrc.Folder, n int) string {
+func folderList(fs []mover.Folder, n int) string {
 	var names []string
 	for _, f := range fs {
 		if !f.NoSelect {

@@ -10,7 +10,6 @@ import (
 	"fyne.io/fyne/v2/lang"
 
 	"mailmover/auth"
-	"mailmover/imapsrc"
 	"mailmover/mover"
 	"mailmover/store"
 )
@@ -109,33 +108,14 @@ func (b *realBackend) ValidateRedirect(uri string, port int) error {
 }
 
 func (b *realBackend) DescribeError(err error) (text, advice string) {
-	return describeError(err)
+	return describeError(err, "")
 }
 
-// describeError asks auth, then imapsrc, then store for the words and the advice.
-func describeError(err error) (text, advice string) {
-	if err == nil {
-		return "", ""
-	}
-	var ie *imapsrc.Error
-	if errors.As(err, &ie) {
-		text, advice = err.Error(), ie.Advice
-		if ie.Kind == imapsrc.KindToken {
-			if _, a := auth.DescribeError(ie.Err); a != "" {
-				advice = a
-			}
-		}
-		return text, advice
-	}
-	text, advice = auth.DescribeError(err)
-	var ku *store.KeyringUnavailableError
-	if advice == "" && errors.As(err, &ku) {
-		advice = ku.Advice()
-	}
-	if text == "" {
-		text = err.Error()
-	}
-	return text, advice
+// describeError gives the words and the advice for err, from the engine's one place
+// for them (mover.Explain); profile is filled into the commands the advice names.
+func describeError(err error, profile string) (text, advice string) {
+	a := mover.Explain(err, profile)
+	return a.What, a.Fix
 }
 
 // secretsOf turns the window's Secrets into a store.Secrets (they share the method set).
@@ -221,84 +201,19 @@ func (b *realBackend) TokenState(ctx context.Context, profile string) (TokenStat
 	return ts, nil
 }
 
-func (b *realBackend) sourceConfig(p *store.Profile, sec Secrets) (imapsrc.Config, error) {
-	return mover.SourceConfig(p, secretsOf(sec), b.logger)
-}
-
 func (b *realBackend) Check(ctx context.Context, p *store.Profile, sec Secrets) (*CheckReport, error) {
-	cfg, err := b.sourceConfig(p, sec)
-	if err != nil {
-		return nil, err
-	}
-	return runCheck(ctx, cfg, p)
+	rep, err := mover.Check(ctx, mover.CheckOptions{Profile: p, Secrets: secretsOf(sec), Logger: b.logger})
+	return renderCheck(rep, p), err
 }
 
 func (b *realBackend) ListFolders(ctx context.Context, p *store.Profile, sec Secrets) ([]string, error) {
-	cfg, err := b.sourceConfig(p, sec)
-	if err != nil {
-		return nil, err
-	}
-	c, err := imapsrc.Dial(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	fs, err := c.ListFolders(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, f := range fs {
-		if !f.NoSelect {
-			names = append(names, f.Name)
-		}
-	}
-	return names, nil
+	return mover.ListFolders(ctx, p, secretsOf(sec), b.logger)
 }
 
 func (b *realBackend) StartMover(ctx context.Context, p *store.Profile) (<-chan mover.Event, error) {
-	cfg, err := b.sourceConfig(p, b.sec)
+	h, err := mover.Start(ctx, mover.Options{Profile: p, Home: b.home, Logger: b.logger, Secrets: b.sec, FromHome: true})
 	if err != nil {
 		return nil, err
 	}
-	events := make(chan mover.Event, 256)
-	m, err := mover.New(mover.Options{Profile: p, Home: b.home, Config: cfg, Events: events, Logger: b.logger, Secrets: b.sec, FromHome: true})
-	if err != nil {
-		return nil, err
-	}
-	out := make(chan mover.Event, 256)
-	go func() {
-		defer close(out)
-		done := make(chan error, 1)
-		go func() { done <- m.Run(ctx) }()
-		last := mover.KindConnecting
-		for {
-			select {
-			case ev := <-events:
-				last = ev.Kind
-				out <- ev
-			case err := <-done:
-				// Drain what the mover sent before it returned.
-				for {
-					select {
-					case ev := <-events:
-						last = ev.Kind
-						out <- ev
-						continue
-					default:
-					}
-					break
-				}
-				if err != nil && !errors.Is(err, context.Canceled) {
-					text, advice := describeError(err)
-					out <- mover.Event{Time: time.Now(), Kind: mover.KindError, Profile: p.Name, Text: text, Advice: advice}
-				}
-				if last != mover.KindStopped {
-					out <- mover.Event{Time: time.Now(), Kind: mover.KindStopped, Profile: p.Name, Text: lang.L("Stopped")}
-				}
-				return
-			}
-		}
-	}()
-	return out, nil
+	return h.Events(), nil
 }
