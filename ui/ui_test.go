@@ -374,7 +374,7 @@ func TestGetShowsProgressSuccessAndFailure(t *testing.T) {
 	test.Tap(v.oauth.get)
 	send[error](h, release, &auth.ReauthError{Err: errors.New("invalid_grant")})
 	h.waitFor("the failure", func() bool { return !v.loginRunning() })
-	text, advice := describeError(&auth.ReauthError{Err: errors.New("invalid_grant")})
+	text, advice := describeError(&auth.ReauthError{Err: errors.New("invalid_grant")}, "")
 	if !strings.Contains(v.lastDialog, text) || (advice != "" && !strings.Contains(v.lastDialog, advice)) {
 		t.Errorf("dialog = %q, want %q and %q", v.lastDialog, text, advice)
 	}
