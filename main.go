@@ -12,6 +12,9 @@ import (
 )
 
 func main() {
+	// Texts in the user's language (English or German) for every command, the window's
+	// and the engine's alike; installed before anything is said.
+	ui.InstallTranslator()
 	cli.OpenWindow = func(args []string, o cli.WindowOptions) int {
 		return ui.Main(args, ui.Options{Secrets: o.Secrets, Context: o.Context})
 	}

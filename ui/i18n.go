@@ -23,9 +23,17 @@ const prefLanguage = "language"
 // languages are the override choices: the preference value and its (translated) name.
 var languages = []struct{ code, name string }{{"", "System"}, {"en", "English"}, {"de", "Deutsch"}}
 
-func init() {
-	loadTranslations()
-	i18n.SetTranslator(translate)
+var installOnce sync.Once
+
+// InstallTranslator loads the texts of the window, the engine and the command line and
+// installs fyne's lang (which picks the language from the environment) as the
+// translator of package i18n. The program calls it once at start, before any text is
+// made; later calls do nothing.
+func InstallTranslator() {
+	installOnce.Do(func() {
+		loadTranslations()
+		i18n.SetTranslator(translate)
+	})
 }
 
 // langMu guards fyne's lang state: the engine translates its texts from its own

@@ -46,6 +46,7 @@ type Options struct {
 // may hold -profile NAME (the profile to show first) and -demo (the window runs on
 // `mailmover demo`'s built-in servers; a banner says so).
 func Main(args []string, opts Options) int {
+	InstallTranslator()
 	fs := flag.NewFlagSet("mailmover", flag.ContinueOnError)
 	profile := fs.String("profile", "", "the profile to show first")
 	demo := fs.Bool("demo", false, "the window runs on the built-in demo servers")
