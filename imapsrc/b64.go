@@ -32,7 +32,10 @@ var b64Pool = sync.Pool{New: func() any { return new(b64Buffers) }}
 // ignored, and the first "=" ends the data, so that padding given twice or text after the
 // end (a mailing list footer, a signature) does not fail an attachment that is complete.
 // The rest of the input after "=" is read and discarded, so the part ends where the MIME
-// structure says.
+// structure says; the characters of the alphabet in it are counted (afterPad), because
+// they may be data lost (base64 blocks run together, or a pad in the middle of the
+// data): WalkParts reports such a part as a problem (PartError.DataLost). Line ends,
+// spaces and more "=" after the pad lose nothing and are not counted.
 //
 // Data that is really cut short fails with io.ErrUnexpectedEOF after the complete
 // quanta: a last quantum of one character, or of two or three characters without
@@ -45,6 +48,9 @@ type b64Decoder struct {
 	empty   int         // reads in a row that returned nothing
 	readErr error       // the input's error (io.EOF at its end)
 	final   error       // returned once out is empty (io.EOF when all went well)
+	// afterPad counts the characters of the alphabet after the first "=", which were
+	// not decoded; it is complete once Read has returned io.EOF.
+	afterPad int64
 }
 
 func newB64Decoder(r io.Reader) *b64Decoder { return &b64Decoder{r: r} }
@@ -100,12 +106,13 @@ func (d *b64Decoder) fill() {
 	}
 	w, eq := d.carry, false
 	// Keep the alphabet characters, in place: w never passes the byte being read.
-	for _, c := range in[d.carry:end] {
+	for i, c := range in[d.carry:end] {
 		if b64Alphabet[c] {
 			in[w] = c
 			w++
 		} else if c == '=' {
 			eq = true
+			d.afterPad += countAlphabet(in[d.carry+i+1 : end])
 			break
 		}
 	}
@@ -148,6 +155,17 @@ func allAlphabet(p []byte) bool {
 	return true
 }
 
+// countAlphabet counts the characters of the base64 alphabet in p.
+func countAlphabet(p []byte) int64 {
+	var n int64
+	for _, c := range p {
+		if b64Alphabet[c] {
+			n++
+		}
+	}
+	return n
+}
+
 // noteRead records an input read's error, and io.ErrNoProgress when the input keeps
 // returning nothing.
 func (d *b64Decoder) noteRead(m int, err error) {
@@ -163,7 +181,9 @@ func (d *b64Decoder) noteRead(m int, err error) {
 // the rest of the input, decodes the last quantum and sets d.final.
 func (d *b64Decoder) finish(eq bool) {
 	for d.readErr == nil {
-		d.noteRead(d.r.Read(d.buf.in[4:]))
+		n, err := d.r.Read(d.buf.in[4:])
+		d.afterPad += countAlphabet(d.buf.in[4 : 4+n])
+		d.noteRead(n, err)
 	}
 	if eq && d.carry > 1 {
 		// The last quantum, which had its padding: 2 or 3 characters, 1 or 2 bytes.

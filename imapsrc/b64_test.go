@@ -40,6 +40,22 @@ func refB64(in []byte) (want []byte, err error) {
 	return got, io.ErrUnexpectedEOF
 }
 
+// refAfterPad is the reference for b64Decoder.afterPad: the characters of the alphabet
+// after the first "=" of in (not decoded: possibly data lost).
+func refAfterPad(in []byte) int64 {
+	_, rest, ok := bytes.Cut(in, []byte("="))
+	if !ok {
+		return 0
+	}
+	var n int64
+	for _, c := range rest {
+		if isB64(c) {
+			n++
+		}
+	}
+	return n
+}
+
 // mustB64 decodes s, which is valid base64.
 func mustB64(s string) string {
 	b, err := base64.StdEncoding.DecodeString(s)
@@ -50,8 +66,8 @@ func mustB64(s string) string {
 }
 
 // readB64 decodes in with b64Decoder, the input read through shape and the output read
-// in pieces of size chunk.
-func readB64(in []byte, shape func(io.Reader) io.Reader, chunk int) ([]byte, error) {
+// in pieces of size chunk; it also returns the decoder's afterPad.
+func readB64(in []byte, shape func(io.Reader) io.Reader, chunk int) ([]byte, int64, error) {
 	d := newB64Decoder(shape(bytes.NewReader(in)))
 	var out []byte
 	p := make([]byte, chunk)
@@ -59,10 +75,10 @@ func readB64(in []byte, shape func(io.Reader) io.Reader, chunk int) ([]byte, err
 		n, err := d.Read(p)
 		out = append(out, p[:n]...)
 		if err == io.EOF {
-			return out, nil
+			return out, d.afterPad, nil
 		}
 		if err != nil {
-			return out, err
+			return out, d.afterPad, err
 		}
 	}
 }
@@ -77,15 +93,19 @@ var b64Shapes = []struct {
 	{"data+EOF", iotest.DataErrReader},
 }
 
-// checkB64 compares b64Decoder with refB64 on in.
+// checkB64 compares b64Decoder with refB64 and refAfterPad on in.
 func checkB64(t *testing.T, in []byte) {
 	t.Helper()
 	want, wantErr := refB64(in)
+	wantAfter := refAfterPad(in)
 	for _, s := range b64Shapes {
 		for _, chunk := range []int{1, 7, 32 << 10} {
-			got, err := readB64(in, s.shape, chunk)
+			got, after, err := readB64(in, s.shape, chunk)
 			if !bytes.Equal(got, want) || err != wantErr {
 				t.Fatalf("%s, reads of %d: %q: got %q, %v; want %q, %v", s.name, chunk, in, got, err, want, wantErr)
+			}
+			if err == nil && after != wantAfter {
+				t.Fatalf("%s, reads of %d: %q: %d alphabet characters after the pad, want %d", s.name, chunk, in, after, wantAfter)
 			}
 		}
 	}
@@ -184,9 +204,11 @@ func TestB64DecoderNoProgress(t *testing.T) {
 }
 
 // FuzzB64Decoder is a differential test: for any input, b64Decoder gives what the
-// standard library decodes from the input's alphabet characters cut at the first "=".
+// standard library decodes from the input's alphabet characters cut at the first "=",
+// and counts the alphabet characters after that "=" (afterPad: possibly data lost).
 func FuzzB64Decoder(f *testing.F) {
-	for _, s := range []string{"", "QUJD\r\nREVG\r\n====", "QUJDRA==\r\n-- \r\nfooter", "QUJDR", "QUJD RE", "Zm9v=YmFy", "\x00.=!"} {
+	for _, s := range []string{"", "QUJD\r\nREVG\r\n====", "QUJDRA==\r\n-- \r\nfooter", "QUJDR", "QUJD RE", "Zm9v=YmFy", "\x00.=!",
+		"QUI=\r\nQUI=\r\n", "QUJD=\r\n \r\n=", "Q=UJD"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {

@@ -251,22 +251,25 @@ func TestSASLFailureFieldsAreCleaned(t *testing.T) {
 
 // Base64 as RFC 2045 section 6.8 wants it read: characters outside the alphabet are
 // ignored and the first "=" ends the data. What is really cut short still fails, with a
-// message that says so.
+// message that says so; base64 text after the "=" is not decoded, and the part is
+// reported with DataLost (it may be data: blocks run together).
 func TestWalkPartsLenientBase64(t *testing.T) {
+	const ok, broken, lost = "", "broken", "lost"
 	for _, tc := range []struct {
 		body, want string
-		broken     bool
+		problem    string
 	}{
-		{"QUJD\r\nREVG\r\n", "ABCDEF", false},
-		{"QUJD\r\nREVG\r\n====\r\n", "ABCDEF", false},             // padding given twice
-		{"QUJDREVG=\r\n", "ABCDEF", false},                        // padding where none is due
-		{"QUJD REVG\r\n", "ABCDEF", false},                        // a space inside
-		{"QUJD\r\nREVG\r\n.\r\n", "ABCDEF", false},                // a stray dot line
-		{"QUJ\x00D\r\n", "ABC", false},                            // a NUL
-		{"QUJDRA==\r\n\r\n-- \r\nlist footer\r\n", "ABCD", false}, // text after the end
-		{"QUJDREU=\r\nZm9v\r\n", "ABCDE", false},                  // data after "=" is not decoded
-		{"QUJD\r\nRE\r\n", "ABC", true},                           // cut short
-		{"QUJD\r\nREVG\r\n\r\n-- \r\nsig\r\n", "ABCDEF", true},    // footer letters look like data
+		{"QUJD\r\nREVG\r\n", "ABCDEF", ok},
+		{"QUJD\r\nREVG\r\n====\r\n", "ABCDEF", ok},               // padding given twice
+		{"QUJDREVG=\r\n", "ABCDEF", ok},                          // padding where none is due
+		{"QUJD REVG\r\n", "ABCDEF", ok},                          // a space inside
+		{"QUJD\r\nREVG\r\n.\r\n", "ABCDEF", ok},                  // a stray dot line
+		{"QUJ\x00D\r\n", "ABC", ok},                              // a NUL
+		{"QUJDRA==\r\n \r\n.\r\n==\r\n", "ABCD", ok},             // only spaces, dots and pads after the end
+		{"QUJDRA==\r\n\r\n-- \r\nlist footer\r\n", "ABCD", lost}, // text after the end: may be data
+		{"QUJDREU=\r\nZm9v\r\n", "ABCDE", lost},                  // data after "=" is not decoded
+		{"QUJD\r\nRE\r\n", "ABC", broken},                        // cut short
+		{"QUJD\r\nREVG\r\n\r\n-- \r\nsig\r\n", "ABCDEF", broken}, // footer letters look like data
 	} {
 		raw := "Content-Type: multipart/mixed; boundary=B\r\n\r\n--B\r\nContent-Type: application/pdf; name=a.pdf\r\n" +
 			"Content-Transfer-Encoding: base64\r\n\r\n" + tc.body + "\r\n--B\r\nContent-Type: text/plain\r\n\r\nnext\r\n--B--\r\n"
@@ -279,24 +282,33 @@ func TestWalkPartsLenientBase64(t *testing.T) {
 		if err != nil || len(got) != 2 || got[1] != "next" {
 			t.Fatalf("%q: parts %q, err %v", tc.body, got, err)
 		}
-		if !strings.HasPrefix(got[0], tc.want) || (!tc.broken && got[0] != tc.want) {
+		if !strings.HasPrefix(got[0], tc.want) || (tc.problem != broken && got[0] != tc.want) {
 			t.Errorf("%q: got %q, want %q", tc.body, got[0], tc.want)
 		}
-		if tc.broken != (len(problems) > 0) {
-			t.Errorf("%q: problems %v, broken %v", tc.body, problems, tc.broken)
+		if (tc.problem != ok) != (len(problems) > 0) {
+			t.Fatalf("%q: problems %v, want %q", tc.body, problems, tc.problem)
 		}
-		if tc.broken && !strings.Contains(problems[0].Error(), "broken base64 content") {
-			t.Errorf("%q: problem %v", tc.body, problems[0])
+		var pe *PartError
+		switch {
+		case tc.problem == ok:
+		case !errors.As(problems[0], &pe) || pe.Index != 1 || pe.Filename != "a.pdf" || pe.Recovered:
+			t.Errorf("%q: problem %v, want one of part 1, not recovered", tc.body, problems[0])
+		case tc.problem == broken && (pe.DataLost || !strings.Contains(pe.Error(), "broken base64 content")):
+			t.Errorf("%q: problem %v (data lost %v)", tc.body, pe, pe.DataLost)
+		case tc.problem == lost && (!pe.DataLost || !strings.Contains(pe.Error(), "not decoded")):
+			t.Errorf("%q: problem %v (data lost %v)", tc.body, pe, pe.DataLost)
 		}
 	}
 }
 
-// FuzzBase64Filter: a valid encoding with noise outside the alphabet mixed in, and any
-// text after the padding, still decodes to the data.
+// FuzzBase64Filter: a valid encoding with noise outside the alphabet mixed in still
+// decodes to the data; text after the padding is not decoded, and the part is reported
+// with DataLost exactly when that text holds characters of the alphabet.
 func FuzzBase64Filter(f *testing.F) {
 	f.Add([]byte("hello"), []byte(" .\x00"), []byte("-- footer"))
 	f.Add([]byte{}, []byte{}, []byte{})
 	f.Add([]byte("ab"), []byte("!"), []byte("=="))
+	f.Add([]byte("ab"), []byte(""), []byte(" \r\n.="))
 	f.Fuzz(func(t *testing.T, data, noise, tail []byte) {
 		enc := base64.StdEncoding.EncodeToString(data)
 		if !strings.HasSuffix(enc, "=") {
@@ -320,8 +332,13 @@ func FuzzBase64Filter(f *testing.F) {
 			got, err = io.ReadAll(p.Body)
 			return err
 		})
-		if err != nil || len(problems) > 0 || !bytes.Equal(got, data) {
-			t.Fatalf("got %q, want %q; problems %v, err %v", got, data, problems, err)
+		wantLost := bytes.ContainsFunc(tail, func(r rune) bool { return r < 128 && isB64(byte(r)) })
+		if err != nil || !bytes.Equal(got, data) || wantLost != (len(problems) > 0) {
+			t.Fatalf("got %q, want %q; problems %v (want data lost: %v), err %v", got, data, problems, wantLost, err)
+		}
+		var pe *PartError
+		if wantLost && (len(problems) != 1 || !errors.As(problems[0], &pe) || !pe.DataLost) {
+			t.Fatalf("problems %v, want one with DataLost", problems)
 		}
 	})
 }

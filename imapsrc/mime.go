@@ -33,6 +33,12 @@ type PartError struct {
 	// Recovered is true when the part was still handed out in full, only not decoded
 	// (an unknown charset or transfer encoding): its bytes are as sent, nothing is lost.
 	Recovered bool
+	// DataLost is true when the part was handed out as far as it could be decoded, but
+	// content was dropped: base64 text after the "=" padding (blocks run together, or a
+	// pad in the middle). What was handed out may be cut short; the mail must not be
+	// treated as safely saved. (Content that breaks off, a truncated last quantum, is a
+	// read error of the part's Body instead.) Recovered is then false.
+	DataLost bool
 }
 
 // Error describes the part and the failure.
@@ -218,7 +224,20 @@ func (w *walker) message(h message.Header, body io.Reader, level, msgDepth int) 
 		w.problem(0, nil, i18n.Errorf("attached message has a broken header: %w", herr))
 		return nil
 	}
-	return w.entity(message.Header{Header: th}, br, level+1, msgDepth+1)
+	err = w.entity(message.Header{Header: th}, br, level+1, msgDepth+1)
+	w.noteLoss(body, 0, nil)
+	return err
+}
+
+// noteLoss records a problem of DataLost when body, a part's decoder, dropped content
+// (see b64Decoder).
+func (w *walker) noteLoss(body io.Reader, index int, p *Part) {
+	d, ok := body.(*b64Decoder)
+	if !ok || d.afterPad == 0 {
+		return
+	}
+	w.problem(index, p, i18n.Errorf("%d base64 characters after the end padding (\"=\") were not decoded: the content may be incomplete", d.afterPad))
+	w.problems[len(w.problems)-1].(*PartError).DataLost = true
 }
 
 func (w *walker) leaf(h message.Header, mt string, params map[string]string, body io.Reader, msgDepth int) error {
@@ -260,6 +279,9 @@ func (w *walker) leaf(h message.Header, mt string, params map[string]string, bod
 	p.Body = pr
 	err = w.fn(p)
 	w.lastFailed = pr.failed != nil
+	if pr.failed == nil {
+		w.noteLoss(body, p.Index, p)
+	}
 	if pr.failed != nil {
 		w.problems = append(w.problems, pr.failed)
 		var pe *PartError
