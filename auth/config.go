@@ -147,7 +147,8 @@ func ConfigFromProfile(o store.OAuth2, clientSecret string) (Config, error) {
 }
 
 // checkEndpoint refuses a URL that is not absolute http(s); plain http is allowed only
-// for loopback hosts (test providers), since it would send codes and secrets in clear.
+// for loopback hosts by store.IsLoopbackHost (test providers), since it would send codes,
+// PKCE verifiers and secrets in clear.
 func checkEndpoint(field, s string) error {
 	if s == "" {
 		return &ConfigError{Field: field, Reason: i18n.T("empty")}
@@ -156,14 +157,10 @@ func checkEndpoint(field, s string) error {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return &ConfigError{Field: field, Reason: i18n.Sprintf("%q is not an http(s) URL", s)}
 	}
-	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+	if u.Scheme == "http" && !store.IsLoopbackHost(u.Hostname()) {
 		return &ConfigError{Field: field, Reason: i18n.Sprintf("%q uses plain http to another machine; use https", s)}
 	}
 	return nil
-}
-
-func isLoopbackHost(h string) bool {
-	return strings.EqualFold(h, "localhost") || h == "::1" || strings.HasPrefix(h, "127.")
 }
 
 // oauth2Config returns the x/oauth2 config with the given redirect URI.

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"mailmover/i18n"
+	"mailmover/store"
 )
 
 // redirect is a validated loopback redirect URI.
@@ -18,7 +19,8 @@ type redirect struct {
 
 // ValidateRedirect checks a loopback redirect URI (RFC 8252 section 7.3) and its port and
 // returns the port to listen on. Accepted are only http://localhost:PORT/…,
-// http://127.0.0.1:PORT/… and http://[::1]:PORT/…: https, any other host, user info, a
+// http://127.0.0.1:PORT/… and http://[::1]:PORT/… (store.RedirectHost, the hosts the
+// listener binds): https, any other host, user info, a
 // query or a fragment are refused with the reason. The port must be in the URI; port must
 // equal it, or be 0 to be filled from it. A URI port of 0 (with port 0) means "any free
 // port", for providers that accept any loopback port. Errors are *ConfigError naming
@@ -106,13 +108,11 @@ func parseRedirect(uri string, port int) (redirect, error) {
 			}
 		}
 	}
-	switch {
-	case strings.EqualFold(host, "localhost"):
-		host = "localhost"
-	case host == "127.0.0.1", host == "::1":
-	default:
+	bind, ok := store.RedirectHost(host)
+	if !ok {
 		return bad(i18n.Sprintf("host %q is refused: only localhost, 127.0.0.1 or [::1] receive the answer on this machine (RFC 8252); another host would hand the code to someone else", host))
 	}
+	host = bind
 	uriPort := -1
 	if portStr != "" {
 		if len(portStr) > 5 || (len(portStr) > 1 && portStr[0] == '0') {

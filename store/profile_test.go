@@ -769,7 +769,7 @@ func FuzzRedirectProblem(f *testing.F) {
 			return
 		}
 		u, err := url.Parse(uri)
-		if err != nil || u.Scheme != "http" || !isLoopbackHost(u.Hostname()) || u.Port() == "" {
+		if err != nil || u.Scheme != "http" || !IsLoopbackHost(u.Hostname()) || u.Port() == "" {
 			t.Fatalf("accepted %q (%d)", uri, port)
 		}
 		if p, _ := strconv.Atoi(u.Port()); port != 0 && port != p {

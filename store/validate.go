@@ -115,20 +115,22 @@ func (c *checker) required(key, v, what string) bool {
 //   - strings are valid UTF-8 without control characters;
 //   - setup: host (a host name or IP, no scheme or path), port 1–65535, username and folder
 //     are required;
-//   - security: tls and auth from their lists; tls = "none" only for a loopback host, since
-//     it would send the password or token in the clear; ca_file empty or absolute (or ~/…);
+//   - security: tls and auth from their lists; tls = "none" only for a loopback host
+//     (IsLoopbackHost), since it would send the password or token in the clear; ca_file
+//     empty or absolute (or ~/…);
 //   - common: search, after and watch from their lists; since is YYYY-MM-DD; the attachment
 //     mask holds valid globs; save holds at least one known value, none twice; after =
 //     "move" needs move_to (other than folder); poll_interval between 5s and 24h;
 //   - oauth2 (only when auth is xoauth2 or oauthbearer): preset and flow from their lists;
 //     client_id is required; token_url, plus authorization_url for authcode and device_url
-//     for device, are https URLs (http only for a loopback host); a microsoft preset needs
-//     a tenant; the authcode flow needs redirect_uri http://localhost|127.0.0.1|[::1]:PORT/…
-//     with redirect_port 0 (taken from the URI) or equal to PORT;
+//     for device, are https URLs (http only for a loopback host, IsLoopbackHost); a
+//     microsoft preset needs a tenant; the authcode flow needs redirect_uri
+//     http://localhost|127.0.0.1|[::1]:PORT/… with redirect_port 0 (taken from the URI) or
+//     equal to PORT;
 //   - destination: folder is required and absolute (or starts with ~/): relative folders
 //     would depend on where the program was started; filename uses only the known
 //     {placeholders}, "/" between non-empty parts, no "." or ".." part; on_conflict from
-//     its list.
+//     its list, and not "overwrite" with after = "delete" (validateConflict).
 func (p *Profile) Validate() error {
 	c := &checker{}
 	p.checkStrings(c)
@@ -138,6 +140,7 @@ func (p *Profile) Validate() error {
 		p.validateOAuth2(c)
 	}
 	p.validateDestination(c)
+	p.validateConflict(c)
 	return errors.Join(c.errs...)
 }
 
@@ -183,16 +186,6 @@ func (p *Profile) checkStrings(c *checker) {
 	}
 }
 
-// isLoopbackHost reports whether h (a host without port, brackets allowed) is loopback.
-func isLoopbackHost(h string) bool {
-	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
-
 func (p *Profile) validateSetup(c *checker) {
 	s := p.Setup
 	if c.required("setup.host", s.Host, i18n.T("give the IMAP server's host name, e.g. outlook.office365.com")) {
@@ -214,7 +207,7 @@ func (p *Profile) validateSetup(c *checker) {
 	if sec.CAFile != "" && !pathIsAcceptable(sec.CAFile) {
 		c.add("security.ca_file", i18n.Sprintf("%q is relative; give an absolute path (/etc/ssl/private-ca.pem) or one under your home (~/ca.pem)", sec.CAFile))
 	}
-	if sec.TLS == TLSNone && s.Host != "" && !isLoopbackHost(s.Host) {
+	if sec.TLS == TLSNone && s.Host != "" && !IsLoopbackHost(s.Host) {
 		c.add("security.tls", i18n.Sprintf(`"none" would send the sign-in in the clear to %s; use "implicit" or "starttls" (none is only for a loopback host)`, s.Host))
 	}
 }
@@ -274,7 +267,7 @@ func (c *checker) checkURL(key, s string) {
 		c.add(key, i18n.Sprintf("%q is not an http(s) URL", s))
 		return
 	}
-	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+	if u.Scheme == "http" && !IsLoopbackHost(u.Hostname()) {
 		c.add(key, i18n.Sprintf("%q uses http; only https is allowed except for localhost", s))
 	}
 	if u.Fragment != "" {
@@ -283,9 +276,9 @@ func (c *checker) checkURL(key, s string) {
 }
 
 // RedirectProblem checks an OAuth2 redirect as the loopback flow needs it (RFC 8252): an
-// http URI on localhost, 127.0.0.1 or [::1] with an explicit port, and a port that is 0
-// (taken from the URI) or the same. It returns "" when all is well, else the reason. The
-// auth package applies the same rule before a sign-in starts.
+// http URI on localhost, 127.0.0.1 or [::1] (RedirectHost) with an explicit port, and a
+// port that is 0 (taken from the URI) or the same. It returns "" when all is well, else
+// the reason. The auth package applies the same host rule before a sign-in starts.
 func RedirectProblem(uri string, port int) string {
 	why, _ := redirectProblem(uri, port)
 	return why
@@ -305,7 +298,7 @@ func redirectProblem(uri string, port int) (why string, portField bool) {
 		return i18n.Sprintf("%q must use http: the answer comes to a listener on this computer (RFC 8252), e.g. http://localhost:3017/", uri), false
 	}
 	h := u.Hostname()
-	if !strings.EqualFold(h, "localhost") && h != "127.0.0.1" && h != "::1" {
+	if _, ok := RedirectHost(h); !ok {
 		return i18n.Sprintf("%q must point to localhost, 127.0.0.1 or [::1], not %s", uri, h), false
 	}
 	if u.User != nil || u.RawQuery != "" || u.ForceQuery || strings.Contains(uri, "#") {

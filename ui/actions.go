@@ -267,6 +267,11 @@ func (v *view) startLogin() {
 	if a.loginCancel != nil {
 		return
 	}
+	if why := v.oauthProblem(); why != "" {
+		// GET is disabled then; this guards every other way in.
+		v.setLoginResult(why)
+		return
+	}
 	p := v.profileFromForm()
 	sec := v.secretsForRun()
 	ctx, cancel := context.WithTimeout(v.ctx, loginTimeout)
@@ -312,6 +317,7 @@ func (v *view) startLogin() {
 		t.getBox.Refresh()
 		t.urlBox.Hide()
 		v.showDeviceCode("", "")
+		v.updateGet()
 		v.updateActions()
 		if err != nil {
 			if errors.Is(err, context.Canceled) {

@@ -358,9 +358,7 @@ func (v *view) updateOAuthDerived() {
 		setEnabled(e, code)
 	}
 	setEnabled(t.deviceURL, oauth && v.flow() == store.FlowDevice)
-	if !v.loginRunning() {
-		setEnabled(t.get, oauth && v.profileName != "")
-	}
+	v.updateGet()
 	// Show only what the flow uses: client credentials have no sign-in (no GET, no
 	// redirect), the device flow no redirect.
 	appOnly := oauth && v.flow() == store.FlowClientCredentials
@@ -372,6 +370,35 @@ func (v *view) updateOAuthDerived() {
 	if wasAppOnly != appOnly {
 		v.showTokenState(t.lastTokens)
 	}
+}
+
+// updateGet enables GET only for an OAuth2 profile whose OAuth2 fields are all valid, so
+// a sign-in never runs on fields that would send a code, verifier or secret elsewhere
+// (a redirect or an endpoint that is not loopback over plain http).
+func (v *view) updateGet() {
+	if v.loginRunning() {
+		return
+	}
+	setEnabled(v.oauth.get, v.isOAuth() && v.profileName != "" && v.oauthProblem() == "")
+}
+
+// oauthProblem returns the first problem of the OAuth2 fields, by the window's validators
+// and then by the store's rules (the ones the profile file must pass), or "" when there
+// is none.
+func (v *view) oauthProblem() string {
+	for _, f := range v.fields {
+		if strings.HasPrefix(f.key, "oauth2.") && f.entry.Validator != nil {
+			if err := f.entry.Validator(f.entry.Text); err != nil {
+				return err.Error()
+			}
+		}
+	}
+	for _, fe := range store.FieldErrors(v.profileFromForm().Validate()) {
+		if strings.HasPrefix(fe.Key, "oauth2.") {
+			return fe.Msg
+		}
+	}
+	return ""
 }
 
 // setShown shows or hides o, refreshing only on a change.

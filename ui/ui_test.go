@@ -15,6 +15,7 @@ import (
 
 	"mailmover/auth"
 	"mailmover/mover"
+	"mailmover/mover/journal"
 	"mailmover/store"
 )
 
@@ -695,7 +696,7 @@ func TestForgetProgress(t *testing.T) {
 	h.newProfile("p")
 	test.Tap(h.v.act.save)
 	h.waitFor("save", func() bool { return !h.v.isNew })
-	sf, err := store.OpenState(h.be.home, "p")
+	sf, err := journal.Open(h.be.home, "p")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -703,7 +704,7 @@ func TestForgetProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	sf.Close()
-	if st, _ := store.LoadState(h.be.home, "p"); !st.IsDone("INBOX", 1, 7) {
+	if st, _ := journal.Load(h.be.home, "p"); !st.IsDone("INBOX", 1, 7) {
 		t.Fatal("state not written")
 	}
 	if h.v.log.forget.Disabled() {
@@ -713,7 +714,7 @@ func TestForgetProgress(t *testing.T) {
 	// Confirm the dialog as the user would.
 	confirmTopDialog(t, h)
 	h.waitFor("the progress to be forgotten", func() bool { return strings.Contains(h.v.lastDialog, "starts from the beginning") })
-	if st, _ := store.LoadState(h.be.home, "p"); st != nil && st.IsDone("INBOX", 1, 7) {
+	if st, _ := journal.Load(h.be.home, "p"); st != nil && st.IsDone("INBOX", 1, 7) {
 		t.Error("the state is still there")
 	}
 }
@@ -780,5 +781,51 @@ func TestMinWidthLeavesRoomForLargeText(t *testing.T) {
 	// fit 1024 pixels.
 	if w := h.win.Content().MinSize().Width; w*1.1 > 1024 {
 		t.Errorf("the window needs %v wide: too wide for larger text at 1024×768", w)
+	}
+}
+
+// GET never runs on invalid OAuth2 fields: a redirect or endpoint that is not loopback by
+// the store's rule (typed, not yet saved) disables it, so no code, PKCE verifier or client
+// secret can go to another machine over plain http.
+func TestGetDisabledWhileOAuthFieldsInvalid(t *testing.T) {
+	h := newHarness(t)
+	h.newProfile("p")
+	v := h.v
+	o := &v.oauth
+	called := false
+	h.be.login = func(ctx context.Context, p *store.Profile, sec Secrets, opts LoginOptions) (*LoginResult, error) {
+		called = true
+		return nil, errors.New("must not run")
+	}
+	if o.get.Disabled() {
+		t.Fatal("GET disabled on a valid new profile")
+	}
+	cases := []struct {
+		entry *widget.Entry
+		text  string
+	}{
+		{o.redirectURI, "http://127.0.0.1.nip.io:3017/"},
+		{o.redirectURI, "http://localhost.:3017/"},
+		{o.redirectURI, "http://evil.example:3017/"},
+		{o.tokenURL, "http://127.0.0.1.nip.io/token"},
+		{o.tokenURL, "http://0x7f.1/token"},
+		{o.authURL, "http://127.evil.example/authorize"},
+	}
+	for _, c := range cases {
+		old := c.entry.Text
+		c.entry.SetText("")
+		test.Type(c.entry, c.text)
+		if !o.get.Disabled() {
+			t.Errorf("%q typed: GET is enabled", c.text)
+		}
+		test.Tap(o.get)
+		v.startLogin() // the shortcut's way in, too
+		if v.loginRunning() || called {
+			t.Fatalf("%q typed: the sign-in ran", c.text)
+		}
+		c.entry.SetText(old)
+		if o.get.Disabled() {
+			t.Fatalf("GET still disabled after restoring %q", old)
+		}
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/lang"
+
+	"mailmover/store"
 )
 
 // hint is a validation message shown under a field: a full sentence for the user.
@@ -119,7 +121,7 @@ func validatePoll(s string) error {
 }
 
 // validateURL accepts https URLs, and http ones only for the local machine (tests and
-// private providers on loopback).
+// private providers on loopback), by the store's one rule (store.IsLoopbackHost).
 func validateURL(what, example string) func(string) error {
 	return func(s string) error {
 		s = strings.TrimSpace(s)
@@ -130,15 +132,11 @@ func validateURL(what, example string) func(string) error {
 		if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 			return hintf(lang.L("Enter a full https:// URL, e.g. %s"), example)
 		}
-		if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+		if u.Scheme == "http" && !store.IsLoopbackHost(u.Hostname()) {
 			return hint(lang.L("Use https:// (http:// is allowed only for localhost)"))
 		}
 		return nil
 	}
-}
-
-func isLoopbackHost(h string) bool {
-	return h == "localhost" || h == "127.0.0.1" || h == "::1"
 }
 
 // isAbsOrHome accepts absolute paths and paths under the home folder ("~/…").
@@ -186,7 +184,10 @@ func validateTenant(s string) error {
 // Backend's ValidateRedirect in the form.
 func validateRedirectURI(s string) error {
 	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || u.Scheme != "http" || !isLoopbackHost(u.Hostname()) {
+	if err != nil || u.Scheme != "http" {
+		return hint(lang.L("Enter http://localhost:PORT/ (or 127.0.0.1), as registered for the app"))
+	}
+	if _, ok := store.RedirectHost(u.Hostname()); !ok {
 		return hint(lang.L("Enter http://localhost:PORT/ (or 127.0.0.1), as registered for the app"))
 	}
 	if u.Port() == "" {
