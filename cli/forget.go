@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"mailmover/i18n"
+	"mailmover/mover/journal"
 	"mailmover/store"
 )
 
@@ -38,7 +39,7 @@ func runForget(ctx context.Context, args []string, env Env) int {
 		return 1
 	}
 	if *failedOnly {
-		n, err := store.RetryFailedMessages(home, *profile)
+		n, err := journal.RetryFailedMessages(home, *profile)
 		if err != nil {
 			if errors.Is(err, store.ErrStateLocked) {
 				i18n.Fprintf(env.Stderr, "mailmover forget: profile %s is running; stop it first\n", *profile)
@@ -50,7 +51,7 @@ func runForget(ctx context.Context, args []string, env Env) int {
 		i18n.Fprintf(env.Stdout, "%d failed message(s) of profile %s are tried again on the next run.\n", n, *profile)
 		return 0
 	}
-	if err := store.ForgetState(home, *profile); err != nil {
+	if err := journal.Forget(home, *profile); err != nil {
 		if errors.Is(err, store.ErrStateLocked) {
 			i18n.Fprintf(env.Stderr, "mailmover forget: profile %s is running; stop it first\n", *profile)
 			return 1

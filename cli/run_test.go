@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"mailmover/internal/memimap"
+	"mailmover/mover/journal"
 	"mailmover/store"
 )
 
@@ -106,7 +107,7 @@ func TestRunUsageAndLocked(t *testing.T) {
 	if code := Run(context.Background(), []string{"forget", "-profile", "nope"}, env); code != 1 {
 		t.Errorf("forget unknown profile: exit %d, want 1", code)
 	}
-	sf, err := store.OpenState(home, "p")
+	sf, err := journal.Open(home, "p")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,11 +152,11 @@ func TestForgetFailedOnly(t *testing.T) {
 	if code := Run(context.Background(), []string{"run", "-profile", "p", "-once"}, env); code != 0 {
 		t.Fatalf("run: exit %d: %s", code, env.Stderr)
 	}
-	sf, err := store.OpenState(home, "p")
+	sf, err := journal.Open(home, "p")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for range store.MaxFailures {
+	for range journal.MaxFailures {
 		sf.Fail("INBOX", 1, 99, "broken", time.Now())
 	}
 	sf.Close()
@@ -167,7 +168,7 @@ func TestForgetFailedOnly(t *testing.T) {
 	if !strings.Contains(out.String(), "1 failed message(s)") {
 		t.Errorf("stdout: %s", out)
 	}
-	st, err := store.LoadState(home, "p")
+	st, err := journal.Load(home, "p")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"mailmover/i18n"
 	"mailmover/internal/oidcdev"
+	"mailmover/mover/journal"
 	"mailmover/store"
 )
 
@@ -155,7 +156,7 @@ func Start(ctx context.Context, opts Options, sec store.Secrets) (*Demo, error) 
 	})
 	// The servers are new, so an earlier run's tokens and checkpoints mean nothing:
 	// the tokens would be refused, and the new mailbox reuses UIDVALIDITY 1.
-	if err := store.ForgetState(home, ProfileName); err != nil {
+	if err := journal.Forget(home, ProfileName); err != nil {
 		return nil, i18n.Errorf("demo: clear the demo's old state (is another demo or mover running on it?): %w", err)
 	}
 	if err := store.SaveProfile(home, d.Profile); err != nil {

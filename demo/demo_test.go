@@ -17,6 +17,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"mailmover/internal/oidcdev"
+	"mailmover/mover/journal"
 	"mailmover/store"
 )
 
@@ -337,7 +338,7 @@ func TestDemoSummaryNamesServersAndEarlierFiles(t *testing.T) {
 
 func TestDemoRefusesWhileAnotherMoverHoldsTheDemoState(t *testing.T) {
 	home := t.TempDir()
-	sf, err := store.OpenState(home, ProfileName) // what a running mover holds
+	sf, err := journal.Open(home, ProfileName) // what a running mover holds
 	if err != nil {
 		t.Fatalf("OpenState: %v", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"mailmover/i18n"
+	"mailmover/mover/journal"
 	"mailmover/store"
 )
 
@@ -24,13 +25,13 @@ const (
 
 // batch is the fetched messages waiting for their commit.
 type batch struct {
-	recs  []*store.MessageRecord
+	recs  []*journal.MessageRecord
 	ids   map[string]bool
 	bytes int64
 	start time.Time
 }
 
-func (b *batch) add(rec *store.MessageRecord) {
+func (b *batch) add(rec *journal.MessageRecord) {
 	if len(b.recs) == 0 {
 		b.start = time.Now()
 		b.ids = map[string]bool{}
@@ -76,10 +77,10 @@ func (o *outcome) fail(uid uint32, err error) {
 // returns its record to commit, or nil when nothing is left to commit for it: it was
 // filtered out, was saved before (then it is finished here), or waits for its post-action
 // (finished here too).
-func (m *Mover) prepare(ctx context.Context, s *session, b *batch, uid uint32) (*store.MessageRecord, outcome) {
+func (m *Mover) prepare(ctx context.Context, s *session, b *batch, uid uint32) (*journal.MessageRecord, outcome) {
 	if rec := s.pending[uid]; rec != nil {
 		// Files already in place (or in committed temporary files) from an earlier try.
-		return nil, m.finish(ctx, s, []*store.MessageRecord{rec}, []uint32{uid})
+		return nil, m.finish(ctx, s, []*journal.MessageRecord{rec}, []uint32{uid})
 	}
 	got, err := m.fetchOne(ctx, s, uid)
 	if err != nil {
@@ -108,8 +109,8 @@ func (m *Mover) prepare(ctx context.Context, s *session, b *batch, uid uint32) (
 		for _, f := range got.files {
 			s.dest.removeTemp(f.Temp)
 		}
-		if prev.Status == store.StatusCommitted {
-			return nil, m.finish(ctx, s, []*store.MessageRecord{prev}, []uint32{uid})
+		if prev.Status == journal.StatusCommitted {
+			return nil, m.finish(ctx, s, []*journal.MessageRecord{prev}, []uint32{uid})
 		}
 		// The same message was saved before (another UID, an earlier UIDVALIDITY). Its
 		// post-action follows the same rule as in finish: only when what it carried is
@@ -140,7 +141,7 @@ func (m *Mover) prepare(ctx context.Context, s *session, b *batch, uid uint32) (
 		m.emit(ctx, Event{Kind: KindSkipped, UID: uid, Subject: got.env.Subject, From: got.env.From,
 			Text: i18n.Sprintf("message UID %d has nothing to save (no part matches the profile's save and attachment_mask)", uid)})
 	}
-	return &store.MessageRecord{Identity: got.identity, MessageID: got.env.MessageID, Folder: s.folder,
+	return &journal.MessageRecord{Identity: got.identity, MessageID: got.env.MessageID, Folder: s.folder,
 		UIDValidity: s.uidValidity, UID: uid, Dest: s.dest.dir, Files: got.files, Time: time.Now().UTC()}, outcome{}
 }
 
@@ -167,7 +168,7 @@ func (m *Mover) commit(ctx context.Context, s *session, b *batch) outcome {
 			o.fail(b.recs[owner[k]].UID, msgErr(err, ""))
 		}
 	}
-	var recs []*store.MessageRecord
+	var recs []*journal.MessageRecord
 	for i, rec := range b.recs {
 		if bad[i] {
 			for _, f := range rec.Files {
@@ -212,7 +213,7 @@ func (m *Mover) commit(ctx context.Context, s *session, b *batch) outcome {
 // finish puts committed messages' files into place (again: every step copes with having
 // been done before), syncs the folders once, applies each post-action to uids[i] and
 // records the messages done.
-func (m *Mover) finish(ctx context.Context, s *session, recs []*store.MessageRecord, uids []uint32) outcome {
+func (m *Mover) finish(ctx context.Context, s *session, recs []*journal.MessageRecord, uids []uint32) outcome {
 	var o outcome
 	d := s.dest
 	dirs := map[string]bool{".": true}
@@ -303,7 +304,7 @@ func (m *Mover) finish(ctx context.Context, s *session, recs []*store.MessageRec
 
 // placeAll renames a committed message's temporary files to their final names (no sync)
 // and notes their folders in dirs. Files placed in an earlier try are recognised.
-func (m *Mover) placeAll(d *dest, rec *store.MessageRecord, dirs map[string]bool) error {
+func (m *Mover) placeAll(d *dest, rec *journal.MessageRecord, dirs map[string]bool) error {
 	for i := range rec.Files {
 		f := &rec.Files[i]
 		if f.Temp == "" {
@@ -330,7 +331,7 @@ func (m *Mover) syncDirs(d *dest, dirs map[string]bool) error {
 
 // announce sends the saved and skipped events of a placed message and counts its files;
 // it clears the temporary names (the files are durable under their final names now).
-func (m *Mover) announce(ctx context.Context, d *dest, rec *store.MessageRecord) {
+func (m *Mover) announce(ctx context.Context, d *dest, rec *journal.MessageRecord) {
 	for i := range rec.Files {
 		f := &rec.Files[i]
 		if f.Temp == "" {
@@ -350,7 +351,7 @@ func (m *Mover) announce(ctx context.Context, d *dest, rec *store.MessageRecord)
 
 // placeFiles puts one committed message's files into place and syncs their folders
 // (recovery before connecting).
-func (m *Mover) placeFiles(ctx context.Context, d *dest, rec *store.MessageRecord) error {
+func (m *Mover) placeFiles(ctx context.Context, d *dest, rec *journal.MessageRecord) error {
 	dirs := map[string]bool{".": true}
 	if err := m.placeAll(d, rec, dirs); err != nil {
 		return err
@@ -371,12 +372,12 @@ func parentDir(rel string) string {
 
 // leaveInMailbox says whether a message stays where it is instead of getting the
 // post-action: a message whose content is not safely in the destination
-// (store.MessageRecord.ContentSafe: nothing was saved, or a file was skipped or replaced
+// (journal.MessageRecord.ContentSafe: nothing was saved, or a file was skipped or replaced
 // by on_conflict although its content is nowhere else) is never moved or deleted — that
 // would lose mail nobody has seen in the destination. It is still recorded as done, so it
 // is not fetched again; marking it read ("seen") is harmless and still happens. Every
 // path that applies a post-action asks this first: finish, and the identity check of
 // prepare (a message saved before).
-func leaveInMailbox(after string, rec *store.MessageRecord) bool {
+func leaveInMailbox(after string, rec *journal.MessageRecord) bool {
 	return !rec.ContentSafe() && (after == store.AfterMove || after == store.AfterDelete)
 }

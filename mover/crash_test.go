@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"mailmover/mover/journal"
 	"mailmover/store"
 )
 
@@ -348,7 +349,7 @@ func TestProfilesInSeparateProcesses(t *testing.T) {
 	a.exactlyOnce()
 	b.exactlyOnce()
 	for _, h := range []*harness{a, b} {
-		st, err := store.LoadState(h.home, h.prof.Name)
+		st, err := journal.Load(h.home, h.prof.Name)
 		if err != nil || len(st.Messages) != 30 {
 			t.Errorf("state of %s: %d messages, %v", h.prof.Name, len(st.Messages), err)
 		}

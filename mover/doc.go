@@ -3,7 +3,7 @@
 //
 // # The exactly-once protocol
 //
-// The state of a profile (store.StateFile: a snapshot state/P.json plus an append-only
+// The state of a profile (journal.StateFile: a snapshot state/P.json plus an append-only
 // journal state/P.journal whose records count only once their newline is on disk,
 // locked with state/P.lock) records per folder and UIDVALIDITY a
 // mark below which every UID is done or was not wanted, the done UIDs above it, and per
@@ -33,7 +33,7 @@
 //     file is gone and the final name exists (done); the temporary file exists (not yet
 //     done: do it now).
 //  5. Post-action (\Seen, MOVE, or \Deleted + UID EXPUNGE), only after step 4, and MOVE
-//     or delete only when the message's content is safe (store.MessageRecord.ContentSafe:
+//     or delete only when the message's content is safe (journal.MessageRecord.ContentSafe:
 //     at least one file, and every file written or skipped because the same content —
 //     by SHA-256 — is already there; leaveInMailbox). All are idempotent, so applying one
 //     again after a crash is harmless; a message already gone counts as done. On
@@ -68,9 +68,9 @@
 // A message that fails (broken MIME, disk full, permission, a refused command) is logged
 // with the reason, its temporary files are deleted and it stays unmarked; the pass goes
 // on and the message is tried again on the next pass. A message that keeps failing is
-// recorded in the state (store.FailedMessage) and waits store.RetryWait before each
-// further try; after store.MaxFailures it is set aside (logged; it no longer holds the
-// mark back) until store.RetryFailedMessages ('mailmover forget -failed'). Failures of
+// recorded in the state (journal.FailedMessage) and waits journal.RetryWait before each
+// further try; after journal.MaxFailures it is set aside (logged; it no longer holds the
+// mark back) until journal.RetryFailedMessages ('mailmover forget -failed'). Failures of
 // the destination as a whole (disk full, permission) count against no message. A lost connection is retried with
 // capped exponential backoff and jitter (cenkalti/backoff/v5), each attempt sent as a
 // KindRetry event. A refresh token the provider no longer accepts (*auth.ReauthError), a

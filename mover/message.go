@@ -13,6 +13,7 @@ import (
 
 	"mailmover/i18n"
 	"mailmover/imapsrc"
+	"mailmover/mover/journal"
 	"mailmover/store"
 )
 
@@ -92,7 +93,7 @@ func (n *netReader) Read(p []byte) (int, error) {
 type fetched struct {
 	env      imapsrc.Envelope
 	identity string
-	files    []store.FileRecord
+	files    []journal.FileRecord
 	filtered string // why the message does not match the filters after all
 }
 
@@ -118,7 +119,7 @@ func (m *Mover) saveMessage(ctx context.Context, s *session, uid uint32, fetch f
 	}()
 	c := &m.prof.Common
 	saveAtt, saveMsg, saveBody := saves(c.Save)
-	var textFile, htmlFile *store.FileRecord
+	var textFile, htmlFile *journal.FileRecord
 	err := fetch(func(msg *imapsrc.Message) error {
 		got.env = msg.Envelope
 		if why := m.filterOut(msg.Envelope); why != "" {
@@ -166,7 +167,7 @@ func (m *Mover) saveMessage(ctx context.Context, s *session, uid uint32, fetch f
 				return ctx.Err()
 			}
 			var name string
-			var isBody *(*store.FileRecord)
+			var isBody *(*journal.FileRecord)
 			switch {
 			case saveAtt && p.IsAttachment:
 				name = nameForPart(p.Filename, p.ContentType, p.Index)
@@ -193,7 +194,7 @@ func (m *Mover) saveMessage(ctx context.Context, s *session, uid uint32, fetch f
 				return msgErr(i18n.Errorf("saving %q: %w", name, err), "")
 			}
 			temps = append(temps, t.name)
-			got.files = append(got.files, store.FileRecord{Temp: t.name, Path: m.finalName(name, msg.Envelope, uid),
+			got.files = append(got.files, journal.FileRecord{Temp: t.name, Path: m.finalName(name, msg.Envelope, uid),
 				SHA256: t.sum(), Bytes: t.bytes})
 			if isBody != nil {
 				*isBody = &got.files[len(got.files)-1]
@@ -248,7 +249,7 @@ func (m *Mover) saveMessage(ctx context.Context, s *session, uid uint32, fetch f
 				return msgErr(i18n.Errorf("saving the message as .eml: %w", err), "")
 			}
 			eml.bytes = msg.Size
-			got.files = append([]store.FileRecord{{Temp: eml.name,
+			got.files = append([]journal.FileRecord{{Temp: eml.name,
 				Path:   m.finalName(bodyName(msg.Envelope.Subject, uid, ".eml"), msg.Envelope, uid),
 				SHA256: got.identity, Bytes: tw.n}}, got.files...)
 		}

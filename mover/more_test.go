@@ -14,6 +14,7 @@ import (
 
 	"mailmover/auth"
 	"mailmover/imapsrc"
+	"mailmover/mover/journal"
 	"mailmover/store"
 )
 
@@ -188,7 +189,7 @@ func TestStopDuringLargeAttachment(t *testing.T) {
 	for _, e := range entries {
 		t.Errorf("left in the destination: %s", e.Name())
 	}
-	st, _ := store.LoadState(h.home, "test")
+	st, _ := journal.Load(h.home, "test")
 	if len(st.Messages) != 0 {
 		t.Errorf("state has messages: %+v", st.Messages)
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"mailmover/mover/journal"
 	"mailmover/store"
 )
 
@@ -158,7 +159,7 @@ func TestRunOnceSavesEachAttachmentOnce(t *testing.T) {
 			t.Errorf("UID %d fetched %d times", uid, n)
 		}
 	}
-	st, err := store.LoadState(h.home, "test")
+	st, err := journal.Load(h.home, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -166,7 +167,7 @@ func TestRunOnceSavesEachAttachmentOnce(t *testing.T) {
 		t.Errorf("state has %d messages, want 5", len(st.Messages))
 	}
 	for _, m := range st.Messages {
-		if m.Status != store.StatusDone || len(m.Files) == 0 || m.Files[0].SHA256 == "" {
+		if m.Status != journal.StatusDone || len(m.Files) == 0 || m.Files[0].SHA256 == "" {
 			t.Errorf("message record %+v", m)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"mailmover/i18n"
+	"mailmover/mover/journal"
 	"mailmover/store"
 )
 
@@ -92,9 +93,9 @@ func (m *Mover) postActionText(uid uint32, gone bool) string {
 // leftInMailboxText is the text of the KindSkipped event of a message leaveInMailbox
 // keeps in the mailbox: nothing was saved from it, or a file of it was not written
 // although its content is nowhere in the destination (on_conflict).
-func leftInMailboxText(uid uint32, after string, rec *store.MessageRecord) string {
+func leftInMailboxText(uid uint32, after string, rec *journal.MessageRecord) string {
 	if len(rec.Files) > 0 {
-		var f *store.FileRecord
+		var f *journal.FileRecord
 		for i := range rec.Files {
 			if !rec.Files[i].Safe() {
 				f = &rec.Files[i]

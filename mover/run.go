@@ -17,6 +17,7 @@ import (
 	"mailmover/auth"
 	"mailmover/i18n"
 	"mailmover/imapsrc"
+	"mailmover/mover/journal"
 	"mailmover/store"
 )
 
@@ -26,13 +27,13 @@ const onceAttempts = 4
 // session is one connection's work on the selected folder.
 type session struct {
 	src         Source
-	state       *store.StateFile
+	state       *journal.StateFile
 	dest        *dest
 	folder      string
 	uidValidity uint32
-	pending     map[uint32]*store.MessageRecord // committed, not done, in this folder
-	filtered    map[uint32]bool                 // found by SEARCH, refused by the client-side filters
-	pre         map[uint32]prefetched           // fetched by a batch fetch, not prepared yet (pipeline.go)
+	pending     map[uint32]*journal.MessageRecord // committed, not done, in this folder
+	filtered    map[uint32]bool                   // found by SEARCH, refused by the client-side filters
+	pre         map[uint32]prefetched             // fetched by a batch fetch, not prepared yet (pipeline.go)
 }
 
 // runState survives reconnects within one Run.
@@ -65,7 +66,7 @@ func (m *Mover) run(ctx context.Context, once bool) error {
 		m.mu.Unlock()
 	}()
 
-	sf, err := store.OpenState(m.opts.Home, m.prof.Name)
+	sf, err := journal.Open(m.opts.Home, m.prof.Name)
 	if err != nil {
 		advice := i18n.Sprintf("Check that the folder %s is writable.", store.StateDir(m.opts.Home))
 		if errors.Is(err, store.ErrStateLocked) {
@@ -227,7 +228,7 @@ func (m *Mover) pollInterval() time.Duration {
 // session works on one connection: passes over the matching mail, then waiting for new
 // mail. It returns nil after one pass when once is set; otherwise only with an error
 // (connection lost, stop).
-func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d *dest, rs *runState, once bool) (serr error) {
+func (m *Mover) session(ctx context.Context, src Source, sf *journal.StateFile, d *dest, rs *runState, once bool) (serr error) {
 	folder := m.folder()
 	mb, err := src.Select(ctx, folder)
 	if err != nil {
@@ -239,7 +240,7 @@ func (m *Mover) session(ctx context.Context, src Source, sf *store.StateFile, d 
 		return &errLocal{err}
 	}
 	s := &session{src: src, state: sf, dest: d, folder: folder, uidValidity: uv,
-		pending: map[uint32]*store.MessageRecord{}}
+		pending: map[uint32]*journal.MessageRecord{}}
 	defer func() { m.endPipeline(s, serr) }()
 	for _, rec := range sf.State().Pending() {
 		if rec.Folder == folder && rec.UIDValidity == uv {
@@ -440,7 +441,7 @@ func (m *Mover) messageFailed(ctx context.Context, uid uint32, err error) (gone 
 }
 
 // noteFailure records that message uid failed, so that it waits longer before each try
-// and is set aside after store.MaxFailures (it says so in the log). Not counted: a
+// and is set aside after journal.MaxFailures (it says so in the log). Not counted: a
 // committed message waiting for its post-action (retrying costs one command), and
 // failures of the destination as a whole (disk full, no permission), which are no fault
 // of the message.
@@ -476,10 +477,10 @@ func (m *Mover) now() time.Time {
 // recoverLocal finishes what a crash interrupted, before connecting: committed messages'
 // files are put into place (files already there are recognised), and temporary files
 // that no commit refers to are removed.
-func (m *Mover) recoverLocal(ctx context.Context, sf *store.StateFile, d *dest) error {
+func (m *Mover) recoverLocal(ctx context.Context, sf *journal.StateFile, d *dest) error {
 	keep := map[string]bool{}
 	for _, rec := range sf.State().Pending() {
-		if !slices.ContainsFunc(rec.Files, func(f store.FileRecord) bool { return f.Temp != "" }) {
+		if !slices.ContainsFunc(rec.Files, func(f journal.FileRecord) bool { return f.Temp != "" }) {
 			continue
 		}
 		rd := d

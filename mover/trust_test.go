@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"mailmover/mover/journal"
 	"mailmover/store"
 )
 
@@ -150,25 +151,25 @@ func TestSkipForOtherContentKeepsTheMail(t *testing.T) {
 // The post-action of a message is applied only when every file it was to save is safe:
 // the rule as a table.
 func TestLeaveInMailbox(t *testing.T) {
-	saved := store.FileRecord{Path: "a.pdf"}
-	same := store.FileRecord{Path: "b.pdf", Skipped: "x", Same: true}
-	other := store.FileRecord{Path: "c.pdf", Skipped: "x"}
+	saved := journal.FileRecord{Path: "a.pdf"}
+	same := journal.FileRecord{Path: "b.pdf", Skipped: "x", Same: true}
+	other := journal.FileRecord{Path: "c.pdf", Skipped: "x"}
 	for _, c := range []struct {
-		files []store.FileRecord
+		files []journal.FileRecord
 		after string
 		stay  bool
 	}{
 		{nil, store.AfterDelete, true},
 		{nil, store.AfterSeen, false},
-		{[]store.FileRecord{saved}, store.AfterDelete, false},
-		{[]store.FileRecord{saved, same}, store.AfterMove, false},
-		{[]store.FileRecord{same}, store.AfterDelete, false},
-		{[]store.FileRecord{saved, other}, store.AfterDelete, true},
-		{[]store.FileRecord{saved, other}, store.AfterMove, true},
-		{[]store.FileRecord{saved, other}, store.AfterSeen, false},
-		{[]store.FileRecord{other}, store.AfterNone, false},
+		{[]journal.FileRecord{saved}, store.AfterDelete, false},
+		{[]journal.FileRecord{saved, same}, store.AfterMove, false},
+		{[]journal.FileRecord{same}, store.AfterDelete, false},
+		{[]journal.FileRecord{saved, other}, store.AfterDelete, true},
+		{[]journal.FileRecord{saved, other}, store.AfterMove, true},
+		{[]journal.FileRecord{saved, other}, store.AfterSeen, false},
+		{[]journal.FileRecord{other}, store.AfterNone, false},
 	} {
-		rec := &store.MessageRecord{Files: c.files}
+		rec := &journal.MessageRecord{Files: c.files}
 		if got := leaveInMailbox(c.after, rec); got != c.stay {
 			t.Errorf("files %+v, after %s: stay = %v, want %v", c.files, c.after, got, c.stay)
 		}
@@ -201,7 +202,7 @@ func TestRenamedWhileStartingDoesNotStartFresh(t *testing.T) {
 	if n := h.srv.fetches[1] + h.srv.fetches[2]; n != 1 {
 		t.Errorf("messages fetched %d times in all, want 1 (the first run's)", n)
 	}
-	st, err := store.LoadState(h.home, "renamed")
+	st, err := journal.Load(h.home, "renamed")
 	if err != nil || !st.IsDone("INBOX", h.srv.uidValidity, 1) {
 		t.Errorf("the renamed profile's state: %v %+v", err, st)
 	}
@@ -211,7 +212,7 @@ func TestRenamedWhileStartingDoesNotStartFresh(t *testing.T) {
 }
 
 // A message that always fails is not fetched on every pass forever: it waits longer
-// after each failure, is set aside after store.MaxFailures (saying so), no longer holds
+// after each failure, is set aside after journal.MaxFailures (saying so), no longer holds
 // the mark back, and comes back with RetryFailedMessages (forget -failed).
 func TestAlwaysFailingMessageBacksOffAndIsSetAside(t *testing.T) {
 	h := newHarness(t)
@@ -256,11 +257,11 @@ func TestAlwaysFailingMessageBacksOffAndIsSetAside(t *testing.T) {
 	}
 	try(1) // the first failure
 	try(2) // is tried again at the next pass
-	for count := 2; count < store.MaxFailures; count++ {
+	for count := 2; count < journal.MaxFailures; count++ {
 		try(count) // not before its wait is over
-		clock = clock.Add(store.RetryWait(count) + time.Second)
+		clock = clock.Add(journal.RetryWait(count) + time.Second)
 		log := try(count + 1)
-		if aside := count+1 == store.MaxFailures; aside != (fe.SetAside == 1) || aside != strings.Contains(log, "set aside") {
+		if aside := count+1 == journal.MaxFailures; aside != (fe.SetAside == 1) || aside != strings.Contains(log, "set aside") {
 			t.Fatalf("failure %d: set aside = %d\n%s", count+1, fe.SetAside, log)
 		}
 	}
@@ -277,12 +278,12 @@ func TestAlwaysFailingMessageBacksOffAndIsSetAside(t *testing.T) {
 		t.Errorf("the pass does not mention the set-aside message:\n%s", log)
 	}
 	h.exactlyOnce()
-	st, _ := store.LoadState(h.home, h.prof.Name)
+	st, _ := journal.Load(h.home, h.prof.Name)
 	if b := st.Mailbox("INBOX", h.srv.uidValidity); b == nil || b.Mark < bad {
 		t.Errorf("the mark is held back by a set-aside message: %+v", b)
 	}
 	// forget -failed brings it back.
-	if k, err := store.RetryFailedMessages(h.home, h.prof.Name); err != nil || k != 1 {
+	if k, err := journal.RetryFailedMessages(h.home, h.prof.Name); err != nil || k != 1 {
 		t.Fatalf("RetryFailedMessages = %d, %v", k, err)
 	}
 	if _, err := pass(); !errors.As(err, &fe) {

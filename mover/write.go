@@ -15,6 +15,7 @@ import (
 	"syscall"
 
 	"mailmover/i18n"
+	"mailmover/mover/journal"
 	"mailmover/store"
 )
 
@@ -264,7 +265,7 @@ func (d *dest) sameFile(a, b string) bool {
 // place puts the temporary file f.Temp at its final name f.Path according to policy,
 // updating f (the name may change for "rename", or f.Skipped may be set). It is also the
 // recovery step: it copes with the temporary file already linked or renamed.
-func (d *dest) place(f *store.FileRecord, policy string) error {
+func (d *dest) place(f *journal.FileRecord, policy string) error {
 	if f.Skipped != "" {
 		d.removeTemp(f.Temp)
 		return nil
@@ -328,7 +329,7 @@ type planned struct {
 //
 // taken (lower-case name → planned) carries the names planned for earlier messages of
 // a batch; their files are not in place yet.
-func (d *dest) planNames(files []store.FileRecord, policy string, taken map[string]planned) {
+func (d *dest) planNames(files []journal.FileRecord, policy string, taken map[string]planned) {
 	mine := map[string]bool{}
 	for i := range files {
 		f := &files[i]
@@ -365,7 +366,7 @@ func (d *dest) planNames(files []store.FileRecord, policy string, taken map[stri
 
 // skipFor marks f as not written by on_conflict = "skip" because its name is taken:
 // by the same content (safe) or by other content (then its mail must stay).
-func skipFor(f *store.FileRecord, same bool) {
+func skipFor(f *journal.FileRecord, same bool) {
 	f.Same = same
 	if same {
 		f.Skipped = i18n.Key("a file with this name and the same content is already there (on_conflict = skip)")

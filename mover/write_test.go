@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"mailmover/mover/journal"
 	"mailmover/store"
 )
 
@@ -72,7 +73,7 @@ func TestPlaceRecognisesEveryCrashState(t *testing.T) {
 			tf.f.WriteString("new")
 			tf.f.Close()
 			tc.setup(t, d, tf.name)
-			f := store.FileRecord{Temp: tf.name, Path: "a.pdf", SHA256: sum([]byte("new"))}
+			f := journal.FileRecord{Temp: tf.name, Path: "a.pdf", SHA256: sum([]byte("new"))}
 			err = d.place(&f, tc.policy)
 			if !errors.Is(err, tc.err) {
 				t.Fatalf("place = %v, want %v", err, tc.err)
@@ -120,7 +121,7 @@ func TestDestinationStaysInside(t *testing.T) {
 		t.Fatal(err)
 	}
 	tf.f.Close()
-	f := store.FileRecord{Temp: tf.name, Path: "sub/x.pdf"}
+	f := journal.FileRecord{Temp: tf.name, Path: "sub/x.pdf"}
 	if err := d.place(&f, store.ConflictRename); err == nil {
 		t.Error("placed a file through a symbolic link")
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"mailmover/i18n"
+	"mailmover/internal/durable"
 )
 
 // Microsoft 365 defaults (the microsoft preset with tenant "organizations").
@@ -376,60 +377,21 @@ func SaveProfile(home string, p *Profile) error {
 	return nil
 }
 
-// writeAtomic writes data to path through a synced temporary file and a rename.
-func writeAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return i18n.Errorf("create %s: %w (check the permissions of %s)", dir, err, filepath.Dir(dir))
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return i18n.Errorf("create a file in %s: %w", dir, err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return i18n.Errorf("write %s: %w", tmp, err)
-	}
-	if err = f.Sync(); err != nil {
-		return i18n.Errorf("sync %s: %w", tmp, err)
-	}
-	if err = f.Close(); err != nil {
-		return i18n.Errorf("close %s: %w", tmp, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return i18n.Errorf("rename into %s: %w", path, err)
-	}
-	return syncFolder(dir)
-}
-
-// syncFolder makes a rename in dir durable; systems that cannot sync a folder are let pass.
-func syncFolder(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, errors.ErrUnsupported) && !isInvalidFolderSync(err) {
-		return i18n.Errorf("sync folder %s: %w", dir, err)
+// writeAtomic writes data to path (mode 0600) through a synced temporary file and a
+// rename (durable.WriteFile).
+func writeAtomic(path string, data []byte) error {
+	if err := durable.WriteFile(path, data, 0o600); err != nil {
+		return i18n.Errorf("write %s: %w (check the permissions of %s)", path, err, filepath.Dir(path))
 	}
 	return nil
 }
 
-// isInvalidFolderSync reports errors some systems (Windows, some network file systems) give
-// for fsync of a folder.
-func isInvalidFolderSync(err error) bool {
-	var pe *fs.PathError
-	return errors.As(err, &pe) && (strings.Contains(pe.Err.Error(), "invalid argument") || // i18n:keep (the system's words)
-		strings.Contains(pe.Err.Error(), "Access is denied") || strings.Contains(pe.Err.Error(), "not supported")) // i18n:keep
+// syncFolder makes a rename in dir durable; systems that cannot sync a folder are let pass.
+func syncFolder(dir string) error {
+	if err := durable.SyncDir(dir); err != nil {
+		return i18n.Errorf("sync folder %s: %w", dir, err)
+	}
+	return nil
 }
 
 // ListProfiles returns the names of the profiles in HOME/profiles, sorted. Files whose
@@ -484,7 +446,7 @@ func DeleteProfile(home, name string, sec Secrets) error {
 			}
 		}
 	}
-	for _, f := range []string{StatePath(home, name), journalPath(home, name)} {
+	for _, f := range []string{StatePath(home, name), JournalPath(home, name)} {
 		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return i18n.Errorf("delete profile %q: state: %w", name, err)
 		}
@@ -560,7 +522,7 @@ func RenameProfile(home, oldName, newName string, sec Secrets) error {
 	if err := writeAtomic(newPath, data); err != nil {
 		return i18n.Errorf("rename profile %q: %w", oldName, err)
 	}
-	for _, f := range []func(string, string) string{StatePath, journalPath} {
+	for _, f := range []func(string, string) string{StatePath, JournalPath} {
 		if err := os.Rename(f(home, oldName), f(home, newName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			os.Remove(newPath)
 			return i18n.Errorf("rename profile %q: state: %w", oldName, err)

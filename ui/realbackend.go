@@ -11,6 +11,7 @@ import (
 
 	"mailmover/auth"
 	"mailmover/mover"
+	"mailmover/mover/journal"
 	"mailmover/store"
 )
 
@@ -86,7 +87,7 @@ func (b *realBackend) RenameProfile(oldName, newName string) error {
 	return store.RenameProfile(b.home, oldName, newName, b.sec)
 }
 
-func (b *realBackend) ForgetState(name string) error { return store.ForgetState(b.home, name) }
+func (b *realBackend) ForgetState(name string) error { return journal.Forget(b.home, name) }
 
 func (b *realBackend) Secrets() Secrets { return b.sec }
 

@@ -3,7 +3,6 @@
 package store
 
 import (
-	"errors"
 	"os"
 
 	"golang.org/x/sys/windows"
@@ -20,9 +19,4 @@ func lockFile(f *os.File) error {
 func unlockFile(f *os.File) error {
 	ol := new(windows.Overlapped)
 	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, ol)
-}
-
-func isSyncDirUnsupported(err error) bool {
-	var pe *os.PathError
-	return errors.As(err, &pe) || errors.Is(err, windows.ERROR_ACCESS_DENIED) || errors.Is(err, windows.ERROR_INVALID_HANDLE)
 }

@@ -1,8 +1,9 @@
-package store
+package journal
 
 import (
 	"encoding/json"
 	"errors"
+	"mailmover/store"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -20,7 +21,7 @@ func testMsg(id string, uid uint32) *MessageRecord {
 
 func openT(t *testing.T, home string) *StateFile {
 	t.Helper()
-	sf, err := OpenState(home, "p")
+	sf, err := Open(home, "p")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +73,7 @@ func TestStateJournalReplayAndSnapshot(t *testing.T) {
 	check(want)
 	// A crash: nothing but the journal.
 	sf.Abandon()
-	if _, err := os.Stat(StatePath(home, "p")); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(store.StatePath(home, "p")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("snapshot written without Compact")
 	}
 	sf = openT(t, home)
@@ -84,10 +85,10 @@ func TestStateJournalReplayAndSnapshot(t *testing.T) {
 	if err := sf.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if fi, err := os.Stat(journalPath(home, "p")); err != nil || fi.Size() != 0 {
+	if fi, err := os.Stat(store.JournalPath(home, "p")); err != nil || fi.Size() != 0 {
 		t.Errorf("journal after close: %v, %v", fi, err)
 	}
-	st, err := LoadState(home, "p")
+	st, err := Load(home, "p")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestStateJournalAlreadyInSnapshotIsNotAppliedTwice(t *testing.T) {
 	sf := openT(t, home)
 	sf.UseMailbox("INBOX", 9, "f")
 	sf.Done(testMsg("a", 1))
-	journal, _ := os.ReadFile(journalPath(home, "p"))
+	journal, _ := os.ReadFile(store.JournalPath(home, "p"))
 	// A filter change after the done record: replaying the done record again must not
 	// bring UID 1 back.
 	sf.UseMailbox("INBOX", 9, "g")
@@ -108,8 +109,8 @@ func TestStateJournalAlreadyInSnapshotIsNotAppliedTwice(t *testing.T) {
 	}
 	// Crash between the snapshot's rename and the journal's truncation.
 	full := append(journal, []byte(`{"seq":3,"op":"mailbox","folder":"INBOX","uidvalidity":9,"filter":"g"}`+"\n")...)
-	os.WriteFile(journalPath(home, "p"), full, 0o600)
-	st, err := LoadState(home, "p")
+	os.WriteFile(store.JournalPath(home, "p"), full, 0o600)
+	st, err := Load(home, "p")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,19 +128,19 @@ func TestStateUnterminatedLastRecordIsNotApplied(t *testing.T) {
 	sf.Done(testMsg("a", 1))
 	sf.Abandon()
 	line, _ := json.Marshal(&journalRecord{Seq: 2, Op: opCommit, Msg: testMsg("b", 2)})
-	f, _ := os.OpenFile(journalPath(home, "p"), os.O_APPEND|os.O_WRONLY, 0)
+	f, _ := os.OpenFile(store.JournalPath(home, "p"), os.O_APPEND|os.O_WRONLY, 0)
 	f.Write(line) // the newline never made it to disk
 	f.Close()
-	st, err := LoadState(home, "p")
+	st, err := Load(home, "p")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if st.Messages["b"] != nil {
-		t.Fatal("LoadState applied a record without its newline")
+		t.Fatal("Load applied a record without its newline")
 	}
 	sf = openT(t, home)
 	if sf.State().Messages["b"] != nil || !sf.State().IsDone("INBOX", 9, 1) {
-		t.Fatalf("OpenState: %+v", sf.State())
+		t.Fatalf("Open: %+v", sf.State())
 	}
 	if err := sf.Done(testMsg("c", 3)); err != nil {
 		t.Fatal(err)
@@ -158,7 +159,7 @@ func TestStateTornAndDamagedJournal(t *testing.T) {
 	sf := openT(t, home)
 	sf.Done(testMsg("a", 1))
 	sf.Abandon()
-	f, _ := os.OpenFile(journalPath(home, "p"), os.O_APPEND|os.O_WRONLY, 0)
+	f, _ := os.OpenFile(store.JournalPath(home, "p"), os.O_APPEND|os.O_WRONLY, 0)
 	f.WriteString(`{"seq":2,"op":"done","msg":{"id":"b",`) // cut by a crash
 	f.Close()
 	sf = openT(t, home)
@@ -175,15 +176,15 @@ func TestStateTornAndDamagedJournal(t *testing.T) {
 	}
 	sf.Abandon()
 	// Damage in the middle is reported, not skipped.
-	data, _ := os.ReadFile(journalPath(home, "p"))
-	os.WriteFile(journalPath(home, "p"), append([]byte("garbage\n"), data...), 0o600)
-	if _, err := OpenState(home, "p"); err == nil {
+	data, _ := os.ReadFile(store.JournalPath(home, "p"))
+	os.WriteFile(store.JournalPath(home, "p"), append([]byte("garbage\n"), data...), 0o600)
+	if _, err := Open(home, "p"); err == nil {
 		t.Error("damaged journal accepted")
 	}
 	// A damaged snapshot names the way out.
-	os.WriteFile(journalPath(home, "p"), nil, 0o600)
-	os.WriteFile(StatePath(home, "p"), []byte("{"), 0o600)
-	if _, err := LoadState(home, "p"); err == nil || !strings.Contains(err.Error(), "mailmover forget") {
+	os.WriteFile(store.JournalPath(home, "p"), nil, 0o600)
+	os.WriteFile(store.StatePath(home, "p"), []byte("{"), 0o600)
+	if _, err := Load(home, "p"); err == nil || !strings.Contains(err.Error(), "mailmover forget") {
 		t.Errorf("damaged snapshot: %v", err)
 	}
 }
@@ -212,14 +213,14 @@ func TestStateLockAndForget(t *testing.T) {
 	home := t.TempDir()
 	sf := openT(t, home)
 	sf.Done(testMsg("a", 1))
-	if _, err := OpenState(home, "p"); !errors.Is(err, ErrStateLocked) {
-		t.Errorf("second open: %v, want ErrStateLocked", err)
+	if _, err := Open(home, "p"); !errors.Is(err, store.ErrStateLocked) {
+		t.Errorf("second open: %v, want store.ErrStateLocked", err)
 	}
-	if err := ForgetState(home, "p"); !errors.Is(err, ErrStateLocked) {
-		t.Errorf("forget while running: %v, want ErrStateLocked", err)
+	if err := Forget(home, "p"); !errors.Is(err, store.ErrStateLocked) {
+		t.Errorf("forget while running: %v, want store.ErrStateLocked", err)
 	}
 	// Another profile is independent.
-	other, err := OpenState(home, "q")
+	other, err := Open(home, "q")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,17 +228,17 @@ func TestStateLockAndForget(t *testing.T) {
 	if err := sf.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := ForgetState(home, "p"); err != nil {
+	if err := Forget(home, "p"); err != nil {
 		t.Fatal(err)
 	}
-	st, err := LoadState(home, "p")
+	st, err := Load(home, "p")
 	if err != nil || len(st.Messages) != 0 || st.IsDone("INBOX", 9, 1) {
 		t.Errorf("after forget: %+v, %v", st, err)
 	}
-	if _, err := OpenState(home, "../x"); err == nil {
+	if _, err := Open(home, "../x"); err == nil {
 		t.Error("bad profile name accepted")
 	}
-	if _, err := os.Stat(filepath.Join(StateDir(home), "q.lock")); err != nil {
+	if _, err := os.Stat(filepath.Join(store.StateDir(home), "q.lock")); err != nil {
 		t.Error(err)
 	}
 }
@@ -255,40 +256,10 @@ func TestStateCompactsLongJournal(t *testing.T) {
 		t.Errorf("journal has %d records; not compacted", sf.records)
 	}
 	sf.Abandon()
-	st, _ := LoadState(home, "p")
+	st, _ := Load(home, "p")
 	if b := st.Mailbox("INBOX", 9); b == nil || len(b.Done) != compactEvery+5 {
 		t.Errorf("after compaction + replay: %d done", len(b.Done))
 	}
-}
-
-// A lock taken on a lock file that a rename or delete removed meanwhile is not held: the
-// lock is taken again on the file at the path.
-func TestStateLockOnARemovedFileIsNotHeld(t *testing.T) {
-	home := t.TempDir()
-	sf := openT(t, home)
-	sf.Close()
-	path := StateLockPath(home, "p")
-	var stolen *os.File
-	lockOpened = func() {
-		lockOpened = nil
-		// Between our open and our flock, a rename takes the lock, removes the file and
-		// lets go; another mover then locks the new file at the path.
-		os.Remove(path)
-		var err error
-		if stolen, err = lockState(home, "p"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	defer func() { lockOpened = nil }()
-	f, err := lockState(home, "p")
-	if err == nil {
-		unlockState(f)
-		t.Fatal("a second mover got the lock while the first holds the file at the path")
-	}
-	if !errors.Is(err, ErrStateLocked) {
-		t.Fatalf("lockState = %v, want ErrStateLocked", err)
-	}
-	unlockState(stolen)
 }
 
 func TestRetryWaitGrowsAndIsBounded(t *testing.T) {
@@ -340,7 +311,7 @@ func TestStatePrunesWhatCanNoLongerMatter(t *testing.T) {
 	if err := sf.Close(); err != nil {
 		t.Fatal(err)
 	}
-	st, err := LoadState(home, "p")
+	st, err := Load(home, "p")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,10 @@
-package store
+// Package journal is the mover's checkpoint of one profile: which messages are done,
+// what was written for each, and which failed — a snapshot plus an append-only journal,
+// read and written only under the profile's lock (store.LockProfile). The exactly-once
+// protocol that uses it is described in package mover.
+package journal
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"encoding/json"
@@ -9,11 +12,12 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
 	"mailmover/i18n"
+	"mailmover/internal/durable"
+	"mailmover/store"
 )
 
 // The mover's checkpoint of one profile lives in HOME/state: NAME.json is a snapshot,
@@ -35,9 +39,6 @@ const (
 	// StatusDone: files in place, post-action applied.
 	StatusDone = "done"
 )
-
-// ErrStateLocked is returned (wrapped) when another mover holds the profile's state.
-var ErrStateLocked = i18n.NewError("profile is already running")
 
 // State is the checkpoint of one profile.
 type State struct {
@@ -347,89 +348,29 @@ func (s *State) prune(now time.Time) {
 // use; one mover owns it.
 type StateFile struct {
 	home, profile string
-	lock          *os.File
+	lock          *store.ProfileLock
 	journal       *os.File
 	st            *State
 	records       int // records in the journal
 	dirty         bool
 }
 
-// journalPath and lockPath are next to the snapshot.
-func journalPath(home, name string) string {
-	return filepath.Join(StateDir(home), name+".journal")
-}
-
-// StateLockPath returns the lock file of profile name, HOME/state/NAME.lock.
-func StateLockPath(home, name string) string {
-	return filepath.Join(StateDir(home), name+".lock")
-}
-
-// lockOpened, when set (tests), is called between opening the lock file and locking it.
-var lockOpened func()
-
-// lockState takes the profile's lock without waiting.
-func lockState(home, profile string) (*os.File, error) {
-	if err := ValidProfileName(profile); err != nil {
-		return nil, err
-	}
-	if err := os.MkdirAll(StateDir(home), 0o700); err != nil {
-		return nil, i18n.Errorf("creating the state folder: %w; check that %s is writable", err, home)
-	}
-	path := StateLockPath(home, profile)
-	for attempt := 0; ; attempt++ {
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
-		if err != nil {
-			return nil, i18n.Errorf("opening the state lock: %w", err)
-		}
-		if lockOpened != nil {
-			lockOpened()
-		}
-		if err := lockFile(f); err != nil {
-			f.Close()
-			if errors.Is(err, errWouldBlock) {
-				return nil, i18n.Errorf("profile %s is already running (another mailmover holds %s): %w", profile, path, ErrStateLocked)
-			}
-			return nil, i18n.Errorf("locking %s: %w", path, err)
-		}
-		// A rename or delete of the profile removes the lock file while holding it: a
-		// lock taken on the removed file guards nothing (another mover would lock the
-		// new file beside it). Hold the lock only when it is the file at the path.
-		fi, ferr := f.Stat()
-		pi, perr := os.Stat(path)
-		if ferr == nil && perr == nil && os.SameFile(fi, pi) {
-			return f, nil
-		}
-		unlockState(f)
-		if attempt == 3 {
-			return nil, i18n.Errorf("locking %s: the lock file keeps being replaced (is the profile being renamed or deleted?)", path)
-		}
-	}
-}
-
-func unlockState(f *os.File) error {
-	err := unlockFile(f)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
-// OpenState locks profile's state (failing at once with ErrStateLocked when another
+// Open locks profile's state (failing at once with store.ErrStateLocked when another
 // mover holds it), loads the snapshot and replays the journal. A torn last journal line
 // (a crash during an append) is ignored.
-func OpenState(home, profile string) (*StateFile, error) {
-	lock, err := lockState(home, profile)
+func Open(home, profile string) (*StateFile, error) {
+	lock, err := store.LockProfile(home, profile)
 	if err != nil {
 		return nil, err
 	}
 	st, n, err := readState(home, profile)
 	if err != nil {
-		unlockState(lock)
+		lock.Unlock()
 		return nil, err
 	}
-	j, err := os.OpenFile(journalPath(home, profile), os.O_RDWR|os.O_CREATE, 0o600)
+	j, err := os.OpenFile(store.JournalPath(home, profile), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
-		unlockState(lock)
+		lock.Unlock()
 		return nil, i18n.Errorf("opening the state journal: %w", err)
 	}
 	sf := &StateFile{home: home, profile: profile, lock: lock, journal: j, st: st, records: n}
@@ -441,10 +382,10 @@ func OpenState(home, profile string) (*StateFile, error) {
 	return sf, nil
 }
 
-// LoadState reads profile's state without locking it (for display; a running mover may
+// Load reads profile's state without locking it (for display; a running mover may
 // change it at any time). A missing state is an empty one.
-func LoadState(home, profile string) (*State, error) {
-	if err := ValidProfileName(profile); err != nil {
+func Load(home, profile string) (*State, error) {
+	if err := store.ValidProfileName(profile); err != nil {
 		return nil, err
 	}
 	st, _, err := readState(home, profile)
@@ -453,7 +394,7 @@ func LoadState(home, profile string) (*State, error) {
 
 func readState(home, profile string) (*State, int, error) {
 	st := newState(profile)
-	path := StatePath(home, profile)
+	path := store.StatePath(home, profile)
 	data, err := os.ReadFile(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -470,7 +411,7 @@ func readState(home, profile string) (*State, int, error) {
 			st.Messages = map[string]*MessageRecord{}
 		}
 	}
-	n, err := replayJournal(journalPath(home, profile), st)
+	n, err := replayJournal(store.JournalPath(home, profile), st)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -547,7 +488,7 @@ func (s *StateFile) append(r *journalRecord, sync bool) error {
 		// Take back a partial line, so that later records do not follow a torn one.
 		s.journal.Truncate(off)
 		s.journal.Seek(off, io.SeekStart)
-		return i18n.Errorf("writing the state journal: %w; check the free space of %s", err, StateDir(s.home))
+		return i18n.Errorf("writing the state journal: %w; check the free space of %s", err, store.StateDir(s.home))
 	}
 	if sync {
 		if err := s.journal.Sync(); err != nil {
@@ -640,9 +581,9 @@ func (s *StateFile) RetryFailed() (int, error) {
 }
 
 // RetryFailedMessages is RetryFailed for a profile that is not running: it fails with
-// ErrStateLocked while a mover holds the state.
+// store.ErrStateLocked while a mover holds the state.
 func RetryFailedMessages(home, profile string) (int, error) {
-	sf, err := OpenState(home, profile)
+	sf, err := Open(home, profile)
 	if err != nil {
 		return 0, err
 	}
@@ -696,7 +637,7 @@ func (s *StateFile) Compact() error {
 	if err != nil {
 		return err
 	}
-	if err := writeStateAtomic(StatePath(s.home, s.profile), data, 0o600); err != nil {
+	if err := durable.WriteFile(store.StatePath(s.home, s.profile), data, 0o600); err != nil {
 		return i18n.Errorf("saving the state: %w", err)
 	}
 	if err := s.journal.Truncate(0); err != nil {
@@ -721,7 +662,7 @@ func (s *StateFile) Close() error {
 	if cerr := s.journal.Close(); err == nil {
 		err = cerr
 	}
-	if uerr := unlockState(s.lock); err == nil {
+	if uerr := s.lock.Unlock(); err == nil {
 		err = uerr
 	}
 	s.journal = nil
@@ -735,76 +676,22 @@ func (s *StateFile) Abandon() {
 		return
 	}
 	s.journal.Close()
-	unlockState(s.lock)
+	s.lock.Unlock()
 	s.journal = nil
 }
 
-// ForgetState deletes profile's state, so that all matching mail is processed again. It
-// fails with ErrStateLocked while a mover runs on the profile. Files already saved stay.
-func ForgetState(home, profile string) error {
-	lock, err := lockState(home, profile)
+// Forget deletes profile's state, so that all matching mail is processed again. It
+// fails with store.ErrStateLocked while a mover runs on the profile. Files already saved stay.
+func Forget(home, profile string) error {
+	lock, err := store.LockProfile(home, profile)
 	if err != nil {
 		return err
 	}
-	defer unlockState(lock)
-	for _, p := range []string{StatePath(home, profile), journalPath(home, profile)} {
+	defer lock.Unlock()
+	for _, p := range []string{store.StatePath(home, profile), store.JournalPath(home, profile)} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return i18n.Errorf("removing %s: %w", p, err)
 		}
 	}
-	return syncStateDir(StateDir(home))
-}
-
-// writeStateAtomic writes data to path through a temporary file in the same folder:
-// write, fsync, rename over path, fsync of the folder. A crash leaves either the old or
-// the new content, never a mix.
-func writeStateAtomic(path string, data []byte, perm os.FileMode) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	w := bufio.NewWriter(f)
-	if _, err := w.Write(data); err != nil {
-		return err
-	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	ok = true
-	return syncStateDir(dir)
-}
-
-// syncDir fsyncs a folder so that a rename or removal in it is durable. Systems that
-// cannot sync a folder (Windows) are not an error.
-func syncStateDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !isSyncDirUnsupported(err) {
-		return err
-	}
-	return nil
+	return durable.SyncDir(store.StateDir(home))
 }
