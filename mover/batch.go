@@ -141,7 +141,7 @@ func (m *Mover) prepare(ctx context.Context, s *session, b *batch, uid uint32) (
 		m.emit(ctx, Event{Kind: KindSkipped, UID: uid, Subject: got.env.Subject, From: got.env.From,
 			Text: i18n.Sprintf("message UID %d has nothing to save (no part matches the profile's save and attachment_mask)", uid)})
 	}
-	return &journal.MessageRecord{Identity: got.identity, MessageID: got.env.MessageID, Folder: s.folder,
+	return &journal.MessageRecord{Identity: got.identity, MessageID: got.env.MessageID, Folder: s.folder, Incomplete: got.incomplete,
 		UIDValidity: s.uidValidity, UID: uid, Dest: s.dest.dir, Files: got.files, Time: time.Now().UTC()}, outcome{}
 }
 

@@ -95,6 +95,8 @@ type fetched struct {
 	identity string
 	files    []journal.FileRecord
 	filtered string // why the message does not match the filters after all
+	// incomplete says why a part was saved with data lost (see journal.MessageRecord).
+	incomplete string
 }
 
 // fetchMessage streams message uid: it checks the filters on the envelope, saves the
@@ -231,6 +233,16 @@ func (m *Mover) saveMessage(ctx context.Context, s *session, uid uint32, fetch f
 				m.emit(ctx, Event{Kind: KindWarning, UID: uid, Subject: msg.Envelope.Subject,
 					Text:   i18n.Sprintf("message %d: %v", uid, pe),
 					Advice: i18n.T("The part is saved as it was sent; check the file if it matters.")})
+				continue
+			}
+			if errors.As(pr, &pe) && pe.DataLost {
+				// Decoded as far as it goes, but something after its end could not be: the
+				// file is saved (retrying cannot do better), and the mail stays in the
+				// mailbox (leaveInMailbox), so nothing is lost if the rest mattered.
+				got.incomplete = pe.Error()
+				m.emit(ctx, Event{Kind: KindWarning, UID: uid, Subject: msg.Envelope.Subject,
+					Text:   i18n.Sprintf("message %d: %v", uid, pe),
+					Advice: i18n.T("The part is saved as far as it could be decoded, and the mail stays in the mailbox (not moved or deleted): compare the file with the mail.")})
 				continue
 			}
 			broken = append(broken, pr)

@@ -94,6 +94,12 @@ func (m *Mover) postActionText(uid uint32, gone bool) string {
 // keeps in the mailbox: nothing was saved from it, or a file of it was not written
 // although its content is nowhere in the destination (on_conflict).
 func leftInMailboxText(uid uint32, after string, rec *journal.MessageRecord) string {
+	if rec.Incomplete != "" && len(rec.Files) > 0 {
+		if after == store.AfterDelete {
+			return i18n.Sprintf("message UID %d is left in the mailbox, not deleted: a part was saved with data lost (%s)", uid, rec.Incomplete)
+		}
+		return i18n.Sprintf("message UID %d is left in the mailbox, not moved: a part was saved with data lost (%s)", uid, rec.Incomplete)
+	}
 	if len(rec.Files) > 0 {
 		var f *journal.FileRecord
 		for i := range rec.Files {

@@ -293,3 +293,33 @@ func TestAlwaysFailingMessageBacksOffAndIsSetAside(t *testing.T) {
 		t.Errorf("after forget -failed the message was not tried again (%d fetches, want %d)", fetches(), n+1)
 	}
 }
+
+// A part decoded with data lost (base64 letters after the "=" pad: a truncated or
+// concatenated attachment) is saved as far as it goes, reported, and its mail is not
+// deleted or moved.
+func TestDataLostInAPartKeepsTheMail(t *testing.T) {
+	for _, after := range []string{store.AfterDelete, store.AfterMove} {
+		t.Run(after, func(t *testing.T) {
+			h := newHarness(t)
+			h.prof.Common.After, h.prof.Common.MoveTo = after, "Done"
+			h.srv.folders["Done"] = nil
+			raw := "From: a@example.com\r\nSubject: cut\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+				"--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=joined.pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+				"SGVsbG8=V29ybGQ=\r\n--b--\r\n"
+			uid := h.srv.add("INBOX", []byte(raw))
+			log, err := h.runCollect()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, log)
+			}
+			if !h.inbox(uid) {
+				t.Fatalf("after = %s: the mail with a part decoded with data lost left INBOX\n%s", after, log)
+			}
+			if b, err := os.ReadFile(filepath.Join(h.dest, "joined.pdf")); err != nil || string(b) != "Hello" {
+				t.Errorf("joined.pdf = %q, %v", b, err)
+			}
+			if !strings.Contains(log, "data lost") {
+				t.Errorf("the log does not say why the mail stays:\n%s", log)
+			}
+		})
+	}
+}

@@ -336,7 +336,11 @@ func (p *Profile) validateOAuth2(c *checker) {
 			c.add("oauth2.tenant", i18n.Sprintf(`%q is not a tenant ID or domain (letters, digits, "-", ".")`, o.Tenant))
 		}
 	}
-	c.required("oauth2.client_id", o.ClientID, i18n.T("give the application (client) ID of the app registration"))
+	if c.required("oauth2.client_id", o.ClientID, i18n.T("give the application (client) ID of the app registration")) &&
+		strings.ContainsFunc(o.ClientID, unicode.IsSpace) {
+		c.add("oauth2.client_id", i18n.Sprintf("%q has a space; a client ID has none (copy it from the app registration)", o.ClientID))
+	}
+	c.required("oauth2.scope", o.Scope, i18n.T(`give the scope, e.g. "https://outlook.office.com/IMAP.AccessAsUser.All offline_access"`))
 	c.checkURL("oauth2.token_url", o.TokenURL)
 	switch o.Flow {
 	case FlowAuthCode:

@@ -166,7 +166,7 @@ func (pp *profilePicker) askName(title, confirm, initial string, done func(strin
 	e := widget.NewEntry()
 	e.SetText(initial)
 	e.Validator = func(s string) error {
-		if err := validateProfileName(s); err != nil {
+		if err := store.ValidProfileName(s); err != nil {
 			return err
 		}
 		if slices.Contains(pp.names, s) {

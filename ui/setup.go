@@ -36,7 +36,7 @@ func (v *view) buildSetup() fyne.CanvasObject {
 
 	t.folder = widget.NewSelectEntry(nil)
 	t.folder.SetPlaceHolder("INBOX")
-	t.folder.Validator = validateFolder
+	t.folder.Validator = v.storeRule("setup.folder", validateFolder)
 	t.folder.OnChanged = func(string) { v.changed() }
 	v.fields = append(v.fields, &field{tab: lang.L("Setup"), label: lang.L("Folder"), key: "setup.folder", entry: &t.folder.Entry})
 	t.foldersState = widget.NewLabel("")

@@ -136,12 +136,17 @@ func TestValidatorMessages(t *testing.T) {
 		{"scope empty", v.oauth.scope, "", "scope"},
 		{"tenant bad", v.oauth.tenant, "my tenant", "tenant ID"},
 		{"redirect https", v.oauth.redirectURI, "https://localhost:3017/", "http://localhost:PORT/"},
-		{"redirect port low", v.oauth.redirectPort, "80", "1024 to 65535"},
+		{"redirect port zero", v.oauth.redirectPort, "0", ""}, // 0: the port of the URI (the store's rule)
+		{"redirect port other", v.oauth.redirectPort, "3018", ""}, // the URI follows it
+		{"redirect port low", v.oauth.redirectPort, "80", ""},     // 1–65535: the store's rule
+		{"redirect port high", v.oauth.redirectPort, "70000", "1 to 65535"},
 		{"dest empty", v.dest.folder, "", "Choose the folder"},
 		{"dest relative", v.dest.folder, "mail-in", "full path"},
 		{"template unknown", v.dest.filename, "{date}_{nope}", "{nope} is unknown"},
 		{"template escape", v.dest.filename, "../{filename}", "inside the folder"},
 		{"template ok", v.dest.filename, "{date}/{filename}", ""},
+		{"template empty part", v.dest.filename, "a//{filename}", "empty part"},
+		{"template dots in a name", v.dest.filename, "{name}..{ext}", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -826,6 +831,35 @@ func TestGetDisabledWhileOAuthFieldsInvalid(t *testing.T) {
 		c.entry.SetText(old)
 		if o.get.Disabled() {
 			t.Fatalf("GET still disabled after restoring %q", old)
+		}
+	}
+}
+
+// The window's rules are the store's: a profile name the store accepts can be saved from
+// the window (the window once refused "max@firm" and "Büro"), and a template the store
+// refuses cannot.
+func TestWindowRulesAreTheStores(t *testing.T) {
+	for _, name := range []string{"max@firm", "Büro", "reports 2026"} {
+		if err := store.ValidProfileName(name); err != nil {
+			t.Fatalf("the store refuses %q: %v", name, err)
+		}
+		h := newHarness(t)
+		h.newProfile(name)
+		test.Tap(h.v.act.save)
+		h.waitFor("save", func() bool { return !h.v.dirty && !h.v.isNew })
+		if !store.ProfileExists(h.be.home, name) {
+			t.Errorf("profile %q was not saved from the window", name)
+		}
+	}
+	h := newHarness(t)
+	h.newProfile("p")
+	for _, tmpl := range []string{"a//{filename}", "{date}/./{filename}", `a\{filename}`} {
+		if store.FilenameTemplateProblem(tmpl) == "" {
+			t.Fatalf("the store accepts %q", tmpl)
+		}
+		h.v.dest.filename.SetText(tmpl)
+		if h.v.dest.filename.Validate() == nil || !h.v.act.save.Disabled() {
+			t.Errorf("the window accepts the template %q that the store refuses", tmpl)
 		}
 	}
 }

@@ -198,8 +198,8 @@ func validateRedirectURI(s string) error {
 
 func validateRedirectPort(s string) error {
 	n, err := strconv.Atoi(strings.TrimSpace(s))
-	if err != nil || n < 1024 || n > 65535 {
-		return hint(lang.L("Enter a free local port from 1024 to 65535, e.g. 3017"))
+	if err != nil || n < 0 || n > 65535 {
+		return hint(lang.L("Enter a free local port from 1 to 65535, e.g. 3017"))
 	}
 	return nil
 }
@@ -240,15 +240,6 @@ func validateTemplate(s string) error {
 	}
 	if strings.HasPrefix(s, "/") || strings.Contains(s, "..") {
 		return hint(lang.L("The template must stay inside the folder: no leading / and no .."))
-	}
-	return nil
-}
-
-var profileNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-
-func validateProfileName(s string) error {
-	if !profileNameRE.MatchString(s) {
-		return hint(lang.L("Use letters, digits, . _ - (up to 64), starting with a letter or digit"))
 	}
 	return nil
 }

@@ -123,14 +123,46 @@ func (v *view) content() fyne.CanvasObject {
 	return body
 }
 
-// newEntry makes a validated single-line entry that marks the form dirty on change.
+// newEntry makes a validated single-line entry that marks the form dirty on change. Its
+// rule is the store's for key (storeRule); validator only words the hint.
 func (v *view) newEntry(tab, label, key, placeholder string, validator func(string) error) *widget.Entry {
 	e := widget.NewEntry()
 	e.SetPlaceHolder(placeholder)
-	e.Validator = validator
+	e.Validator = v.storeRule(key, validator)
 	e.OnChanged = func(string) { v.changed() }
 	v.fields = append(v.fields, &field{tab: tab, label: label, key: key, entry: e})
 	return e
+}
+
+// storeRule is the validator of the field editing profile key: the profile store's rule
+// (store.Profile.Validate on the form as it is), the one rule every front end uses. The
+// window only words it: when the store refuses the value and wording gives a hint, the
+// hint is shown (it names an example), else the store's own message. A value the store
+// accepts is never refused here.
+func (v *view) storeRule(key string, wording func(string) error) func(string) error {
+	return func(s string) error {
+		msg := v.storeProblem(key)
+		if msg == "" {
+			return nil
+		}
+		if wording != nil {
+			if err := wording(s); err != nil {
+				return err
+			}
+		}
+		return hint(msg)
+	}
+}
+
+// storeProblem returns the store's message for key on the profile the form shows, or "".
+func (v *view) storeProblem(key string) string {
+	err := v.profileFromForm().Validate()
+	for _, fe := range store.FieldErrors(err) {
+		if fe.Key == key {
+			return fe.Msg
+		}
+	}
+	return ""
 }
 
 // newPassword makes a password entry (always masked) for a secret kept in the keyring.

@@ -166,6 +166,9 @@ type MessageRecord struct {
 	Dest        string       `json:"dest"` // absolute destination folder
 	Files       []FileRecord `json:"files,omitempty"`
 	Time        time.Time    `json:"time"`
+	// Incomplete says why a part of the message was saved with data lost (e.g. base64
+	// text after the end of its data): its content is not safely in the destination.
+	Incomplete string `json:"incomplete,omitempty"`
 }
 
 // FileRecord is one file of a message.
@@ -189,11 +192,12 @@ type FileRecord struct {
 func (f *FileRecord) Safe() bool { return f.Skipped == "" || f.Same }
 
 // ContentSafe reports whether everything MailMover was to save from the message is in
-// the destination: at least one file, and every file Safe. Only then may the message be
+// the destination: at least one file, every file Safe, nothing decoded with data lost
+// (Incomplete). Only then may the message be
 // moved or deleted; a message with nothing saved, or with a file skipped or replaced
 // although its content is nowhere else, stays in the mailbox.
 func (m *MessageRecord) ContentSafe() bool {
-	if len(m.Files) == 0 {
+	if len(m.Files) == 0 || m.Incomplete != "" {
 		return false
 	}
 	for i := range m.Files {
