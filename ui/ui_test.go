@@ -136,7 +136,7 @@ func TestValidatorMessages(t *testing.T) {
 		{"scope empty", v.oauth.scope, "", "scope"},
 		{"tenant bad", v.oauth.tenant, "my tenant", "tenant ID"},
 		{"redirect https", v.oauth.redirectURI, "https://localhost:3017/", "http://localhost:PORT/"},
-		{"redirect port zero", v.oauth.redirectPort, "0", ""}, // 0: the port of the URI (the store's rule)
+		{"redirect port zero", v.oauth.redirectPort, "0", ""},     // 0: the port of the URI (the store's rule)
 		{"redirect port other", v.oauth.redirectPort, "3018", ""}, // the URI follows it
 		{"redirect port low", v.oauth.redirectPort, "80", ""},     // 1–65535: the store's rule
 		{"redirect port high", v.oauth.redirectPort, "70000", "1 to 65535"},
