@@ -4,7 +4,7 @@ BIN     := bin
 FYNE    := $(shell $(GO) env GOPATH)/bin/fyne
 FYNE_VERSION := v1.7.4
 
-.PHONY: all build run demo test setup provider testenv-up testenv-down bench soak package clean
+.PHONY: all build run demo test setup provider testenv-up testenv-down bench soak package windows clean
 
 all: build
 
@@ -69,6 +69,13 @@ package: build
 	  cp $(BIN)/FyneApp.toml.keep FyneApp.toml; exit $$rc
 	mv -f *.tar.xz dist/
 	@ls -l dist/
+
+## windows: cross-compile bin/mailmover.exe (the window; GUI subsystem) and
+## bin/mailmover-cli.exe (the commands; console subsystem), with icon and version info,
+## and the installer dist/mailmover-VERSION-x64.msi (mingw-w64, go-winres, wixl)
+windows:
+	@scripts/setup.sh --windows
+	scripts/build-windows.sh
 
 clean:
 	rm -rf $(BIN) dist testenv/run

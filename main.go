@@ -18,5 +18,6 @@ func main() {
 	cli.OpenWindow = func(args []string, o cli.WindowOptions) int {
 		return ui.Main(args, ui.Options{Secrets: o.Secrets, Context: o.Context})
 	}
+	attachConsole(os.Args[1:]) // Windows: a command's output in the console it came from
 	os.Exit(cli.Main(os.Args[1:]))
 }

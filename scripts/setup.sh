@@ -4,15 +4,20 @@
 #   scripts/setup.sh           everything the tests need
 #   scripts/setup.sh --build   only what building and running the program needs
 #                              (Fyne's C/GL/X11 headers, a browser opener)
+#   scripts/setup.sh --windows only what `make windows` needs (mingw-w64, wixl)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxrandr-dev
   libxinerama-dev libxi-dev libxxf86vm-dev xdg-utils)
-APT_PKGS=("${BUILD_PKGS[@]}" dovecot-imapd gnome-keyring libsecret-tools dbus
-  dbus-x11 xvfb x11-apps imagemagick chromium procps openssl curl ca-certificates util-linux)
+# Windows: the cross-compiler and the MSI builder; Wine runs the Windows tests.
+WINDOWS_PKGS=(gcc-mingw-w64-x86-64 wixl)
+APT_PKGS=("${BUILD_PKGS[@]}" "${WINDOWS_PKGS[@]}" wine64 dovecot-imapd gnome-keyring
+  libsecret-tools dbus dbus-x11 xvfb x11-apps imagemagick chromium procps openssl curl
+  ca-certificates util-linux)
 BUILD_ONLY=0
 [ "${1:-}" = "--build" ] && { BUILD_ONLY=1; APT_PKGS=("${BUILD_PKGS[@]}"); }
+[ "${1:-}" = "--windows" ] && { BUILD_ONLY=1; APT_PKGS=("${WINDOWS_PKGS[@]}"); }
 
 missing=()
 for p in "${APT_PKGS[@]}"; do
