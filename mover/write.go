@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 
 	"mailmover/i18n"
 	"mailmover/mover/journal"
@@ -117,7 +116,7 @@ func (d *dest) writeTemp(r io.Reader) (*tempFile, error) {
 		n, err := d.spares.writeAsync(t, w, r)
 		t.bytes = n
 		if err != nil {
-			d.root.Remove(t.name)
+			d.remove(t.name)
 			return nil, err
 		}
 		return t, nil
@@ -128,7 +127,7 @@ func (d *dest) writeTemp(r io.Reader) (*tempFile, error) {
 		err = cerr
 	}
 	if err != nil {
-		d.root.Remove(t.name)
+		d.remove(t.name)
 		return nil, err
 	}
 	return t, nil
@@ -179,7 +178,7 @@ func (d *dest) syncFile(name string) error {
 type onlyReader struct{ io.Reader }
 
 // removeTemp deletes a temporary file (best effort).
-func (d *dest) removeTemp(name string) { d.root.Remove(name) }
+func (d *dest) removeTemp(name string) { d.remove(name) }
 
 // exists reports whether rel exists (as anything) in the destination.
 func (d *dest) exists(rel string) bool {
@@ -211,14 +210,10 @@ func (d *dest) ensureDir(rel string) error {
 	return nil
 }
 
-// syncDir fsyncs a folder of the destination ("." is the top).
+// syncDir fsyncs a folder of the destination ("." is the top); how is per system
+// (flushFolder: place_other.go, place_windows.go).
 func (d *dest) syncDir(rel string) error {
-	f, err := d.root.Open(filepath.FromSlash(rel))
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) && !errors.Is(err, errors.ErrUnsupported) {
+	if err := d.flushFolder(rel); err != nil {
 		return i18n.Errorf("syncing folder %s: %w", d.abs(rel), err)
 	}
 	return nil
@@ -233,12 +228,16 @@ var errExists = i18n.NewError("name taken")
 
 // linkNoReplace puts the temporary file tmp at rel unless rel exists (errExists). It uses
 // a hard link (atomic, never replaces), falling back to a check and a rename on file
-// systems without hard links.
+// systems without hard links. On Windows it is a rename that never replaces
+// (place_windows.go).
 func (d *dest) linkNoReplace(tmp, rel string) error {
+	if renameInsteadOfLink {
+		return d.renameNoReplace(tmp, rel)
+	}
 	err := d.root.Link(tmp, filepath.FromSlash(rel))
 	switch {
 	case err == nil:
-		return d.root.Remove(tmp)
+		return d.remove(tmp)
 	case errors.Is(err, fs.ErrExist):
 		return errExists
 	}
@@ -280,7 +279,7 @@ func (d *dest) place(f *journal.FileRecord, policy string) error {
 		return i18n.Errorf("file %s: %w", d.abs(f.Path), errTempGone)
 	}
 	if d.exists(f.Path) && d.sameFile(f.Temp, f.Path) {
-		return d.root.Remove(f.Temp) // linked before a crash
+		return d.remove(f.Temp) // linked before a crash
 	}
 	if err := d.ensureDir(f.Path); err != nil {
 		return err
@@ -301,7 +300,7 @@ func (d *dest) place(f *journal.FileRecord, policy string) error {
 		base := f.Path
 		for n := 2; ; n++ {
 			if d.sameFile(f.Temp, f.Path) {
-				return d.root.Remove(f.Temp) // linked under this name before a crash
+				return d.remove(f.Temp) // linked under this name before a crash
 			}
 			err := d.linkNoReplace(f.Temp, f.Path)
 			if !errors.Is(err, errExists) {
@@ -408,7 +407,7 @@ func (d *dest) cleanTemps(keep map[string]bool) (int, error) {
 	n := 0
 	for _, name := range names {
 		if strings.HasPrefix(name, d.prefix) && !keep[name] {
-			if err := d.root.Remove(name); err == nil {
+			if err := d.remove(name); err == nil {
 				n++
 			}
 		}
