@@ -14,9 +14,10 @@ import (
 	"mailmover/store"
 )
 
-// DemoWindowArgs are the arguments `mailmover demo` passes to OpenWindow: open the window
-// on the demo profile and say that it is a demo.
-var DemoWindowArgs = []string{"-profile", demo.ProfileName, "-demo"}
+// demoWindowArgs are the arguments `mailmover demo` passes to OpenWindow: open the window
+// on the demo profile (demo, or demo-2, … when a profile demo is the user's) and say that
+// it is a demo.
+func demoWindowArgs(profile string) []string { return []string{"-profile", profile, "-demo"} }
 
 func init() {
 	register("demo", i18n.Key("try it: built-in IMAP and sign-in servers with sample mail [-headless]"), runDemo)
@@ -34,7 +35,7 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 	redirectPort := fs.Int("redirect-port", demo.PreferredRedirectPort, i18n.T("the sign-in redirect port; a busy port falls back to a free one"))
 	loginTimeout := fs.Duration("login-timeout", auth.DefaultLoginTimeout, i18n.T("with -headless: how long to wait for the sign-in"))
 	fs.Usage = func() {
-		i18n.Fprintln(env.Stderr, "usage: mailmover demo [-headless] [flags]\n\nStarts an IMAP server and an OAuth2 sign-in server inside this process, on loopback\nonly, with sample mail, writes the profile \"demo\" and opens the window on it.")
+		i18n.Fprintln(env.Stderr, "usage: mailmover demo [-headless] [flags]\n\nStarts an IMAP server and an OAuth2 sign-in server inside this process, on loopback\nonly, with sample mail, writes the profile \"demo\" and opens the window on it. A profile\n\"demo\" of your own is never changed: the demo then uses \"demo-2\" (or the next free name).")
 		printDefaults(env.Stderr, fs)
 	}
 	if err := fs.Parse(args); err != nil {
@@ -96,10 +97,10 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 		i18n.Fprintln(env.Stdout, "No keyring (Secret Service) here: the demo keeps its tokens in memory.")
 	}
 	if !*headless {
-		i18n.Fprintln(env.Stdout, "Opening the window on the profile \"demo\": GET (sign in), Save, Start — and watch the files arrive.")
+		i18n.Fprintf(env.Stdout, "Opening the window on the profile %q: GET (sign in), Save, Start — and watch the files arrive.\n", d.Profile.Name)
 		// The window uses the demo's secret store: in memory when there is no keyring,
 		// so that GET can store the tokens and Start can use them.
-		code := OpenWindow(DemoWindowArgs, WindowOptions{Secrets: sec, Context: ctx})
+		code := OpenWindow(demoWindowArgs(d.Profile.Name), WindowOptions{Secrets: sec, Context: ctx})
 		cancel()
 		_ = d.Close()
 		return code

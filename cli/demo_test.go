@@ -4,9 +4,13 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"mailmover/store"
 )
@@ -121,5 +125,104 @@ func TestDemoHandsTheWindowItsSecrets(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "keeps its tokens in memory") {
 		t.Errorf("stdout does not say the tokens stay in memory:\n%s", out.String())
+	}
+}
+
+// notifyWriter collects output and closes seen once it contains want.
+type notifyWriter struct {
+	mu   sync.Mutex
+	b    bytes.Buffer
+	want string
+	seen chan struct{}
+	once sync.Once
+}
+
+func (w *notifyWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.b.Write(p)
+	if strings.Contains(w.b.String(), w.want) {
+		w.once.Do(func() { close(w.seen) })
+	}
+	return n, err
+}
+
+func (w *notifyWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// `mailmover demo -headless` next to a profile demo of the user's (here one on
+// loopback, which the demo used to take for its own, and one that does not load): the
+// file stays byte for byte and its keyring entries stay; the demo runs on demo-2.
+func TestDemoHeadlessLeavesTheUsersDemoProfile(t *testing.T) {
+	for name, content := range map[string]string{
+		"loopback":     "[setup]\nhost = \"127.0.0.1\"\nport = 10143\n",
+		"invalid TOML": "not = [toml\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			saved := openDemoSecrets
+			defer func() { openDemoSecrets = saved }()
+			mem := store.NewMemorySecrets()
+			openDemoSecrets = func() (store.Secrets, bool) { return mem, false }
+			kinds := []string{store.SecretRefreshToken, store.SecretAccessToken, store.SecretClientSecret, store.SecretPassword}
+			for _, k := range kinds {
+				if err := mem.Set("demo", k, "user-"+k); err != nil {
+					t.Fatal(err)
+				}
+			}
+			home := t.TempDir()
+			t.Chdir(t.TempDir())
+			path := store.ProfilePath(home, "demo")
+			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			port := ln.Addr().(*net.TCPAddr).Port
+			ln.Close()
+			out := &notifyWriter{want: "Sign in as", seen: make(chan struct{})}
+			var errb bytes.Buffer
+			env := Env{Stdout: out, Stderr: &errb, Getenv: func(k string) string {
+				if k == "MAILMOVER_HOME" {
+					return home
+				}
+				return ""
+			}}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			code := make(chan int, 1)
+			go func() {
+				code <- Run(ctx, []string{"demo", "-headless", "-no-browser", "-interval", "0", "-redirect-port", strconv.Itoa(port)}, env)
+			}()
+			select {
+			case <-out.seen:
+			case c := <-code:
+				t.Fatalf("the demo ended (exit %d) before the sign-in; stdout:\n%s\nstderr:\n%s", c, out.String(), errb.String())
+			case <-time.After(60 * time.Second):
+				t.Fatalf("no sign-in address within 60s; stdout:\n%s", out.String())
+			}
+			cancel() // as SIGINT does
+			if c := <-code; c != 0 {
+				t.Errorf("exit %d; stderr:\n%s", c, errb.String())
+			}
+			if got, err := os.ReadFile(path); err != nil || string(got) != content {
+				t.Errorf("profiles/demo.toml = %q (err %v), want the user's %q byte for byte", got, err, content)
+			}
+			for _, k := range kinds {
+				if v, err := mem.Get("demo", k); err != nil || v != "user-"+k {
+					t.Errorf("keyring demo/%s = %q, %v; want the user's entry kept", k, v, err)
+				}
+			}
+			if !strings.Contains(out.String(), store.ProfilePath(home, "demo-2")) {
+				t.Errorf("the demo does not name its profile demo-2:\n%s", out.String())
+			}
+		})
 	}
 }

@@ -65,6 +65,7 @@ type Demo struct {
 	logger *slog.Logger
 
 	existing int           // files already in the destination at start
+	skipped  string        // the user's profiles/demo.toml, left alone ("" when the demo's or absent)
 	interval time.Duration // how often new mail arrives (<= 0: never)
 
 	mu          sync.Mutex
@@ -76,9 +77,11 @@ type Demo struct {
 
 // Start starts the demo: the sign-in server and the IMAP server on free loopback ports,
 // the sample mail, the stream of new mail, and the profile "demo" in the home folder
-// (replacing an earlier demo profile, its stale tokens in sec and its state). It refuses
-// to overwrite a profile "demo" that points at a real server. sec may be nil (tokens are
-// then not touched). Everything stops when ctx ends or Close is called.
+// (replacing an earlier demo profile, its stale tokens in sec and its state). Only a
+// profile the demo wrote itself is replaced (claimProfile): when profiles/demo.toml is
+// the user's, the demo writes demo-2 (or the next free name) and leaves the user's file
+// and keyring entries as they are. sec may be nil (tokens are then not touched).
+// Everything stops when ctx ends or Close is called.
 func Start(ctx context.Context, opts Options, sec store.Secrets) (*Demo, error) {
 	if opts.User == "" {
 		opts.User = DefaultUser
@@ -112,7 +115,8 @@ func Start(ctx context.Context, opts Options, sec store.Secrets) (*Demo, error) 
 	if err != nil {
 		return nil, i18n.Errorf("demo: resolve the destination folder %q from the working directory: %w", opts.Dest, err)
 	}
-	if err := checkOwnProfile(home); err != nil {
+	name, skipped, err := claimProfile(home)
+	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	redirectPort, err := pickRedirectPort(opts.RedirectPort)
@@ -121,7 +125,7 @@ func Start(ctx context.Context, opts Options, sec store.Secrets) (*Demo, error) 
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
-	d := &Demo{Home: home, cancel: cancel, logger: logger, existing: countFiles(dest), interval: opts.Interval}
+	d := &Demo{Home: home, cancel: cancel, logger: logger, existing: countFiles(dest), interval: opts.Interval, skipped: skipped}
 	ok := false
 	defer func() {
 		if !ok {
@@ -149,22 +153,25 @@ func Start(ctx context.Context, opts Options, sec store.Secrets) (*Demo, error) 
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	d.Profile = newProfile(profileParams{
+	d.Profile = newProfile(name, profileParams{
 		imapHost: host, imapPort: port, user: user,
 		authURL: d.oidc.AuthURL(), tokenURL: d.oidc.TokenURL(), deviceURL: d.oidc.DeviceAuthURL(),
 		clientID: d.oidc.NativeClientID(), redirectPort: redirectPort, dest: dest,
 	})
 	// The servers are new, so an earlier run's tokens and checkpoints mean nothing:
 	// the tokens would be refused, and the new mailbox reuses UIDVALIDITY 1.
-	if err := journal.Forget(home, ProfileName); err != nil {
+	if err := journal.Forget(home, name); err != nil {
 		return nil, i18n.Errorf("demo: clear the demo's old state (is another demo or mover running on it?): %w", err)
 	}
 	if err := store.SaveProfile(home, d.Profile); err != nil {
-		return nil, i18n.Errorf("demo: write the demo profile to %s: %w", store.ProfilePath(home, ProfileName), err)
+		return nil, i18n.Errorf("demo: write the demo profile to %s: %w", store.ProfilePath(home, name), err)
+	}
+	if err := writeOwnerMark(home, name); err != nil {
+		return nil, i18n.Errorf("demo: mark %s as the demo's own: %w", store.ProfilePath(home, name), err)
 	}
 	if sec != nil {
 		for _, kind := range []string{store.SecretRefreshToken, store.SecretAccessToken} {
-			if err := sec.Delete(ProfileName, kind); err != nil && !errors.Is(err, store.ErrNoSecret) {
+			if err := sec.Delete(name, kind); err != nil && !errors.Is(err, store.ErrNoSecret) {
 				logger.Warn("could not clear an old demo token from the keyring", "kind", kind, "err", err)
 			}
 		}
@@ -241,7 +248,10 @@ func (d *Demo) PrintSummary(w io.Writer) {
 	i18n.Fprintf(w, "  IMAP server     imap://%s  (XOAUTH2/OAUTHBEARER, user %s, %d sample messages, %s)\n", d.IMAPAddr(), p.Setup.Username, SampleCount(), arrivals)
 	i18n.Fprintf(w, "  sign-in server  %s  (user %q, password %q)\n", d.Issuer(), d.User(), d.Password())
 	i18n.Fprintf(w, "  redirect        %s\n", p.OAuth2.RedirectURI)
-	i18n.Fprintf(w, "  profile         %s\n", store.ProfilePath(d.Home, ProfileName))
+	i18n.Fprintf(w, "  profile         %s\n", store.ProfilePath(d.Home, p.Name))
+	if d.skipped != "" {
+		i18n.Fprintf(w, "  note: %s was not written by the demo (or was changed since), so the demo leaves it and its keyring entries alone and uses the profile %q\n", d.skipped, p.Name)
+	}
 	i18n.Fprintf(w, "  files go to     %s%c\n", p.Destination.Folder, os.PathSeparator)
 	if d.existing > 0 {
 		i18n.Fprintf(w, "  note: that folder already holds %s file(s), e.g. from an earlier demo; the demo's servers start afresh,\n        so the sample files arrive again next to them (renamed on conflict). Delete the folder for a clean start.\n",

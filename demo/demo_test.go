@@ -269,25 +269,6 @@ func TestDemoRedirectPortFallsBackWhenBusy(t *testing.T) {
 	}
 }
 
-func TestDemoRefusesToOverwriteARealProfile(t *testing.T) {
-	home := t.TempDir()
-	real := store.DefaultProfile(ProfileName)
-	real.Setup.Host, real.Setup.Username = "outlook.office365.com", "invoices@contoso.example"
-	real.OAuth2.ClientID = "11111111-2222-3333-4444-555555555555"
-	real.Destination.Folder = t.TempDir()
-	if err := store.SaveProfile(home, real); err != nil {
-		t.Fatalf("save a real profile: %v", err)
-	}
-	_, err := Start(context.Background(), Options{Home: home, Dest: t.TempDir(), Interval: -1}, nil)
-	if !errors.Is(err, ErrForeignProfile) {
-		t.Fatalf("Start over a real profile named demo: %v, want ErrForeignProfile", err)
-	}
-	p, err := store.LoadProfile(home, ProfileName)
-	if err != nil || p.Setup.Host != "outlook.office365.com" {
-		t.Fatalf("the real profile was changed: %+v, %v", p, err)
-	}
-}
-
 func TestDemoCloseLeavesNothingListening(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	d, err := Start(ctx, Options{Home: t.TempDir(), Dest: t.TempDir(), Interval: 50 * time.Millisecond, RedirectPort: freePort(t)}, nil)

@@ -69,7 +69,7 @@ func (d *Demo) RunHeadless(ctx context.Context, o HeadlessOptions) error {
 	for _, w := range res.Warnings {
 		i18n.Fprintf(out, "sign-in warning: %s\n", w)
 	}
-	if err := auth.SaveLogin(auth.NewSecretsTokenStore(o.Secrets, ProfileName), res.Token, time.Now()); err != nil {
+	if err := auth.SaveLogin(auth.NewSecretsTokenStore(o.Secrets, p.Name), res.Token, time.Now()); err != nil {
 		return i18n.Errorf("demo: store the demo's tokens: %w", err)
 	}
 	i18n.Fprintln(out, "Signed in; tokens stored. Starting the mover (Ctrl-C stops it).")

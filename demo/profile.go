@@ -1,18 +1,26 @@
 package demo
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"io/fs"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"mailmover/i18n"
+	"mailmover/internal/durable"
 	"mailmover/store"
 )
 
-// ProfileName is the name of the profile the demo writes (profiles/demo.toml).
+// ProfileName is the name of the profile the demo writes (profiles/demo.toml) unless a
+// profile of that name is the user's: then it is demo-2, demo-3, … (see claimProfile).
 const ProfileName = "demo"
 
 // PreferredRedirectPort is the redirect port the demo profile uses when it is free.
@@ -34,8 +42,8 @@ type profileParams struct {
 // newProfile returns the demo profile: the in-process IMAP server without TLS (loopback
 // only), XOAUTH2 with tokens of the in-process provider's public PKCE client, every
 // attachment of unseen mail saved to dest, marked seen afterwards, watched with IDLE.
-func newProfile(pp profileParams) *store.Profile {
-	p := store.DefaultProfile(ProfileName)
+func newProfile(name string, pp profileParams) *store.Profile {
+	p := store.DefaultProfile(name)
 	p.Setup = store.Setup{Host: pp.imapHost, Port: pp.imapPort, Username: pp.user, Folder: "INBOX"}
 	p.Security = store.Security{TLS: store.TLSNone, Auth: store.AuthXOAuth2, VerifyCertificate: true}
 	p.Common.Search = store.SearchUnseen
@@ -59,26 +67,100 @@ func newProfile(pp profileParams) *store.Profile {
 	return p
 }
 
-// ErrForeignProfile means profiles/demo.toml exists and points at a real server, so the
-// demo refuses to overwrite it.
+// ErrForeignProfile means no profile name for the demo was free: profiles/demo.toml and
+// every demo-N.toml the demo tried exist and were not written by the demo.
 var ErrForeignProfile = i18n.NewError("a profile named demo exists and does not belong to the demo")
 
-// checkOwnProfile returns ErrForeignProfile (wrapped, with advice) when home holds a demo
-// profile whose IMAP host is not a loopback address: that one is the user's own and must
-// not be overwritten. A profile that cannot be read at all is left to SaveProfile, which
-// replaces it.
-func checkOwnProfile(home string) error {
-	if !store.ProfileExists(home, ProfileName) {
-		return nil
+// ownerMarkName is the demo's ownership marker in the profiles folder. It names the
+// profile the demo wrote last and holds the SHA-256 of that file as written. Only a
+// profile file that the marker names and whose bytes still have that hash is the demo's
+// and may be rewritten (with its tokens and state cleared); any other file of that name
+// is the user's, whatever it holds (a real server, a loopback host, invalid TOML), and
+// is never touched: the demo takes the next free name (demo-2, demo-3, …). The window's
+// Save of an unchanged demo profile writes the same bytes, so it stays the demo's; a
+// demo profile changed and saved becomes the user's. ListProfiles lists only *.toml, so
+// the marker never shows as a profile.
+const ownerMarkName = ".demo-owned"
+
+// maxDemoProfiles bounds the names tried: demo, demo-2, … demo-20.
+const maxDemoProfiles = 20
+
+// ownerMark is the marker's content (JSON).
+type ownerMark struct {
+	Profile string `json:"profile"`
+	SHA256  string `json:"sha256"`
+}
+
+func ownerMarkPath(home string) string {
+	return filepath.Join(store.ProfileDir(home), ownerMarkName)
+}
+
+// readOwnerMark returns the marker, or the zero mark when there is none or it cannot be
+// read (then no existing profile counts as the demo's: the safe side).
+func readOwnerMark(home string) ownerMark {
+	var m ownerMark
+	b, err := os.ReadFile(ownerMarkPath(home))
+	if err != nil || len(b) > 4096 || json.Unmarshal(b, &m) != nil {
+		return ownerMark{}
 	}
-	p, err := store.LoadProfile(home, ProfileName)
-	if err != nil || p == nil {
-		return nil // broken or unreadable: the demo's own leftovers, replaced below
+	return m
+}
+
+// writeOwnerMark records that home's profile name, as it is on disk now, is the demo's.
+func writeOwnerMark(home, name string) error {
+	sum, err := fileSHA256(store.ProfilePath(home, name))
+	if err != nil {
+		return err
 	}
-	if ip := net.ParseIP(p.Setup.Host); (ip != nil && ip.IsLoopback()) || p.Setup.Host == "localhost" {
-		return nil
+	b, err := json.Marshal(ownerMark{Profile: name, SHA256: sum})
+	if err != nil {
+		return err
 	}
-	return i18n.Errorf("%w (it reads %s); rename it first ('mailmover profiles' lists them), or set MAILMOVER_HOME to another folder for the demo", ErrForeignProfile, p.Setup.Host)
+	return durable.WriteFile(ownerMarkPath(home), append(b, '\n'), 0o600)
+}
+
+func fileSHA256(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// demoProfileName returns the i-th name the demo tries: demo, demo-2, demo-3, …
+func demoProfileName(i int) string {
+	if i <= 1 {
+		return ProfileName
+	}
+	return ProfileName + "-" + strconv.Itoa(i)
+}
+
+// claimProfile picks the profile name the demo writes: the first of demo, demo-2, …
+// that is free (no file, not even a broken link) or the demo's own by the marker. It
+// returns the name and, when a profile named demo was left alone, that file's path (for
+// the summary). When none is free it returns ErrForeignProfile, wrapped with the file and
+// what to do.
+func claimProfile(home string) (name, skipped string, err error) {
+	mark := readOwnerMark(home)
+	for i := 1; i <= maxDemoProfiles; i++ {
+		n := demoProfileName(i)
+		path := store.ProfilePath(home, n)
+		fi, err := os.Lstat(path)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return n, skipped, nil
+		case err == nil && fi.Mode().IsRegular() && mark.Profile == n:
+			if sum, err := fileSHA256(path); err == nil && sum == mark.SHA256 {
+				return n, skipped, nil
+			}
+		}
+		if i == 1 {
+			skipped = path
+		}
+	}
+	return "", "", i18n.Errorf("%w: %s (and %s … %s) were not written by the demo and stay as they are; rename or delete one of them ('mailmover profiles' lists them), or set MAILMOVER_HOME to another folder for the demo",
+		ErrForeignProfile, store.ProfilePath(home, ProfileName), demoProfileName(2), demoProfileName(maxDemoProfiles))
 }
 
 // pickRedirectPort returns preferred when nothing listens on it on 127.0.0.1 (and ::1,
