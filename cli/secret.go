@@ -11,6 +11,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/term"
+
 	"mailmover/i18n"
 	"mailmover/store"
 )
@@ -26,7 +28,7 @@ func init() {
 }
 
 var secretUsage = i18n.Key(`usage:
-  mailmover secret set -profile P client-secret|password     (the value is read from standard input)
+  mailmover secret set -profile P client-secret|password     (the value is read from standard input; typed at a terminal, it is not shown)
   mailmover secret delete -profile P client-secret|password|refresh-token|access-token`)
 
 func runSecret(ctx context.Context, args []string, env Env) int {
@@ -91,12 +93,23 @@ func runSecret(ctx context.Context, args []string, env Env) int {
 		return 0
 	}
 
-	if f, ok := env.Stdin.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			i18n.Fprintf(env.Stderr, "type the %s, then Enter and Ctrl-D (it shows on screen; pipe it in to avoid that):\n", kind)
+	var value string
+	if fd, ok := stdinTerminal(env.Stdin); ok {
+		// Typed at a terminal: not echoed, so it does not stay on the screen or in a
+		// terminal recording.
+		i18n.Fprintf(env.Stderr, "%s of profile %s (typing is not shown): ", kind, *profile)
+		line, rerr := readHidden(ctx, fd)
+		fmt.Fprintln(env.Stderr) // the Enter the user typed was not echoed either
+		if rerr == nil {
+			value, err = checkSecret(line)
+		} else if ctx.Err() != nil {
+			err = i18n.New("cancelled; nothing was stored")
+		} else {
+			err = i18n.Errorf("reading from the terminal: %w", rerr)
 		}
+	} else {
+		value, err = readSecret(env.Stdin)
 	}
-	value, err := readSecret(env.Stdin)
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "mailmover secret set: %v\n", err) // i18n:keep (command name and a translated error)
 		return 1
@@ -109,9 +122,44 @@ func runSecret(ctx context.Context, args []string, env Env) int {
 	return 0
 }
 
-// readSecret reads a secret from r: everything up to EOF, one trailing newline ("\n" or
-// "\r\n") dropped. An empty value, one over 64 KiB, one of several lines or one with a
-// NUL byte is an error; the value is never part of an error.
+// stdinTerminal returns the file descriptor of r when r is a terminal; tests replace it.
+var stdinTerminal = func(r io.Reader) (fd int, ok bool) {
+	f, isFile := r.(*os.File)
+	if !isFile {
+		return 0, false
+	}
+	fd = int(f.Fd())
+	return fd, term.IsTerminal(fd)
+}
+
+// readHidden reads one line from the terminal fd with echo off (term.ReadPassword, which
+// restores the terminal when the line ends). The first SIGINT or SIGTERM (ctx) ends the
+// wait at once with the terminal restored too, so the shell is not left without echo.
+var readHidden = func(ctx context.Context, fd int) ([]byte, error) {
+	state, err := term.GetState(fd)
+	if err != nil {
+		return nil, err
+	}
+	type result struct {
+		line []byte
+		err  error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		line, err := term.ReadPassword(fd)
+		ch <- result{line, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.line, r.err
+	case <-ctx.Done():
+		_ = term.Restore(fd, state)
+		return nil, ctx.Err()
+	}
+}
+
+// readSecret reads a secret from r (a pipe or a file): everything up to EOF, one
+// trailing newline ("\n" or "\r\n") dropped, then checkSecret.
 func readSecret(r io.Reader) (string, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxSecretInput+1))
 	if err != nil {
@@ -124,6 +172,15 @@ func readSecret(r io.Reader) (string, error) {
 		data = b
 	} else {
 		data = bytes.TrimSuffix(data, []byte("\n"))
+	}
+	return checkSecret(data)
+}
+
+// checkSecret returns data as the secret. An empty value, one over 64 KiB, one of
+// several lines or one with a NUL byte is an error; the value is never part of an error.
+func checkSecret(data []byte) (string, error) {
+	if len(data) > maxSecretInput {
+		return "", i18n.Errorf("standard input holds more than %s bytes; give only the secret", i18n.FormatInt(maxSecretInput))
 	}
 	if len(data) == 0 {
 		return "", i18n.New("standard input is empty; pipe the secret in, e.g. 'printf %s \"$SECRET\" | mailmover secret set …'")

@@ -4,8 +4,14 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"mailmover/store"
 )
@@ -153,5 +159,176 @@ func TestSecretDeleteMissing(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "had no password") || strings.Contains(out.String(), "deleted") {
 		t.Errorf("stdout: %s", out)
+	}
+}
+
+// A pipe is read as before, with no prompt: up to EOF, one trailing newline dropped.
+func TestSecretSetFromAPipe(t *testing.T) {
+	env, out, errb, sec, home := secretTestEnv(t, "")
+	secretTestProfile(t, home, "p")
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	go func() {
+		_, _ = w.WriteString("piped s3cret\n")
+		w.Close()
+	}()
+	env.Stdin = r
+	if code := Run(context.Background(), []string{"secret", "set", "-profile", "p", "password"}, env); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if v, _ := sec.Get("p", store.SecretPassword); v != "piped s3cret" {
+		t.Errorf("stored %q, want %q", v, "piped s3cret")
+	}
+	if strings.Contains(errb.String(), "not shown") || strings.Contains(out.String()+errb.String(), "s3cret") {
+		t.Errorf("a pipe got a prompt or the value was shown:\nstdout %q\nstderr %q", out.String(), errb.String())
+	}
+}
+
+// At a terminal the value is read with echo off, after a prompt on standard error.
+func TestSecretSetFromATerminal(t *testing.T) {
+	oldTerm, oldRead := stdinTerminal, readHidden
+	t.Cleanup(func() { stdinTerminal, readHidden = oldTerm, oldRead })
+	stdinTerminal = func(io.Reader) (int, bool) { return 7, true }
+	var readFd int
+	readHidden = func(ctx context.Context, fd int) ([]byte, error) {
+		readFd = fd
+		return []byte("typed s3cret"), nil
+	}
+	env, out, errb, sec, home := secretTestEnv(t, "must not be read\n")
+	secretTestProfile(t, home, "p")
+	if code := Run(context.Background(), []string{"secret", "set", "-profile", "p", "client-secret"}, env); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	if v, _ := sec.Get("p", store.SecretClientSecret); v != "typed s3cret" || readFd != 7 {
+		t.Errorf("stored %q from fd %d, want %q from the terminal", v, readFd, "typed s3cret")
+	}
+	if !strings.Contains(errb.String(), "client-secret of profile p (typing is not shown): ") {
+		t.Errorf("no prompt on stderr: %q", errb.String())
+	}
+	if strings.Contains(out.String()+errb.String(), "s3cret") {
+		t.Errorf("the value was shown:\nstdout %q\nstderr %q", out.String(), errb.String())
+	}
+
+	// The rules of a piped value hold for a typed one; Ctrl-C (ctx) stores nothing.
+	readHidden = func(ctx context.Context, fd int) ([]byte, error) { return nil, nil }
+	env, _, errb, _, _ = secretTestEnv(t, "")
+	if code := Run(context.Background(), []string{"secret", "set", "-profile", "p", "password"}, env); code != 1 || !strings.Contains(errb.String(), "empty") {
+		t.Errorf("empty typed value: exit %d, %q", code, errb.String())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	readHidden = func(ctx context.Context, fd int) ([]byte, error) { cancel(); <-ctx.Done(); return nil, ctx.Err() }
+	env, _, errb, sec, _ = secretTestEnv(t, "")
+	if code := Run(ctx, []string{"secret", "set", "-profile", "p", "password"}, env); code != 1 || !strings.Contains(errb.String(), "cancelled") {
+		t.Errorf("cancelled: exit %d, %q", code, errb.String())
+	}
+	if _, err := sec.Get("p", store.SecretPassword); !errors.Is(err, store.ErrNoSecret) {
+		t.Errorf("something was stored after a cancel: %v", err)
+	}
+}
+
+// secretHelperEnv makes this test binary run `mailmover secret set` for
+// TestSecretSetOnARealTerminal, inside the terminal that script(1) gives it.
+const secretHelperEnv = "MM_SECRET_SET_HELPER"
+
+func TestSecretSetHelperProcess(t *testing.T) {
+	home := os.Getenv(secretHelperEnv)
+	if home == "" {
+		return // not a test of its own
+	}
+	sec := store.NewMemorySecrets()
+	openSecrets = func() store.Secrets { return sec }
+	env := Env{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Getenv: func(k string) string {
+		if k == store.HomeEnv {
+			return home
+		}
+		return ""
+	}}
+	code := Run(context.Background(), []string{"secret", "set", "-profile", "p", "password"}, env)
+	v, _ := sec.Get("p", store.SecretPassword)
+	if err := os.WriteFile(filepath.Join(home, "stored"), []byte(v), 0o600); err != nil {
+		code = 3
+	}
+	os.Exit(code)
+}
+
+// On a real terminal (a pty from script(1)) the typed value is not echoed: what the
+// terminal shows holds the prompt but not the value, and the value is stored.
+func TestSecretSetOnARealTerminal(t *testing.T) {
+	scriptBin, err := exec.LookPath("script")
+	if err != nil {
+		t.Skip("script(1) from util-linux is not installed")
+	}
+	self, err := os.Executable()
+	if err != nil || strings.ContainsAny(self, "'\"\\$` ") {
+		t.Skipf("test binary path %q cannot be quoted simply", self)
+	}
+	home := t.TempDir()
+	cmd := exec.Command(scriptBin, "-qec", self+" -test.run=^TestSecretSetHelperProcess$", "/dev/null")
+	cmd.Env = append(os.Environ(), secretHelperEnv+"="+home, "LANGUAGE=en", "LANG=C.UTF-8", "LC_ALL=")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = cmd.Stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var screen bytes.Buffer
+	prompt := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var once sync.Once
+		buf := make([]byte, 4096)
+		for {
+			n, err := stdout.Read(buf)
+			mu.Lock()
+			screen.Write(buf[:n])
+			if strings.Contains(screen.String(), "(typing is not shown): ") {
+				once.Do(func() { close(prompt) })
+			}
+			mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	shown := func() string { mu.Lock(); defer mu.Unlock(); return screen.String() }
+	select {
+	case <-prompt:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("no prompt within 30s; the terminal showed %q", shown())
+	}
+	// Typed a moment after the prompt, as a person does: the prompt is written just
+	// before echo goes off, and what arrives before that is echoed by the terminal.
+	time.Sleep(500 * time.Millisecond)
+	if _, err := io.WriteString(stdin, "typed-s3cret\n"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("no end within 30s; the terminal showed %q", shown())
+	}
+	err = cmd.Wait()
+	stdin.Close()
+	if err != nil {
+		t.Fatalf("exit: %v; the terminal showed %q", err, shown())
+	}
+	if strings.Contains(shown(), "typed-s3cret") {
+		t.Errorf("the value was echoed: %q", shown())
+	}
+	if b, _ := os.ReadFile(filepath.Join(home, "stored")); string(b) != "typed-s3cret" {
+		t.Errorf("stored %q, want %q; the terminal showed %q", b, "typed-s3cret", shown())
 	}
 }
