@@ -12,8 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"mailmover/demo/signin"
 	"mailmover/i18n"
-	"mailmover/internal/oidcdev"
 	"mailmover/mover/journal"
 	"mailmover/store"
 )
@@ -58,7 +58,7 @@ type Demo struct {
 	// Home is MailMover's home folder the profile was written to.
 	Home string
 
-	oidc   *oidcdev.Server
+	signin *signin.Server
 	imap   mailServer
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -133,13 +133,12 @@ func Start(ctx context.Context, opts Options, sec store.Secrets) (*Demo, error) 
 		}
 	}()
 
-	d.oidc, err = oidcdev.Start(ctx, oidcdev.Options{Addr: "127.0.0.1:0", User: opts.User, Password: opts.Password, ShowLogin: true})
+	d.signin, err = signin.Start(ctx, signin.Options{User: opts.User, Password: opts.Password, ShowCredentials: true, Logger: logger})
 	if err != nil {
 		return nil, i18n.Errorf("demo: start the sign-in server: %w", err)
 	}
 	user := opts.User
-	validate := func(ctx context.Context, token string) (string, bool) { return d.oidc.Introspect(ctx, token) }
-	d.imap, err = startIMAP(ctx, user, validate, logger)
+	d.imap, err = startIMAP(ctx, user, d.signin.Validate, logger)
 	if err != nil {
 		return nil, i18n.Errorf("demo: start the IMAP server: %w", err)
 	}
@@ -155,8 +154,8 @@ func Start(ctx context.Context, opts Options, sec store.Secrets) (*Demo, error) 
 	}
 	d.Profile = newProfile(name, profileParams{
 		imapHost: host, imapPort: port, user: user,
-		authURL: d.oidc.AuthURL(), tokenURL: d.oidc.TokenURL(), deviceURL: d.oidc.DeviceAuthURL(),
-		clientID: d.oidc.NativeClientID(), redirectPort: redirectPort, dest: dest,
+		authURL: d.signin.AuthURL(), tokenURL: d.signin.TokenURL(),
+		clientID: signin.ClientID, redirectPort: redirectPort, dest: dest,
 	})
 	// The servers are new, so an earlier run's tokens and checkpoints mean nothing:
 	// the tokens would be refused, and the new mailbox reuses UIDVALIDITY 1.
@@ -229,13 +228,13 @@ func SampleCount() int { return len(samples()) }
 func (d *Demo) IMAPAddr() string { return d.imap.Addr() }
 
 // Issuer is the sign-in server's base URL.
-func (d *Demo) Issuer() string { return d.oidc.Issuer() }
+func (d *Demo) Issuer() string { return d.signin.Issuer() }
 
 // User is the demo login name (also the IMAP user name).
-func (d *Demo) User() string { return d.oidc.User() }
+func (d *Demo) User() string { return d.signin.User() }
 
 // Password is the demo login's password, shown on the sign-in page.
-func (d *Demo) Password() string { return d.oidc.Password() }
+func (d *Demo) Password() string { return d.signin.Password() }
 
 // PrintSummary writes where the servers listen and what to do next.
 func (d *Demo) PrintSummary(w io.Writer) {
@@ -293,8 +292,8 @@ func (d *Demo) closeServers() {
 		if d.imap != nil {
 			errs = append(errs, d.imap.Close())
 		}
-		if d.oidc != nil {
-			errs = append(errs, d.oidc.Close())
+		if d.signin != nil {
+			errs = append(errs, d.signin.Close())
 		}
 		d.mu.Lock()
 		d.closeErr = errors.Join(errs...)

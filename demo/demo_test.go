@@ -16,7 +16,7 @@ import (
 	"github.com/emersion/go-sasl"
 	"golang.org/x/oauth2"
 
-	"mailmover/internal/oidcdev"
+	"mailmover/demo/signin"
 	"mailmover/mover/journal"
 	"mailmover/store"
 )
@@ -74,7 +74,7 @@ func token(t *testing.T, d *Demo) *oauth2.Token {
 	verifier := oauth2.GenerateVerifier()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	back, err := oidcdev.FormLogin(ctx, cfg.AuthCodeURL("st4te", oauth2.S256ChallengeOption(verifier)), d.User(), d.Password())
+	back, err := formLogin(ctx, cfg.AuthCodeURL("st4te", oauth2.S256ChallengeOption(verifier)), d.User(), d.Password())
 	if err != nil {
 		t.Fatalf("sign in through the demo's login form: %v", err)
 	}
@@ -226,8 +226,8 @@ func TestDemoWritesAValidProfileAndClearsOldTokens(t *testing.T) {
 		{"host:port", net.JoinHostPort(p.Setup.Host, strconv.Itoa(p.Setup.Port)), d.IMAPAddr()},
 		{"tls", p.Security.TLS, store.TLSNone},
 		{"auth", p.Security.Auth, store.AuthXOAuth2},
-		{"client", p.OAuth2.ClientID, oidcdev.NativeClientID},
-		{"token url", p.OAuth2.TokenURL, d.Issuer() + "/oauth/token"},
+		{"client", p.OAuth2.ClientID, signin.ClientID},
+		{"token url", p.OAuth2.TokenURL, d.Issuer() + signin.PathToken},
 		{"flow", p.OAuth2.Flow, store.FlowAuthCode},
 		{"dest", p.Destination.Folder, wantDest},
 		{"watch", p.Common.Watch, store.WatchIdle},

@@ -21,7 +21,6 @@ import (
 	"testing"
 	"time"
 
-	"mailmover/internal/oidcdev"
 	"mailmover/internal/testenv"
 )
 
@@ -44,7 +43,7 @@ func TestMain(m *testing.M) {
 func fakeBrowser(authURL string) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	back, err := oidcdev.FormLogin(ctx, authURL, os.Getenv("MM_DEMO_USER"), os.Getenv("MM_DEMO_PASSWORD"))
+	back, err := formLogin(ctx, authURL, os.Getenv("MM_DEMO_USER"), os.Getenv("MM_DEMO_PASSWORD"))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fake browser:", err)
 		return 1

@@ -9,7 +9,6 @@ import (
 	"net"
 	"strconv"
 	"sync"
-	"time"
 
 	"mailmover/i18n"
 	"mailmover/internal/memimap"
@@ -25,8 +24,9 @@ type mailServer interface {
 	Close() error
 }
 
-// tokenValidator checks an OAuth2 access token and returns the login it belongs to.
-type tokenValidator func(ctx context.Context, token string) (login string, ok bool)
+// tokenValidator checks an OAuth2 access token and returns the login it belongs to
+// (signin.Server.Validate: a lookup in memory, so it needs no deadline).
+type tokenValidator func(token string) (login string, ok bool)
 
 // memServer adapts internal/memimap to mailServer for one user.
 type memServer struct {
@@ -42,14 +42,10 @@ type memServer struct {
 // LOGIN command gets a random password nobody knows). The server stops when ctx ends.
 func startIMAP(ctx context.Context, login string, validate tokenValidator, logger *slog.Logger) (mailServer, error) {
 	srv, err := memimap.Start(memimap.Options{
-		Addr:       "127.0.0.1:0",
-		Mechanisms: []string{"XOAUTH2", "OAUTHBEARER"},
-		TokenValidator: func(token string) (string, bool) {
-			vctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			return validate(vctx, token)
-		},
-		Logger: log.New(slogWriter{logger}, "", 0),
+		Addr:           "127.0.0.1:0",
+		Mechanisms:     []string{"XOAUTH2", "OAUTHBEARER"},
+		TokenValidator: validate,
+		Logger:         log.New(slogWriter{logger}, "", 0),
 	})
 	if err != nil {
 		return nil, err

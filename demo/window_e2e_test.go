@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"mailmover/demo/signin"
 	"mailmover/internal/testenv"
 )
 
@@ -47,9 +48,9 @@ func TestDemoWindowServesAndStops(t *testing.T) {
 	if err != nil || !strings.HasPrefix(greeting, "* OK") {
 		t.Fatalf("IMAP greeting %q, %v", greeting, err)
 	}
-	// The sign-in server answers its discovery document.
+	// The sign-in server answers its metadata document (RFC 8414).
 	hc := &http.Client{Timeout: 10 * time.Second}
-	resp, err := hc.Get("http://" + issuer + "/.well-known/openid-configuration")
+	resp, err := hc.Get("http://" + issuer + signin.PathMetadata)
 	if err != nil {
 		t.Fatalf("sign-in server: %v", err)
 	}
