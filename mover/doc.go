@@ -31,7 +31,10 @@
 //     and the folders are fsynced. Every case is recognised after a crash: temporary
 //     file and final name are the same file (linked, not yet unlinked); the temporary
 //     file is gone and the final name exists (done); the temporary file exists (not yet
-//     done: do it now).
+//     done: do it now). On Windows (NTFS, SMB shares, FAT) the hard link is replaced by a
+//     rename that never replaces, relative to the folder's handle (place_windows.go):
+//     atomic, so only the last two cases arise; the file system decides, case-
+//     insensitively where it is, whether a name is taken.
 //  5. Post-action (\Seen, MOVE, or \Deleted + UID EXPUNGE), only after step 4, and MOVE
 //     or delete only when the message's content is safe (journal.MessageRecord.ContentSafe:
 //     at least one file, and every file written or skipped because the same content —

@@ -15,6 +15,9 @@ KEYRING_PID="" XVFB_PID=""
 cleanup() {
   local rc=$?
   "$ROOT/scripts/testenv-down.sh" --quiet || true
+  if [ -n "${MM_WINE:-}" ] && [ -n "${MM_WINE_PREFIX:-}" ]; then
+    WINEPREFIX="$MM_WINE_PREFIX" "$(dirname "$MM_WINE")/wineserver" -k 2>/dev/null || true
+  fi
   [ -n "$KEYRING_PID" ] && kill "$KEYRING_PID" 2>/dev/null || true
   if [ -n "$XVFB_PID" ]; then kill "$XVFB_PID" 2>/dev/null && wait "$XVFB_PID" 2>/dev/null || true; fi
   rm -rf "$PRIV"
@@ -86,6 +89,27 @@ go vet $PKGS || failed+=("go vet")
 step "staticcheck"
 # shellcheck disable=SC2086
 "$(go env GOPATH)/bin/staticcheck" $PKGS || failed+=(staticcheck)
+
+# --- Windows: the exes and the MSI cross-compiled, a private Wine prefix (winetest/) ----
+if [ "$PKGS" = "./..." ] || [[ "$PKGS" == *winetest* ]]; then
+  step "windows build (make windows)"
+  if scripts/build-windows.sh; then
+    export MM_WINDOWS_BIN="$ROOT/bin"
+    MM_WINDOWS_MSI="$(ls -t "$ROOT"/dist/mailmover-*-x64.msi 2>/dev/null | head -n1)"
+    export MM_WINDOWS_MSI
+  else
+    failed+=("windows build")
+  fi
+  step "go vet (GOOS=windows)"
+  GOOS=windows CGO_ENABLED=0 go vet ./mover/... ./store/... ./auth/... ./imapsrc/... || failed+=("go vet (windows)")
+  step "wine prefix"
+  if wine_vars="$(scripts/wine-prefix.sh "$PRIV/wine")"; then
+    eval "$wine_vars"
+    export MM_WINE MM_WINE_PREFIX
+  else
+    failed+=("wine prefix")
+  fi
+fi
 
 step "go test -race"
 # shellcheck disable=SC2086
