@@ -97,15 +97,22 @@ func (e *KeyringUnavailableError) Advice() string {
 func (e *KeyringUnavailableError) Unwrap() error { return e.Err }
 
 // SecretTooLargeError says the OS keyring refused a value as too large (Windows keeps at
-// most 2,560 bytes, macOS about 3,000). Callers may keep such a value in memory instead.
+// most 2,560 bytes, macOS about 3,000). Callers may keep such a value in memory instead:
+// the access token is (auth.SecretsTokenStore). A refresh token is not split over several
+// entries (a crash between the parts would lose the sign-in silently); it is this clear
+// error instead, with advice.
 type SecretTooLargeError struct {
 	Account string // "PROFILE/KIND"
 	Size    int    // length of the value in bytes
 }
 
-// Error names the account and the size, never the value.
+// Error names the account and the size, never the value, and what to do.
 func (e *SecretTooLargeError) Error() string {
-	return i18n.Sprintf("keyring set %s: the OS keyring refused a value of %d bytes as too large", e.Account, e.Size)
+	msg := i18n.Sprintf("keyring set %s: the OS keyring refused a value of %d bytes as too large", e.Account, e.Size)
+	if strings.HasSuffix(e.Account, "/"+SecretRefreshToken) {
+		msg += "; " + i18n.T("the Windows Credential Manager keeps at most 2560 bytes per secret (the macOS Keychain about 3000), and this provider's refresh token is larger, so the sign-in cannot be kept on this system. Use the client-credentials flow (app-only sign-in, which needs no refresh token), or ask the provider's administrator for shorter tokens")
+	}
+	return msg
 }
 
 // DefaultKeyringTimeout bounds every call of Keyring(), so a hung Secret Service (or one
