@@ -50,6 +50,8 @@ type eventPrinter struct {
 	lastDone int            // done in the last plain line (-1: none yet)
 	drawn    int            // runes of the line on screen (tty), 0: none
 	drawTime time.Time      // last draw (tty)
+	// withProfile puts the profile's name in each line (several profiles in one output).
+	withProfile bool
 }
 
 // newEventPrinter returns a printer writing to w, a terminal when tty is set, with the
@@ -214,6 +216,9 @@ func (p *eventPrinter) line(e mover.Event) {
 	text := e.Text
 	if e.Path != "" && !strings.Contains(text, e.Path) {
 		text += " — " + e.Path
+	}
+	if p.withProfile && e.Profile != "" {
+		text = "[" + e.Profile + "] " + text
 	}
 	fmt.Fprintf(p.w, "%s %-11s %s\n", stamp(e.Time.In(p.loc)), e.Kind.Label(), text)
 	if e.Advice != "" {

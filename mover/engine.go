@@ -71,6 +71,8 @@ func Start(ctx context.Context, o Options) (*Handle, error) {
 	if err != nil {
 		return nil, err
 	}
+	sw := newStatusWriter(o.Home, o, o.Front)
+	sw.write()
 	ctx, cancel := context.WithCancel(ctx)
 	h := &Handle{events: make(chan Event, 256), done: make(chan struct{}), cancel: cancel}
 	result := make(chan error, 1)
@@ -89,10 +91,15 @@ func Start(ctx context.Context, o Options) (*Handle, error) {
 		last := KindConnecting
 		forward := func(e Event) {
 			last = e.Kind
+			sw.event(e)
 			h.events <- e
 		}
+		beat := time.NewTicker(StatusHeartbeat / 4)
+		defer beat.Stop()
 		for {
 			select {
+			case <-beat.C:
+				sw.beat()
 			case e := <-events:
 				forward(e)
 			case err := <-result:

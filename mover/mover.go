@@ -65,6 +65,8 @@ type Options struct {
 	// Now is the clock for the lapse warning and a failed message's wait before it is
 	// tried again (nil: time.Now); tests set it.
 	Now func() time.Time
+	// Front names the front end in the status file ("window", "run", "service", "demo").
+	Front string
 	// Once makes Start do one pass (RunOnce) instead of running until stopped (Run).
 	Once bool
 	// FromHome says that Profile was loaded from its file in Home (store.LoadProfile).

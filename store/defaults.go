@@ -21,8 +21,9 @@ func DefaultProfile(name string) *Profile {
 	return &Profile{
 		Name: name,
 		Setup: Setup{
-			Port:   993,
-			Folder: "INBOX",
+			Port:    993,
+			Folder:  "INBOX",
+			Enabled: true,
 		},
 		Security: Security{
 			TLS:               TLSImplicit,

@@ -30,6 +30,7 @@ func EncodeProfile(p *Profile) ([]byte, error) {
 	w.int("port", p.Setup.Port, i18n.T("993 implicit TLS, 143 STARTTLS"))
 	w.str("username", p.Setup.Username, i18n.T("the mailbox, usually its address"))
 	w.str("folder", p.Setup.Folder, i18n.T("folder to read"))
+	w.bool("enabled", p.Setup.Enabled, i18n.T("false: 'mailmover run -all' and the service leave it alone"))
 
 	w.table("security")
 	w.str("tls", p.Security.TLS, "implicit | starttls | none")

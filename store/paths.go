@@ -56,6 +56,14 @@ func StatePath(home, name string) string {
 	return filepath.Join(StateDir(home), name+".json")
 }
 
+// StatusDir returns the folder of the running movers' status files, HOME/status.
+func StatusDir(home string) string { return filepath.Join(home, "status") }
+
+// StatusPath returns the status file of profile name, HOME/status/NAME.json.
+func StatusPath(home, name string) string {
+	return filepath.Join(StatusDir(home), name+".json")
+}
+
 // LogDir returns the folder of the log files, HOME/logs.
 func LogDir(home string) string { return filepath.Join(home, "logs") }
 

@@ -22,6 +22,9 @@ type Setup struct {
 	Port     int    `toml:"port"`
 	Username string `toml:"username"`
 	Folder   string `toml:"folder"`
+	// Enabled is false for a profile that 'mailmover run -all' (and the service) leaves
+	// alone; it can still be run by name. Default true.
+	Enabled bool `toml:"enabled"`
 }
 
 // TLS modes for Security.TLS.

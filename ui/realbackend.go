@@ -212,7 +212,7 @@ func (b *realBackend) ListFolders(ctx context.Context, p *store.Profile, sec Sec
 }
 
 func (b *realBackend) StartMover(ctx context.Context, p *store.Profile) (<-chan mover.Event, error) {
-	h, err := mover.Start(ctx, mover.Options{Profile: p, Home: b.home, Logger: b.logger, Secrets: b.sec, FromHome: true})
+	h, err := mover.Start(ctx, mover.Options{Profile: p, Home: b.home, Logger: b.logger, Secrets: b.sec, FromHome: true, Front: "window"})
 	if err != nil {
 		return nil, err
 	}
