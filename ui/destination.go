@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -30,7 +31,7 @@ func (v *view) buildDestination() fyne.CanvasObject {
 			if err != nil || u == nil {
 				return
 			}
-			t.folder.SetText(u.Path())
+			t.folder.SetText(filepath.FromSlash(u.Path())) // fyne's URI path is "/"-separated: C:\in on Windows
 		}, v.win)
 		d.Show()
 	})
@@ -74,7 +75,7 @@ func (v *view) updateDestDerived() {
 	t := &v.dest
 	ex := "—"
 	if validateTemplate(t.filename.Text) == nil {
-		folder := strings.TrimRight(strings.TrimSpace(t.folder.Text), "/")
+		folder := strings.TrimSpace(t.folder.Text)
 		if folder == "" {
 			folder = "…"
 		}
@@ -82,7 +83,7 @@ func (v *view) updateDestDerived() {
 		var p store.Profile
 		p.Destination.Filename = strings.TrimSpace(t.filename.Text)
 		if name, err := mover.PreviewName(&p); err == nil {
-			ex = folder + "/" + name
+			ex = examplePath(folder, name) // folderpath.go
 		}
 	}
 	if t.example.Text != ex {

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -272,7 +271,7 @@ func (l *logView) openDestination() {
 	if folder == "" {
 		return
 	}
-	if err := l.v.app.OpenURL(&url.URL{Scheme: "file", Path: folder}); err != nil {
+	if err := l.v.app.OpenURL(folderURL(folder)); err != nil { // folderpath.go
 		l.v.showError(lang.L("Could not open the folder"), err)
 	}
 }
