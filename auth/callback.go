@@ -5,6 +5,8 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"sync/atomic"
 
 	"golang.org/x/oauth2"
@@ -70,15 +72,7 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	var res callbackResult
-	switch {
-	case q.Get("error") != "":
-		res.err = &ProviderError{Code: clean(q.Get("error")), Description: clean(q.Get("error_description")), URI: clean(q.Get("error_uri"))}
-	case q.Get("code") == "":
-		res.err = &ProviderError{Code: "invalid_request", Description: i18n.T("the provider's answer carried neither a code nor an error")}
-	default:
-		res.tok, res.err = h.exchange(h.ctx, q.Get("code"))
-	}
+	res := h.result(q)
 	if res.err != nil {
 		text, advice := DescribeError(res.err)
 		writePage(w, http.StatusOK, page{
@@ -100,4 +94,83 @@ func (h *callbackHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.Flush()
 	}
 	h.done <- res
+}
+
+// result turns the answer of a claimed flow into its result: the provider's error, or the
+// token for the code (exchanged with the flow's PKCE verifier).
+func (h *callbackHandler) result(q url.Values) callbackResult {
+	var res callbackResult
+	switch {
+	case q.Get("error") != "":
+		res.err = &ProviderError{Code: clean(q.Get("error")), Description: clean(q.Get("error_description")), URI: clean(q.Get("error_uri"))}
+	case q.Get("code") == "":
+		res.err = &ProviderError{Code: "invalid_request", Description: i18n.T("the provider's answer carried neither a code nor an error")}
+	default:
+		res.tok, res.err = h.exchange(h.ctx, q.Get("code"))
+	}
+	return res
+}
+
+// PasteError says why a pasted address was not taken as the answer of the sign-in in
+// progress; the sign-in goes on waiting (for another paste or the browser).
+type PasteError struct {
+	Reason string // translated; never holds the code or the state
+}
+
+func (e *PasteError) Error() string { return e.Reason }
+
+// paste takes one line pasted by the user (paste-back sign-in) as if the browser had
+// delivered it to the listener: the address the browser ended on
+// (http://localhost:PORT/PATH?code=…&state=…), or just its query. The state must be this
+// flow's, and the first answer (pasted or delivered) wins: the result goes to done as
+// the listener's would. An empty line is ignored (nil, false); a refused one returns a
+// *PasteError.
+func (h *callbackHandler) paste(line string) (taken bool, err error) {
+	line = strings.TrimSpace(line)
+	if line == "" {
+		return false, nil
+	}
+	q, err := pastedQuery(line, h.path)
+	if err != nil {
+		return false, err
+	}
+	state := q.Get("state")
+	if state == "" || subtle.ConstantTimeCompare([]byte(state), []byte(h.state)) != 1 {
+		h.logger.Warn("sign-in: refused a pasted address with a wrong or missing state; still waiting")
+		return false, &PasteError{Reason: i18n.T("the pasted address does not belong to this sign-in (its state differs: an old or another sign-in's address); paste the address the browser shows after this sign-in")}
+	}
+	if !h.claimed.CompareAndSwap(false, true) {
+		return false, &PasteError{Reason: i18n.T("this sign-in was already handled")}
+	}
+	h.done <- h.result(q)
+	return true, nil
+}
+
+// pastedQuery returns the query of a pasted redirect address (or of a bare query, with
+// or without its "?"), refusing an address of another path or one with neither a code
+// nor an error.
+func pastedQuery(line, path string) (url.Values, error) {
+	notIt := &PasteError{Reason: i18n.T("that is not the address the sign-in ended on; copy the whole address from the browser's address bar (it starts with the redirect URI and holds code= and state=)")}
+	raw := line
+	if i := strings.Index(line, "://"); i >= 0 {
+		u, err := url.Parse(line)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+			return nil, notIt
+		}
+		p := u.Path
+		if p == "" {
+			p = "/"
+		}
+		if p != path {
+			return nil, &PasteError{Reason: i18n.Sprintf("the pasted address has the path %q, but the redirect URI's is %q; paste the address the browser ended on after this sign-in", p, path)}
+		}
+		raw = u.RawQuery
+	} else {
+		raw = strings.TrimPrefix(raw, "?")
+	}
+	q, err := url.ParseQuery(raw)
+	if err != nil || (q.Get("code") == "" && q.Get("error") == "") {
+		return nil, notIt
+	}
+	return q, nil
 }

@@ -1,10 +1,12 @@
 package auth
 
 import (
+	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -33,6 +35,15 @@ type LoginOptions struct {
 	OnURL func(url string)
 	// Timeout bounds the wait for the browser; 0 means DefaultLoginTimeout.
 	Timeout time.Duration
+	// Paste, if set, is read line by line for paste-back sign-in: the address the browser
+	// ended on (http://localhost:PORT/?code=…&state=…), copied from a browser on another
+	// machine where that address cannot load. A pasted answer is checked (state) and
+	// exchanged (same PKCE verifier) exactly as one delivered to the listener, which
+	// stays open too: whichever comes first wins, once. Reading stops at EOF; a refused
+	// line goes to OnPasteRefused and the wait goes on.
+	Paste io.Reader
+	// OnPasteRefused, if set, is told why a pasted line was not taken (a *PasteError).
+	OnPasteRefused func(err error)
 	// Logger receives progress and refusals (never a code, state or token); nil means
 	// slog.Default().
 	Logger *slog.Logger
@@ -54,8 +65,9 @@ type Result struct {
 // and a random 256-bit state. It validates the redirect before anything starts, listens
 // on the loopback address of cfg.RedirectURI only (for localhost both 127.0.0.1 and, where
 // available, ::1), serves only the redirect path (others get 404), opens the browser, and
-// waits for the first callback carrying the right state. Callbacks with a wrong or missing
-// state get 400 and the wait goes on. The code is exchanged with the same redirect_uri
+// waits for the first callback carrying the right state, or, with opts.Paste, the first
+// pasted address carrying it (paste-back). Callbacks with a wrong or missing state get 400
+// and the wait goes on. The code is exchanged with the same redirect_uri
 // string before the browser's last page is written, so that page says whether sign-in
 // worked. The listener is closed before Login returns, whatever the outcome; cancel ctx
 // to stop early. A provider error ends the flow as a *ProviderError; a timeout wraps
@@ -162,16 +174,30 @@ func Login(ctx context.Context, cfg Config, opts LoginOptions) (*Result, error) 
 		}
 	}
 
+	pasted := readLines(flowCtx, opts.Paste, logger)
 	var cr callbackResult
-	select {
-	case cr = <-h.done:
-	case <-flowCtx.Done():
-		var ok bool
-		if cr, ok = lateResult(h); !ok {
-			if errors.Is(context.Cause(flowCtx), ErrLoginTimeout) && ctx.Err() == nil {
-				return nil, i18n.Errorf("%w: no answer reached %s within %v; the listener is closed", ErrLoginTimeout, redirectURI, timeout)
+wait:
+	for {
+		select {
+		case cr = <-h.done:
+			break wait
+		case line, ok := <-pasted:
+			if !ok {
+				pasted = nil // EOF: the listener alone now
+				continue
 			}
-			return nil, i18n.Errorf("sign-in cancelled: %w", ctx.Err())
+			if _, err := h.paste(line); err != nil && opts.OnPasteRefused != nil {
+				opts.OnPasteRefused(err)
+			}
+		case <-flowCtx.Done():
+			var ok bool
+			if cr, ok = lateResult(h); !ok {
+				if errors.Is(context.Cause(flowCtx), ErrLoginTimeout) && ctx.Err() == nil {
+					return nil, i18n.Errorf("%w: no answer reached %s within %v; the listener is closed", ErrLoginTimeout, redirectURI, timeout)
+				}
+				return nil, i18n.Errorf("sign-in cancelled: %w", ctx.Err())
+			}
+			break wait
 		}
 	}
 	if cr.err != nil {
@@ -181,6 +207,35 @@ func Login(ctx context.Context, cfg Config, opts LoginOptions) (*Result, error) 
 	res.Warnings = append(res.Warnings, tokenWarnings(cfg, cr.tok)...)
 	logger.Info("sign-in: tokens received", "refresh_token", cr.tok.RefreshToken != "", "expiry", cr.tok.Expiry)
 	return res, nil
+}
+
+// maxPasteLine bounds one pasted line (an address with a code is a few KiB at most).
+const maxPasteLine = 64 << 10
+
+// readLines sends the lines of r (nil: none) on the returned channel until EOF, an error
+// or the end of ctx, then closes it. The reading goroutine may stay blocked in a read
+// of r after ctx ends (standard input cannot be interrupted); it sends nothing then.
+func readLines(ctx context.Context, r io.Reader, logger *slog.Logger) <-chan string {
+	if r == nil {
+		return nil
+	}
+	ch := make(chan string)
+	go func() {
+		defer close(ch)
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 0, 4096), maxPasteLine)
+		for sc.Scan() {
+			select {
+			case ch <- sc.Text():
+			case <-ctx.Done():
+				return
+			}
+		}
+		if err := sc.Err(); err != nil && ctx.Err() == nil {
+			logger.Warn("sign-in: stopped reading pasted addresses", "error", err.Error())
+		}
+	}()
+	return ch
 }
 
 // lateResult returns a result that raced the end of the flow: one already handed over,

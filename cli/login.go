@@ -26,6 +26,9 @@ var loginUsage = i18n.Key(`usage: mailmover login -profile P [-device] [-no-brow
 Runs the profile's OAuth2 sign-in and stores the tokens in the OS keyring.
   authcode (default): opens the browser ($BROWSER first, else the desktop's opener) and
                       prints the address too; the answer comes back to redirect_uri
+  -no-browser:        only prints the address, for a browser on any machine; paste the
+                      address it ends on (redirect_uri?code=…&state=…) here (paste-back),
+                      or let it reach redirect_uri (e.g. ssh -L PORT:localhost:PORT)
   -device:            device-code flow: prints an address and a code to enter on any device
   client_credentials: no sign-in needed; fetches one app-only token to check the setup`)
 
@@ -33,7 +36,7 @@ func runLogin(ctx context.Context, args []string, env Env) int {
 	fs := newFlagSet("login", loginUsage, env)
 	profile := fs.String("profile", "", i18n.T("profile name"))
 	device := fs.Bool("device", false, i18n.T("use the device-code flow (no browser on this machine)"))
-	noBrowser := fs.Bool("no-browser", false, i18n.T("do not open a browser; only print the address"))
+	noBrowser := fs.Bool("no-browser", false, i18n.T("do not open a browser; print the address and accept the address the browser ends on, pasted here"))
 	timeout := fs.Duration("timeout", auth.DefaultLoginTimeout, i18n.T("how long to wait for the browser"))
 	if code, ok := parseProfileArgs(fs, profile, args, env, loginUsage); !ok {
 		return code
@@ -102,7 +105,18 @@ func runLogin(ctx context.Context, args []string, env Env) int {
 		opts := auth.LoginOptions{Timeout: *timeout, Logger: logger, OnURL: func(u string) {
 			i18n.Fprintf(env.Stdout, "Sign in with this address in a browser on this machine (it should open by itself):\n  %s\nWaiting for the answer at %s (up to %s)…\n", u, cfg.RedirectURI, *timeout)
 		}}
-		if !*noBrowser {
+		if *noBrowser {
+			// Paste-back: the browser may be on another machine, where the redirect to
+			// localhost cannot load; its address carries the answer all the same.
+			opts.OnURL = func(u string) {
+				i18n.Fprintf(env.Stdout, "Open this address in a browser, on this or any other machine, and sign in:\n  %s\n", u)
+				i18n.Fprintf(env.Stdout, "The browser then goes to %s?code=…&state=… — on another machine that page does not load, which is expected.\nCopy that whole address from the address bar, paste it here and press Enter.\nWaiting for it here and at %s (up to %s)…\n", cfg.RedirectURI, cfg.RedirectURI, *timeout)
+			}
+			opts.Paste = env.Stdin
+			opts.OnPasteRefused = func(err error) {
+				i18n.Fprintf(env.Stderr, "not taken: %v; still waiting\n", err)
+			}
+		} else {
 			opts.OpenBrowser = loginBrowser(env.Getenv)
 		}
 		res, err = auth.Login(ctx, cfg, opts)
