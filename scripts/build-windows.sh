@@ -47,6 +47,6 @@ rm -f "$SYSO"
 mkdir -p dist
 MSI="dist/mailmover-$VERSION-x64.msi"
 echo "build-windows: $MSI"
-wixl --arch x64 -D Version="$VERSION.$BUILD" -D BinDir=bin -D IconFile=packaging/windows/mailmover.ico \
+wixl --arch x64 -D Version="$VERSION" -D BinDir=bin -D IconFile=packaging/windows/mailmover.ico \
   -o "$MSI" packaging/windows/mailmover.wxs
 ls -l bin/mailmover.exe bin/mailmover-cli.exe "$MSI"
