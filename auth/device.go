@@ -59,11 +59,16 @@ func LoginDevice(ctx context.Context, cfg Config, opts DeviceOptions) (*Result, 
 	if err := checkEndpoint("token_url", cfg.TokenURL); err != nil {
 		return nil, err
 	}
+	if isGoogle(store.OAuth2{Preset: cfg.Preset, TokenURL: cfg.TokenURL}) {
+		// Google's device flow refuses https://mail.google.com/ with invalid_scope: say so
+		// before a code is shown that can never work.
+		return nil, &ConfigError{Field: "flow", Reason: i18n.T("Google's device flow does not allow the Gmail scope https://mail.google.com/ (it answers invalid_scope): use the browser sign-in (flow = \"authcode\"); on a server without a browser, 'mailmover login' with -no-browser and paste the address the browser ends on")}
+	}
 	oc := cfg.oauth2Config("")
 	hctx := cfg.httpContext(ctx)
 	da, err := oc.DeviceAuth(hctx)
 	if err != nil {
-		return nil, tokenError(i18n.Key("device code"), cfg.DeviceURL, err)
+		return nil, deviceBlocked(tokenError(i18n.Key("device code"), cfg.DeviceURL, err))
 	}
 	if da.DeviceCode == "" || da.UserCode == "" || da.VerificationURI == "" {
 		return nil, i18n.Errorf("device code: the provider's answer at %s lacks device_code, user_code or verification_uri; check device_url", cfg.DeviceURL)
@@ -87,11 +92,26 @@ func LoginDevice(ctx context.Context, cfg Config, opts DeviceOptions) (*Result, 
 		if errors.As(err, &te) && te.Code == "expired_token" {
 			return nil, fmt.Errorf("%w: %w", ErrDeviceCodeExpired, err)
 		}
-		return nil, err
+		return nil, deviceBlocked(err)
 	}
-	res := &Result{Token: tok, Warnings: tokenWarnings(cfg, tok)}
-	if cfg.Preset == store.PresetGoogle {
-		res.Warnings = append(res.Warnings, i18n.T("Google's device flow does not grant the Gmail scope; if IMAP refuses the token, use the browser sign-in"))
+	return &Result{Token: tok, Warnings: tokenWarnings(cfg, tok)}, nil
+}
+
+// DeviceBlockedError is a device-code sign-in the tenant refused as a flow: Microsoft
+// Entra's security defaults (AADSTS530035) or a Conditional Access policy (AADSTS53003)
+// block the device-code flow, which Microsoft recommends everywhere. Its advice points to
+// the browser sign-in: paste-back or an SSH tunnel for a machine without a browser.
+type DeviceBlockedError struct{ Err error }
+
+func (e *DeviceBlockedError) Error() string { return e.Err.Error() }
+func (e *DeviceBlockedError) Unwrap() error { return e.Err }
+
+// deviceBlocked wraps err in a *DeviceBlockedError when the provider's description names
+// AADSTS530035 or AADSTS53003; other errors pass unchanged.
+func deviceBlocked(err error) error {
+	var te *TokenError
+	if errors.As(err, &te) && (hasAADCode(te.Description, "AADSTS530035") || hasAADCode(te.Description, "AADSTS53003")) {
+		return &DeviceBlockedError{Err: err}
 	}
-	return res, nil
+	return err
 }

@@ -200,7 +200,10 @@ func DescribeError(err error) (text, advice string) {
 		te *TokenError
 		ra *ReauthError
 	)
+	var db *DeviceBlockedError
 	switch {
+	case errors.As(err, &db):
+		return text, i18n.T("This tenant blocks the device-code sign-in (security defaults or Conditional Access). Use the browser sign-in instead: on a machine without a browser run 'mailmover login -profile PROFILE -no-browser', open the address in a browser on any machine and paste the address it ends on back (paste-back); or tunnel the redirect port with 'ssh -L PORT:localhost:PORT' and sign in with the browser on your machine.")
 	case errors.As(err, &ra):
 		if ra.Code == "" {
 			return text, withProfile(i18n.T("Sign in first: press GET in the window, or run 'mailmover login -profile PROFILE' (add -device on a machine without a browser)."), ra.Profile)
@@ -269,6 +272,7 @@ var aadAdvice = []struct{ code, advice string }{
 	{"AADSTS70043", i18n.Key("The refresh token expired because of a Conditional Access sign-in frequency policy. Sign in again.")},
 	{"AADSTS50076", i18n.Key("Multi-factor authentication is required: sign in again interactively.")},
 	{"AADSTS53003", i18n.Key("A Conditional Access policy blocked the sign-in: ask the tenant admin.")},
+	{"AADSTS530035", i18n.Key("The tenant's security defaults blocked the sign-in (they block the device-code flow): use the browser sign-in; on a machine without a browser, 'mailmover login -profile PROFILE -no-browser' and paste the address back.")},
 	{"AADSTS700084", i18n.Key("The refresh token of a single-page application lapsed after 24 hours: register the redirect URI under 'Mobile and desktop applications', not 'Single-page application'.")},
 	{"AADSTS9002327", i18n.Key("The redirect URI is registered as a single-page application: register it under 'Mobile and desktop applications' instead.")},
 }
@@ -299,7 +303,7 @@ var codeAdvice = map[string]string{
 // an AADSTS number), translated.
 func adviceFor(code, description string) string {
 	for _, a := range aadAdvice {
-		if strings.Contains(description, a.code+":") || strings.Contains(description, a.code+" ") || strings.HasSuffix(description, a.code) {
+		if hasAADCode(description, a.code) {
 			return i18n.T(a.advice)
 		}
 	}
@@ -310,6 +314,12 @@ func adviceFor(code, description string) string {
 		return i18n.T(a)
 	}
 	return ""
+}
+
+// hasAADCode reports whether a provider's description names the Entra error code (e.g.
+// "AADSTS53003"), as a whole code: "AADSTS53003:" yes, "AADSTS530035:" no.
+func hasAADCode(description, code string) bool {
+	return strings.Contains(description, code+":") || strings.Contains(description, code+" ") || strings.HasSuffix(description, code)
 }
 
 // withProfile puts the profile's name into advice that names the command to run; without
