@@ -38,6 +38,9 @@ type Config struct {
 	Folder            string        // selected after sign-in (the post-auth check)
 	Timeout           time.Duration // dial and per-command timeout; 0 means 30s
 	Logger            *slog.Logger  // nil means slog.Default()
+	// Profile is the profile's name, put into the commands that advice names
+	// ('mailmover secret set -profile NAME password'); empty: "P".
+	Profile string
 
 	// CreateMoveTarget makes Move create a missing target folder instead of failing.
 	CreateMoveTarget bool
@@ -128,4 +131,12 @@ type Part struct {
 	IsHTML       bool   // a text/html body part (not an attachment)
 	Depth        int    // 0 in the message itself, 1 inside an attached message/rfc822, …
 	Body         io.Reader
+}
+
+// profileName is the profile's name for the commands advice names.
+func (c *Config) profileName() string {
+	if c.Profile == "" {
+		return "P"
+	}
+	return c.Profile
 }

@@ -98,7 +98,7 @@ func (c *Client) signIn(ctx context.Context, forceRefresh bool) error {
 			}
 			return &Error{Kind: KindToken, Host: cfg.addr(), Op: i18n.T("token"),
 				Reason: i18n.T("cannot get an OAuth2 access token"),
-				Advice: i18n.T("Sign in again with 'mailmover login -profile P'; check the [oauth2] settings."), Err: err}
+				Advice: i18n.Sprintf("Sign in again with 'mailmover login -profile %s'; check the [oauth2] settings.", cfg.profileName()), Err: err}
 		}
 		var sc sasl.Client
 		var failure func() *SASLFailure
@@ -174,7 +174,7 @@ func (c *Client) authError(ctx context.Context, mech string, err error, failure 
 	case oauth:
 		e.Reason, e.Advice = i18n.Sprintf("the server refused the token; %s", said), i18n.T(adviceTokenRejected)
 	default:
-		e.Reason, e.Advice = i18n.Sprintf("the server refused the username or password; %s", said), i18n.T(advicePasswordRejected)
+		e.Reason, e.Advice = i18n.Sprintf("the server refused the username or password; %s", said), i18n.Sprintf(advicePasswordRejected, c.cfg.profileName())
 	}
 	return e
 }

@@ -93,7 +93,7 @@ func (cfg *Config) normalize() error {
 		}
 	case authPassword:
 		if cfg.Password == "" {
-			return bad(i18n.T("no password"), i18n.T("Store it with 'mailmover secret set -profile P password'."))
+			return bad(i18n.T("no password"), i18n.Sprintf("Store it with 'mailmover secret set -profile %s password'.", cfg.profileName()))
 		}
 	default:
 		return bad(i18n.Sprintf("unknown auth method %q", cfg.Auth), i18n.T(`Set [security] auth to "xoauth2", "oauthbearer" or "password".`))

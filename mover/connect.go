@@ -35,6 +35,7 @@ func SourceConfig(p *store.Profile, sec store.Secrets, logger *slog.Logger) (ima
 		CAFile:            p.Security.CAFile,
 		Folder:            p.Setup.Folder,
 		Logger:            logger,
+		Profile:           p.Name,
 	}
 	if cfg.CAFile != "" {
 		if ca, err := store.ExpandPath(cfg.CAFile); err == nil {

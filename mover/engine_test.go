@@ -89,9 +89,6 @@ func TestExplainFillsTheProfileName(t *testing.T) {
 	if a.Fix == "" || a.What == "" {
 		t.Errorf("timeout: %+v", a)
 	}
-	if got := withProfileName("run 'mailmover secret set -profile P password'", "invoices"); got != "run 'mailmover secret set -profile invoices password'" {
-		t.Errorf("withProfileName = %q", got)
-	}
 	if got := withProfileName("run 'mailmover login -profile PROFILE'.", "invoices"); got != "run 'mailmover login -profile invoices'." {
 		t.Errorf("withProfileName = %q", got)
 	}

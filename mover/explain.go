@@ -93,14 +93,14 @@ var kindField = map[imapsrc.Kind]string{
 	imapsrc.KindFolder:    "setup.folder",
 }
 
-// withProfileName puts the profile's name into the commands an advice names: the texts
-// of imapsrc and auth are written without one ("-profile P", "-profile PROFILE").
+// withProfileName puts the profile's name into the commands an advice of package auth
+// names for a configuration error ("-profile PROFILE": a ConfigError does not know the
+// profile). imapsrc's advice carries the name already (imapsrc.Config.Profile).
 func withProfileName(advice, profile string) string {
 	if profile == "" || advice == "" {
 		return advice
 	}
-	r := strings.NewReplacer("-profile PROFILE", "-profile "+profile, "-profile P ", "-profile "+profile+" ") // i18n:keep
-	return r.Replace(advice)
+	return strings.ReplaceAll(advice, "-profile PROFILE", "-profile "+profile) // i18n:keep
 }
 
 // localAdvice says what to check about an error of the mover's own files.
