@@ -19,7 +19,7 @@ import (
 // client secret. Build it with ConfigFromProfile. Its String and LogValue never show the
 // secret.
 type Config struct {
-	Preset    string // store.PresetMicrosoft | store.PresetGoogle | store.PresetCustom
+	Preset    string // one of store.Presets
 	Flow      string // store.FlowAuthCode | store.FlowDevice | store.FlowClientCredentials
 	ClientID  string
 	AuthURL   string
@@ -66,7 +66,7 @@ func ConfigFromProfile(o store.OAuth2, clientSecret string) (Config, error) {
 	if flow == "" {
 		flow = store.FlowAuthCode
 	}
-	if (o.Preset == store.PresetMicrosoft || o.Preset == store.PresetGoogle) &&
+	if (store.IsMicrosoftPreset(o.Preset) || o.Preset == store.PresetGoogle) &&
 		(o.AuthorizationURL == "" || o.TokenURL == "" || o.DeviceURL == "") {
 		filled := o
 		filled.Flow = flow
@@ -126,7 +126,7 @@ func ConfigFromProfile(o store.OAuth2, clientSecret string) (Config, error) {
 		return Config{}, &ConfigError{Field: "flow", Reason: i18n.Sprintf("unknown flow %q (want authcode, device or client_credentials)", flow)}
 	}
 	switch {
-	case o.Preset == store.PresetMicrosoft || o.Preset == store.PresetGoogle || isMicrosoft(o) || isGoogle(o):
+	case isMicrosoft(o) || isGoogle(o):
 		c.AuthStyle = oauth2.AuthStyleInParams // what both document
 	case clientSecret == "":
 		c.AuthStyle = oauth2.AuthStyleInParams // public client: client_id in the body, nothing else

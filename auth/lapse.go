@@ -36,7 +36,7 @@ var Lapses = struct {
 // otherwise, and for other presets or a zero lastUsed, "". (Google's 7-day lapse counts
 // from the sign-in: see SignInAgeWarning.)
 func LapseWarning(preset string, lastUsed, now time.Time) string {
-	if preset != store.PresetMicrosoft || lastUsed.IsZero() {
+	if !store.IsMicrosoftPreset(preset) || lastUsed.IsZero() {
 		return ""
 	}
 	l := Lapses.MicrosoftUnused

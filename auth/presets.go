@@ -2,6 +2,7 @@ package auth
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 
 	"mailmover/i18n"
@@ -35,17 +36,12 @@ const (
 // "organizations" or "common". An empty tenant means "organizations". The tenant is
 // path-escaped, so it cannot change the host.
 func MicrosoftEndpoints(tenant string) (authURL, tokenURL, deviceURL string) {
-	tenant = strings.TrimSpace(tenant)
-	if tenant == "" {
-		tenant = MicrosoftDefaultTenant
-	}
-	base := "https://login.microsoftonline.com/" + url.PathEscape(tenant) + "/oauth2/v2.0/"
-	return base + "authorize", base + "token", base + "devicecode"
+	return MicrosoftClouds[0].Endpoints(tenant)
 }
 
-// ApplyPreset fills o for a preset: store.PresetMicrosoft (with tenant; both URLs, the
-// device URL and the IMAP scope, or the app-only scope when o.Flow is
-// client_credentials), store.PresetGoogle (Google's URLs and the Gmail scope) or
+// ApplyPreset fills o for a preset: a Microsoft preset (store.MicrosoftPresets: the
+// global cloud or a national one; with tenant; the cloud's URLs, device URL and IMAP
+// scope, or its app-only scope when o.Flow is client_credentials), store.PresetGoogle (Google's URLs and the Gmail scope) or
 // store.PresetCustom (nothing is changed but the preset name). The client ID is kept. An
 // empty flow becomes authcode, and an empty redirect gets the default loopback redirect
 // (for the flows that use one). Unknown presets are an error naming the field "preset".
@@ -53,29 +49,30 @@ func ApplyPreset(o *store.OAuth2, preset, tenant string) error {
 	if o.Flow == "" {
 		o.Flow = store.FlowAuthCode
 	}
-	switch preset {
-	case store.PresetMicrosoft:
+	cloud, microsoft := MicrosoftCloudOf(preset)
+	switch {
+	case microsoft:
 		o.Preset = preset
 		o.Tenant = strings.TrimSpace(tenant)
 		if o.Tenant == "" {
 			o.Tenant = MicrosoftDefaultTenant
 		}
-		o.AuthorizationURL, o.TokenURL, o.DeviceURL = MicrosoftEndpoints(o.Tenant)
+		o.AuthorizationURL, o.TokenURL, o.DeviceURL = cloud.Endpoints(o.Tenant)
 		if o.Flow == store.FlowClientCredentials {
-			o.Scope = MicrosoftAppScope
+			o.Scope = cloud.AppScope()
 		} else {
-			o.Scope = MicrosoftIMAPScope
+			o.Scope = cloud.IMAPScope()
 		}
-	case store.PresetGoogle:
+	case preset == store.PresetGoogle:
 		o.Preset = preset
 		o.Tenant = ""
 		o.AuthorizationURL, o.TokenURL, o.DeviceURL = GoogleAuthURL, GoogleTokenURL, GoogleDeviceURL
 		o.Scope = GoogleMailScope
-	case store.PresetCustom:
+	case preset == store.PresetCustom:
 		o.Preset = preset
 		return nil
 	default:
-		return &ConfigError{Field: "preset", Reason: i18n.Sprintf("unknown preset %q (want microsoft, google or custom)", preset)}
+		return &ConfigError{Field: "preset", Reason: i18n.Sprintf("unknown preset %q (want one of %s)", preset, strings.Join(store.Presets, ", "))}
 	}
 	if o.Flow == store.FlowAuthCode && o.RedirectURI == "" {
 		o.RedirectURI, o.RedirectPort = DefaultRedirectURI, DefaultRedirectPort
@@ -84,16 +81,42 @@ func ApplyPreset(o *store.OAuth2, preset, tenant string) error {
 }
 
 // isMicrosoft reports whether o talks to the Microsoft identity platform.
+// A Microsoft preset of any cloud, or a custom profile whose URLs name an Entra sign-in
+// host of any cloud.
 func isMicrosoft(o store.OAuth2) bool {
-	if o.Preset == store.PresetMicrosoft {
+	if store.IsMicrosoftPreset(o.Preset) {
 		return true
 	}
 	for _, u := range []string{o.AuthorizationURL, o.TokenURL} {
-		if pu, err := url.Parse(u); err == nil && strings.EqualFold(pu.Hostname(), "login.microsoftonline.com") {
+		if pu, err := url.Parse(u); err == nil && slices.Contains(microsoftLoginHosts, strings.ToLower(pu.Hostname())) {
 			return true
 		}
 	}
 	return false
+}
+
+// otherCloudScope returns the first scope that names the Exchange resource of another
+// Microsoft cloud than cloud (a GCC High profile asking for https://outlook.office.com/…,
+// say), or "". Scopes without a resource (offline_access) pass, and so do the resources
+// of clouds that share cloud's sign-in host (GCC High's and DoD's, whose IMAP scope
+// sources disagree on).
+func otherCloudScope(cloud MicrosoftCloud, scopes []string) string {
+	own := func(s string) bool {
+		s = strings.ToLower(s)
+		return strings.HasPrefix(s, strings.ToLower(cloud.Resource)+"/") || strings.HasPrefix(s, strings.ToLower(cloud.AppResource)+"/")
+	}
+	for _, s := range scopes {
+		if own(s) {
+			continue
+		}
+		for _, c := range MicrosoftClouds {
+			ls := strings.ToLower(s)
+			if c.LoginHost != cloud.LoginHost && (strings.HasPrefix(ls, strings.ToLower(c.Resource)+"/") || strings.HasPrefix(ls, strings.ToLower(c.AppResource)+"/")) {
+				return s
+			}
+		}
+	}
+	return ""
 }
 
 func isGoogle(o store.OAuth2) bool {
@@ -127,18 +150,26 @@ func ScopeWarning(o store.OAuth2) string {
 	var w []string
 	switch {
 	case isMicrosoft(o):
+		cloud := microsoftCloud(o)
 		imap := has(func(s string) bool { return strings.HasSuffix(strings.ToLower(s), "imap.accessasuser.all") })
 		def := has(func(s string) bool { return strings.HasSuffix(strings.ToLower(s), "/.default") })
 		if !imap && !def {
-			w = append(w, i18n.Sprintf(`the scope has neither IMAP.AccessAsUser.All nor .default: OIDC scopes alone (openid profile offline_access) give a token for Microsoft Graph, which the IMAP server refuses ('NO AUTHENTICATE failed'); use "%s"`, MicrosoftIMAPScope))
+			w = append(w, i18n.Sprintf(`the scope has neither IMAP.AccessAsUser.All nor .default: OIDC scopes alone (openid profile offline_access) give a token for Microsoft Graph, which the IMAP server refuses ('NO AUTHENTICATE failed'); use "%s"`, cloud.IMAPScope()))
+		}
+		if other := otherCloudScope(cloud, scopes); other != "" {
+			want := cloud.IMAPScope()
+			if o.Flow == store.FlowClientCredentials {
+				want = cloud.AppScope()
+			}
+			w = append(w, i18n.Sprintf(`the scope %q belongs to another Microsoft cloud than the sign-in at %s; use "%s"`, other, cloud.LoginHost, want))
 		}
 		if o.Flow == store.FlowClientCredentials {
 			if !def {
-				w = append(w, i18n.Sprintf(`client credentials (app-only) need the scope "%s"`, MicrosoftAppScope))
+				w = append(w, i18n.Sprintf(`client credentials (app-only) need the scope "%s"`, cloud.AppScope()))
 			}
 		} else {
 			if def && !imap {
-				w = append(w, i18n.Sprintf(`a .default scope with a user sign-in gives only the permissions granted in advance; for IMAP use "%s"`, MicrosoftIMAPScope))
+				w = append(w, i18n.Sprintf(`a .default scope with a user sign-in gives only the permissions granted in advance; for IMAP use "%s"`, cloud.IMAPScope()))
 			}
 			if !has(func(s string) bool { return s == "offline_access" }) {
 				w = append(w, i18n.T("the scope lacks offline_access: Microsoft then issues no refresh token, and the mover stops when the access token expires (about an hour)"))

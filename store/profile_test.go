@@ -127,7 +127,7 @@ func TestValidateMessages(t *testing.T) {
 		{"watch", func(p *Profile) { p.Common.Watch = "push" }, "common.watch", "not one of idle, poll"},
 		{"poll short", func(p *Profile) { p.Common.PollInterval.Duration = time.Second }, "common.poll_interval", "1s is out of range (5s to 24h0m0s)"},
 		{"poll long", func(p *Profile) { p.Common.PollInterval.Duration = 48 * time.Hour }, "common.poll_interval", "out of range"},
-		{"preset", func(p *Profile) { p.OAuth2.Preset = "okta" }, "oauth2.preset", "not one of microsoft, google, custom"},
+		{"preset", func(p *Profile) { p.OAuth2.Preset = "okta" }, "oauth2.preset", "not one of microsoft, microsoft-usgov, microsoft-dod, microsoft-china, google, custom"},
 		{"flow", func(p *Profile) { p.OAuth2.Flow = "implicit" }, "oauth2.flow", "not one of authcode, device, client_credentials"},
 		{"tenant empty", func(p *Profile) { p.OAuth2.Tenant = "" }, "oauth2.tenant", "is empty"},
 		{"tenant bad", func(p *Profile) { p.OAuth2.Tenant = "a/b" }, "oauth2.tenant", "not a tenant"},

@@ -121,10 +121,11 @@ func (c *checker) required(key, v, what string) bool {
 //   - common: search, after and watch from their lists; since is YYYY-MM-DD; the attachment
 //     mask holds valid globs; save holds at least one known value, none twice; after =
 //     "move" needs move_to (other than folder); poll_interval between 5s and 24h;
-//   - oauth2 (only when auth is xoauth2 or oauthbearer): preset and flow from their lists;
+//   - oauth2 (only when auth is xoauth2 or oauthbearer): preset (Presets) and flow from
+//     their lists;
 //     client_id is required; token_url, plus authorization_url for authcode and device_url
 //     for device, are https URLs (http only for a loopback host, IsLoopbackHost); a
-//     microsoft preset needs a tenant; the authcode flow needs redirect_uri
+//     Microsoft preset (IsMicrosoftPreset) needs a tenant; the authcode flow needs redirect_uri
 //     http://localhost|127.0.0.1|[::1]:PORT/… with redirect_port 0 (taken from the URI) or
 //     equal to PORT;
 //   - destination: folder is required and absolute (or starts with ~/): relative folders
@@ -326,9 +327,9 @@ func redirectProblem(uri string, port int) (why string, portField bool) {
 
 func (p *Profile) validateOAuth2(c *checker) {
 	o := p.OAuth2
-	c.oneOf("oauth2.preset", o.Preset, PresetMicrosoft, PresetGoogle, PresetCustom)
+	c.oneOf("oauth2.preset", o.Preset, Presets...)
 	c.oneOf("oauth2.flow", o.Flow, FlowAuthCode, FlowDevice, FlowClientCredentials)
-	if o.Preset == PresetMicrosoft {
+	if IsMicrosoftPreset(o.Preset) {
 		if c.required("oauth2.tenant", o.Tenant, i18n.T(`give the tenant ID, "organizations" or "common"`)) &&
 			strings.ContainsFunc(o.Tenant, func(r rune) bool {
 				return !(r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '.'))

@@ -214,7 +214,7 @@ func (v *view) whenOAuthFlow(flow string, f func(string) error) func(string) err
 }
 
 func (v *view) validateTenant(s string) error {
-	if !v.isOAuth() || presetFromLabel(v.setup.preset.Selected) != store.PresetMicrosoft {
+	if !v.isOAuth() || !store.IsMicrosoftPreset(presetFromLabel(v.setup.preset.Selected)) {
 		return nil
 	}
 	return validateTenant(s)
@@ -289,10 +289,10 @@ func (v *view) tenantChanged() {
 	if v.loading {
 		return
 	}
-	if presetFromLabel(v.setup.preset.Selected) == store.PresetMicrosoft {
+	if preset := presetFromLabel(v.setup.preset.Selected); store.IsMicrosoftPreset(preset) {
 		if err := validateTenant(v.oauth.tenant.Text); err == nil {
 			p := v.profileFromForm()
-			v.be.ApplyPreset(&p.OAuth2, store.PresetMicrosoft, strings.TrimSpace(v.oauth.tenant.Text))
+			v.be.ApplyPreset(&p.OAuth2, preset, strings.TrimSpace(v.oauth.tenant.Text))
 			v.loading = true
 			v.oauth.authURL.SetText(p.OAuth2.AuthorizationURL)
 			v.oauth.tokenURL.SetText(p.OAuth2.TokenURL)
@@ -352,7 +352,7 @@ func (v *view) updateOAuthDerived() {
 		setEnabled(e, oauth)
 	}
 	setEnabled(t.flow, oauth)
-	setEnabled(t.tenant, oauth && presetFromLabel(v.setup.preset.Selected) == store.PresetMicrosoft)
+	setEnabled(t.tenant, oauth && store.IsMicrosoftPreset(presetFromLabel(v.setup.preset.Selected)))
 	code := oauth && v.flow() == store.FlowAuthCode
 	for _, e := range []*widget.Entry{t.authURL, t.redirectURI, t.redirectPort} {
 		setEnabled(e, code)

@@ -191,7 +191,7 @@ func (pp *profilePicker) create() {
 	pp.confirmDiscard(func() {
 		pp.askName(lang.L("New profile"), lang.L("Create"), "", func(name string) {
 			p := pp.v.be.NewProfile(name)
-			if h, ok := presetHosts[p.OAuth2.Preset]; ok && p.Setup.Host == "" {
+			if h := presetHost(p.OAuth2.Preset); h != "" && p.Setup.Host == "" {
 				p.Setup.Host = h
 			}
 			pp.startNew(p)

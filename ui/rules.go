@@ -1,22 +1,31 @@
 package ui
 
 import (
+	"mailmover/auth"
 	"mailmover/store"
 
 	"fyne.io/fyne/v2/lang"
 )
 
-// presetHosts are the IMAP servers of the presets (auth's presets fill the OAuth2 part).
-var presetHosts = map[string]string{
-	store.PresetMicrosoft: "outlook.office365.com",
-	store.PresetGoogle:    "imap.gmail.com",
+// presetHost returns the IMAP server of a preset, or "" (auth's presets fill the OAuth2
+// part; each Microsoft cloud has its own IMAP host).
+func presetHost(preset string) string {
+	if c, ok := auth.MicrosoftCloudOf(preset); ok {
+		return c.IMAPHost
+	}
+	if preset == store.PresetGoogle {
+		return "imap.gmail.com"
+	}
+	return ""
 }
 
 // presetLabels are the preset choices as the window shows them, in order.
-var presetLabels = []string{"Microsoft 365", "Gmail", "Custom"}
+var presetLabels = []string{"Microsoft 365", "Microsoft 365 GCC High (US Government)", "Microsoft 365 DoD (US Government)",
+	"Microsoft 365 operated by 21Vianet (China)", "Gmail", "Custom"}
 
 // presetValues are the presets in the order of presetLabels.
-var presetValues = []string{store.PresetMicrosoft, store.PresetGoogle, store.PresetCustom}
+var presetValues = []string{store.PresetMicrosoft, store.PresetMicrosoftUSGov, store.PresetMicrosoftDoD,
+	store.PresetMicrosoftChina, store.PresetGoogle, store.PresetCustom}
 
 func presetFromLabel(l string) string {
 	for i, x := range presetLabels {

@@ -66,12 +66,12 @@ func (v *view) applyPreset(label string) {
 	}
 	p := v.profileFromForm()
 	tenant := strings.TrimSpace(v.oauth.tenant.Text)
-	if preset == store.PresetMicrosoft && tenant == "" {
+	if store.IsMicrosoftPreset(preset) && tenant == "" {
 		tenant = "organizations"
 	}
 	v.be.ApplyPreset(&p.OAuth2, preset, tenant)
 	p.OAuth2.Preset = preset
-	if h, ok := presetHosts[preset]; ok {
+	if h := presetHost(preset); h != "" {
 		p.Setup.Host = h
 	}
 	p.Security.TLS = store.TLSImplicit
