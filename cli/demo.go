@@ -61,8 +61,8 @@ func runDemo(ctx context.Context, args []string, env Env) int {
 		*interval = -1 // Options: negative = no new mail
 	}
 
-	// The sign-in server logs every request through slog's default logger; keep the
-	// terminal for the demo's own lines.
+	// The demo's servers log through this logger at Info level and below; only warnings
+	// reach the terminal, which keeps the demo's own lines.
 	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	defer slog.SetDefault(slog.Default())
 	slog.SetDefault(logger)
