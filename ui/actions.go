@@ -36,14 +36,6 @@ type actions struct {
 
 	loginCancel context.CancelFunc // non-nil while GET runs
 	checking    bool
-
-	runCancel context.CancelFunc // non-nil while the mover runs
-	runDone   chan struct{}      // closed when the run's events are drained
-	runName   string             // the profile the mover runs
-	stopping  bool
-	afterStop func() // called once the run has ended (e.g. quit)
-	// userStopped is true when the run ends because the user stopped it.
-	userStopped bool
 }
 
 // buildActionBar makes Save, Check, Start and Stop with the unsaved-changes marker.
@@ -53,7 +45,7 @@ func (v *view) buildActionBar() fyne.CanvasObject {
 	a.save.Importance = widget.HighImportance
 	a.check = widget.NewButtonWithIcon(lang.L("Check"), theme.ConfirmIcon(), v.runCheck)
 	a.start = widget.NewButtonWithIcon(lang.L("Start"), theme.MediaPlayIcon(), v.startMover)
-	a.stop = widget.NewButtonWithIcon(lang.L("Stop"), theme.MediaStopIcon(), func() { v.stopMover(nil) })
+	a.stop = widget.NewButtonWithIcon(lang.L("Stop"), theme.MediaStopIcon(), func() { v.stopProfile(v.profileName, nil) })
 	a.stop.Disable()
 	a.unsaved = widget.NewLabel("")
 	a.unsaved.Importance = widget.WarningImportance
@@ -143,9 +135,10 @@ func (v *view) updateActions() {
 	valid := problem == ""
 	setEnabled(a.save, has && valid && (v.dirty || v.isNew))
 	setEnabled(a.check, has && valid && !a.checking)
-	running := a.runCancel != nil
+	r := v.runs[v.profileName]
+	running := r != nil
 	setEnabled(a.start, has && valid && !running)
-	setEnabled(a.stop, running && !a.stopping)
+	setEnabled(a.stop, running && !r.stopping)
 	if v.log.forget != nil {
 		setEnabled(v.log.forget, has && !v.isNew && !running)
 	}
@@ -372,9 +365,10 @@ func (v *view) refreshTokenState() {
 	})
 }
 
-// startMover starts the mover of the selected profile (saving first if needed).
+// startMover starts the mover of the selected profile (saving first if needed); other
+// profiles' movers go on.
 func (v *view) startMover() {
-	if v.act.runCancel != nil {
+	if v.runningProfile(v.profileName) {
 		return
 	}
 	if v.dirty || v.isNew {
@@ -391,82 +385,14 @@ func (v *view) startMover() {
 	v.startSaved()
 }
 
-// startSaved starts the mover on the saved profile: one context per run.
+// startSaved starts the mover on the saved profile of the form.
 func (v *view) startSaved() {
-	a := &v.act
-	if a.runCancel != nil || v.saved == nil {
+	if v.saved == nil {
 		return
 	}
 	p := *v.saved
-	ctx, cancel := context.WithCancel(v.ctx)
-	a.runCancel = cancel
-	a.runDone = make(chan struct{})
-	a.runName = p.Name
-	a.stopping = false
-	v.log.model.clear()
-	v.log.setStatusText(lang.L("Starting…"), theme.ViewRefreshIcon())
-	v.updateActions()
-	done := a.runDone
-	go func() {
-		events, err := v.be.StartMover(ctx, &p)
-		if err != nil {
-			v.br.ui(func() {
-				close(done)
-				v.runEnded()
-				v.showError(lang.L("Could not start"), err)
-			})
-			return
-		}
-		v.br.pump(events, v.log.model, v.notes.event, func() {
-			close(done)
-			v.runEnded()
-		})
-	}()
+	v.startProfile(&p, false)
 }
-
-// runEnded resets the run state after the mover's channel closed (UI thread).
-func (v *view) runEnded() {
-	a := &v.act
-	if a.runCancel != nil {
-		a.runCancel()
-	}
-	a.runCancel = nil
-	a.stopping = false
-	v.log.flush()
-	if p, ok := v.log.model.lastProblem(); ok && !a.userStopped {
-		v.log.setStatusText(lang.L("Stopped after an error — ")+firstNonEmpty(p.Text, p.Kind.String()), theme.NewErrorThemedResource(theme.ErrorIcon()))
-	} else {
-		v.log.setStatusText(lang.L("Stopped"), theme.MediaStopIcon())
-	}
-	a.userStopped = false
-	v.updateActions()
-	if a.afterStop != nil {
-		next := a.afterStop
-		a.afterStop = nil
-		next()
-	}
-}
-
-// stopMover cancels the run; then (after the mover finished the file in hand and its
-// events are drained) calls next on the UI thread.
-func (v *view) stopMover(next func()) {
-	a := &v.act
-	if a.runCancel == nil {
-		if next != nil {
-			next()
-		}
-		return
-	}
-	a.stopping = true
-	a.userStopped = true
-	a.afterStop = next
-	v.log.setStatusText(lang.L("Stopping — finishing the file in hand…"), theme.MediaStopIcon())
-	a.runCancel()
-	v.updateActions()
-}
-
-// running reports whether the mover runs.
-func (v *view) running() bool { return v.act.runCancel != nil }
 
 // showMessage shows a plain text in a dialog.
 func (v *view) showMessage(title, text string) {
@@ -498,8 +424,8 @@ func parseURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
-// addShortcuts binds the keyboard: Ctrl+S saves, Ctrl+R starts, Ctrl+. stops, Ctrl+L
-// runs GET, Ctrl+1…6 switch tabs (Cmd on macOS).
+// addShortcuts binds the keyboard: Ctrl+S saves, Ctrl+R starts, Ctrl+. stops (the
+// profile in the form), Ctrl+L runs GET, Ctrl+1…7 switch tabs (Cmd on macOS).
 func (v *view) addShortcuts() {
 	if v.win == nil {
 		return
@@ -516,7 +442,7 @@ func (v *view) addShortcuts() {
 	bind(fyne.KeyR, v.act.start)
 	bind(fyne.KeyPeriod, v.act.stop)
 	bind(fyne.KeyL, v.oauth.get)
-	for i, key := range []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5, fyne.Key6} {
+	for i, key := range []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5, fyne.Key6, fyne.Key7} {
 		v.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: key, Modifier: mod}, func(fyne.Shortcut) {
 			if i < len(v.tabs.Items) {
 				v.tabs.SelectIndex(i)

@@ -52,8 +52,12 @@ type Backend interface {
 	// ListFolders signs in and lists the mailbox's folders.
 	ListFolders(ctx context.Context, p *store.Profile, sec Secrets) ([]string, error)
 	// StartMover runs the mover for p until ctx is cancelled. The channel is closed when
-	// the run has ended (after a KindStopped event when possible).
+	// the run has ended (after a KindStopped event when possible). Several profiles'
+	// movers run at once, each started with its own call.
 	StartMover(ctx context.Context, p *store.Profile) (<-chan mover.Event, error)
+	// Status reads the status file the engine keeps for a profile's running mover
+	// (mover.ReadStatus): of this window's movers and of those another process runs.
+	Status(profile string) (*mover.Status, error)
 }
 
 // Secrets holds secrets by profile and kind; it has the method set of store.Secrets.

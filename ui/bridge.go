@@ -14,8 +14,7 @@ import (
 // starts off the UI thread goes through bridge.do, which is fyne.Do in the program (tests
 // replace it with a queue they drain on the test goroutine).
 type bridge struct {
-	do      func(func())
-	pending atomic.Bool // a log flush is queued and not yet run
+	do func(func())
 }
 
 func newBridge() *bridge { return &bridge{do: fyne.Do} }
@@ -35,6 +34,7 @@ func (b *bridge) ui(fn func()) { b.do(fn) }
 // changed reports new data and no earlier flush is still queued, so a busy UI thread
 // never accumulates a backlog of refreshes.
 func (b *bridge) ticker(ctx context.Context, interval time.Duration, changed func() bool, flush func()) {
+	var pending atomic.Bool // a flush is queued and not yet run
 	go func() {
 		t := time.NewTicker(interval)
 		defer t.Stop()
@@ -43,11 +43,11 @@ func (b *bridge) ticker(ctx context.Context, interval time.Duration, changed fun
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if !changed() || !b.pending.CompareAndSwap(false, true) {
+				if !changed() || !pending.CompareAndSwap(false, true) {
 					continue
 				}
 				b.do(func() {
-					b.pending.Store(false)
+					pending.Store(false)
 					flush()
 				})
 			}
@@ -55,11 +55,16 @@ func (b *bridge) ticker(ctx context.Context, interval time.Duration, changed fun
 	}()
 }
 
-// pump reads mover events into the log model (and hands each to onEvent, which must not
-// touch widgets) until the channel closes, then calls finished on the UI thread.
-func (b *bridge) pump(events <-chan mover.Event, model *logModel, onEvent func(mover.Event), finished func()) {
+// pump reads the events of profile's mover into the log model (and hands each to
+// onEvent, which must not touch widgets) until the channel closes, then calls finished
+// on the UI thread. Each mover running in the window has its own pump; an event that
+// does not name its profile gets profile's name.
+func (b *bridge) pump(profile string, events <-chan mover.Event, model *logModel, onEvent func(mover.Event), finished func()) {
 	go func() {
 		for ev := range events {
+			if ev.Profile == "" {
+				ev.Profile = profile
+			}
 			model.add(ev)
 			if onEvent != nil {
 				onEvent(ev)

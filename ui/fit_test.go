@@ -9,6 +9,9 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"mailmover/mover"
+	"mailmover/store"
 )
 
 // scaledTheme is fyne's default theme (the one the window uses) with every size — text,
@@ -89,6 +92,8 @@ func TestWindowFits1024x768AllTabs(t *testing.T) {
 				if !v.log.progressBox.Visible() {
 					t.Fatal("the progress bar is not shown during the pass")
 				}
+				// The overview with profiles of another process, one paused with its advice.
+				fillOverview(t, h)
 				for i, it := range v.tabs.Items {
 					v.tabs.SelectIndex(i)
 					if s := it.Content.MinSize(); s.Width > limit.Width || s.Height > limit.Height {
@@ -110,5 +115,35 @@ func TestWindowFits1024x768AllTabs(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// fillOverview saves three profiles with long names whose status files say another
+// process runs them, one paused with a long reason and advice, and shows them.
+func fillOverview(t *testing.T, h *harness) {
+	t.Helper()
+	now := time.Now()
+	for i, n := range []string{"invoices-contoso-example-long", "reports-fabrikam-example-long", "scans-northwind-example-long"} {
+		p := store.DefaultProfile(n)
+		p.Setup.Host, p.Setup.Username, p.OAuth2.ClientID = "outlook.office365.com", n+"@contoso.example", "11111111-2222-3333-4444-555555555555"
+		p.Destination.Folder = t.TempDir()
+		if err := store.SaveProfile(h.be.home, p); err != nil {
+			t.Fatal(err)
+		}
+		st := mover.Status{Profile: n, State: mover.StateIdle, Since: now, Updated: now, PID: 999999, Front: "service", Day: now.Format(time.DateOnly),
+			LastFile: "/srv/mail-in/2026-11-28_Invoice-2026-1187-with-a-rather-long-name.pdf", LastFileTime: now,
+			FilesToday: 12345, MessagesToday: 6789, BytesToday: 123_456_789, Backlog: 4711, FailedMessages: 3}
+		if i == 2 {
+			st.State = mover.StatePaused
+			st.Reason = "paused: imap outlook.office365.com:993: sign-in (XOAUTH2): the refresh token was revoked or has lapsed (AADSTS700082); the server says: NO AUTHENTICATE failed"
+			st.Advice = "Sign in again: GET on the OAuth2 tab, or mailmover login -profile " + n + "; if it keeps lapsing, the app's refresh tokens may be limited by a policy."
+		}
+		writeStatus(t, h.be.home, st)
+	}
+	h.v.overview.model.refresh()
+	h.v.overview.model.poll(now)
+	h.v.overview.flush()
+	if len(h.v.overview.cards) < 3 || !h.v.overview.cards["scans-northwind-example-long"].problem.Visible() {
+		t.Fatal("the overview does not show the profiles")
 	}
 }

@@ -280,7 +280,7 @@ func TestGermanWindow(t *testing.T) {
 	for _, it := range v.tabs.Items {
 		tabs = append(tabs, it.Text)
 	}
-	if got := strings.Join(tabs, ","); got != "Einrichtung,Sicherheit,Allgemein,OAuth2,Ziel,Protokoll" {
+	if got := strings.Join(tabs, ","); got != "Übersicht,Einrichtung,Sicherheit,Allgemein,OAuth2,Ziel,Protokoll" {
 		t.Errorf("tabs = %s", got)
 	}
 	if v.act.save.Text != "Speichern" || v.act.start.Text != "Starten" || v.oauth.get.Text != "Tokens HOLEN" {

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -21,8 +22,10 @@ import (
 // logRefresh is how often the live log is redrawn while events arrive.
 const logRefresh = 100 * time.Millisecond
 
-// logView is the Log tab: a capped list of the mover's events, counters, a filter,
-// auto-scroll that pauses while the user reads further up, and the status line.
+// logView is the Log tab: a capped list of the events of every mover running in the
+// window, with a profile column; counters; filters (one profile or all, errors only);
+// auto-scroll that pauses while the user reads further up; and the status line, which
+// tells of the profile in the form.
 type logView struct {
 	v     *view
 	model *logModel
@@ -32,6 +35,7 @@ type logView struct {
 	spare      []mover.Event // the other buffer, filled by the next snapshot
 	version    uint64        // model version the list shows
 	errorsOnly *widget.Check
+	profile    *widget.Select // "All profiles" or one profile
 	jump       *widget.Button
 	lastBottom float32
 	following  bool
@@ -63,8 +67,12 @@ func (l *logView) build() fyne.CanvasObject {
 			tm.TextStyle.Monospace = true
 			msg := widget.NewLabel("")
 			msg.Truncation = fyne.TextTruncateEllipsis
+			prof := widget.NewLabel("")
+			prof.Truncation = fyne.TextTruncateEllipsis
+			prof.TextStyle.Bold = true
 			return container.NewBorder(nil, nil,
-				container.NewHBox(tm, widget.NewIcon(theme.InfoIcon())), nil, msg)
+				container.NewHBox(tm, widget.NewIcon(theme.InfoIcon()),
+					container.NewGridWrap(fyne.NewSize(logProfileWidth, tm.MinSize().Height), prof)), nil, msg)
 		},
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			if id < 0 || id >= len(l.entries) {
@@ -75,6 +83,7 @@ func (l *logView) build() fyne.CanvasObject {
 			left := row.Objects[1].(*fyne.Container)
 			left.Objects[0].(*widget.Label).SetText(ev.Time.Local().Format("15:04:05"))
 			left.Objects[1].(*widget.Icon).SetResource(kindIcon(ev.Kind))
+			left.Objects[2].(*fyne.Container).Objects[0].(*widget.Label).SetText(ev.Profile)
 			msg := row.Objects[0].(*widget.Label)
 			msg.Importance = kindImportance(ev.Kind)
 			msg.SetText(eventText(ev))
@@ -82,6 +91,8 @@ func (l *logView) build() fyne.CanvasObject {
 	l.list.OnSelected = func(id widget.ListItemID) { l.list.Unselect(id) }
 
 	l.errorsOnly = widget.NewCheck(lang.L("Errors only"), func(bool) { l.version = 0; l.flush() })
+	l.profile = widget.NewSelect([]string{lang.L("All profiles")}, func(string) { l.version = 0; l.flush() })
+	l.profile.SetSelectedIndex(0)
 	l.jump = widget.NewButtonWithIcon(lang.L("Latest"), theme.MoveDownIcon(), func() {
 		l.following = true
 		l.scrollToEnd()
@@ -98,6 +109,7 @@ func (l *logView) build() fyne.CanvasObject {
 	l.messages, l.files, l.bytes, l.errors = counterLabel(), counterLabel(), counterLabel(), counterLabel()
 	l.shown = widget.NewLabel("")
 	counters := container.NewHBox(
+		container.NewGridWrap(fyne.NewSize(180, l.profile.MinSize().Height), l.profile),
 		counterBox(lang.L("Messages"), l.messages), counterBox(lang.L("Files"), l.files),
 		counterBox(lang.L("Saved"), l.bytes), counterBox(lang.L("Errors"), l.errors),
 		layoutSpacer(), l.shown)
@@ -141,11 +153,61 @@ func (l *logView) startTicker(ctx context.Context) {
 // seenVersion is read by the ticker goroutine; it is kept in the model (locked).
 func (l *logView) seenVersion() uint64 { return l.model.seen() }
 
+// logProfileWidth is the width of the log's profile column.
+const logProfileWidth = 110
+
+// filter is what the user chose to see.
+func (l *logView) filter() logFilter {
+	f := logFilter{errorsOnly: l.errorsOnly != nil && l.errorsOnly.Checked}
+	if l.profile != nil && l.profile.SelectedIndex() > 0 {
+		f.profile = l.profile.Selected
+	}
+	return f
+}
+
+// setProfiles offers the profiles (and any the log has events of) in the filter,
+// keeping the choice.
+func (l *logView) setProfiles(names []string) {
+	if l.profile == nil {
+		return
+	}
+	for _, n := range l.model.names() {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	slices.Sort(names)
+	opts := append([]string{lang.L("All profiles")}, names...)
+	if slices.Equal(opts, l.profile.Options) {
+		return
+	}
+	cur := l.filter().profile
+	l.profile.Options = opts
+	if cur != "" && slices.Contains(names, cur) {
+		l.profile.SetSelected(cur)
+	} else if cur != "" {
+		l.profile.SetSelectedIndex(0)
+	}
+	l.profile.Refresh()
+}
+
+// showProfile filters the log to one profile ("" = all).
+func (l *logView) showProfile(name string) {
+	if name == "" {
+		l.profile.SetSelectedIndex(0)
+		return
+	}
+	if !slices.Contains(l.profile.Options, name) {
+		l.setProfiles(append(slices.Clone(l.profile.Options[1:]), name))
+	}
+	l.profile.SetSelected(name)
+}
+
 // flush copies the model into the list (UI thread). It keeps the view at the bottom
 // when the user was there, and pauses following while they read further up.
 func (l *logView) flush() {
 	// Two buffers take turns, so a busy log does not allocate 10,000 entries per redraw.
-	snap, ok := l.model.snapshot(l.version, l.errorsOnly != nil && l.errorsOnly.Checked, l.spare)
+	snap, ok := l.model.snapshot(l.version, l.filter(), l.spare)
 	atBottom := l.list.GetScrollOffset() >= l.lastBottom-2
 	if !ok {
 		if l.settle.Load() > 0 {
@@ -172,10 +234,33 @@ func (l *logView) flush() {
 		l.following = false
 		l.jump.Enable()
 	}
-	if snap.hasLast {
-		l.setStatus(snap.last)
-		if _, _, show := snap.pass.describe(); show && l.status != nil {
-			l.status.SetText(l.status.Text + fmt.Sprintf(lang.L(" — %d of %d messages"), snap.pass.done, snap.pass.total))
+	l.refreshStatus()
+}
+
+// refreshStatus shows the state of the profile in the form in the status line: its
+// mover's latest event while it runs here, else how its last run ended.
+func (l *logView) refreshStatus() {
+	v := l.v
+	name := v.profileName
+	r := v.runs[name]
+	switch {
+	case r != nil && r.stopping:
+		l.setStatusText(lang.L("Stopping — finishing the file in hand…"), theme.MediaStopIcon())
+	case r != nil:
+		ev, pass, ok := l.model.lastOf(name)
+		if !ok {
+			l.setStatusText(lang.L("Starting…"), theme.ViewRefreshIcon())
+			return
+		}
+		l.setStatus(ev)
+		if _, _, show := pass.describe(); show && l.status != nil {
+			l.status.SetText(l.status.Text + fmt.Sprintf(lang.L(" — %d of %d messages"), pass.done, pass.total))
+		}
+	default:
+		if n, ok := v.endNotes[name]; ok {
+			l.setStatusText(n.text, n.icon)
+		} else {
+			l.setStatusText(lang.L("Stopped"), theme.MediaStopIcon())
 		}
 	}
 }
@@ -226,9 +311,7 @@ func (l *logView) setStatus(ev mover.Event) {
 		return
 	}
 	text, icon := statusOf(ev)
-	l.status.SetText(text)
-	l.statusIcon.SetResource(icon)
-	l.v.setTrayState(ev.Kind)
+	l.setStatusText(text, icon)
 }
 
 // setStatusText shows a state that does not come from an event (e.g. "Stopping…").
@@ -236,7 +319,9 @@ func (l *logView) setStatusText(text string, icon fyne.Resource) {
 	if l.status == nil {
 		return
 	}
-	l.status.SetText(text)
+	if l.status.Text != text {
+		l.status.SetText(text)
+	}
 	l.statusIcon.SetResource(icon)
 }
 
@@ -244,7 +329,7 @@ func (l *logView) setStatusText(text string, icon fyne.Resource) {
 func (l *logView) forgetProgress() {
 	v := l.v
 	name := v.profileName
-	if name == "" || v.isNew || v.running() {
+	if name == "" || v.isNew || v.runningProfile(name) {
 		return
 	}
 	d := dialog.NewConfirm(lang.L("Forget progress?"),

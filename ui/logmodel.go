@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -13,22 +14,40 @@ import (
 // logCapacity is how many log entries the window keeps; older ones are dropped.
 const logCapacity = 10000
 
-// logModel is the live log's data: a capped ring buffer of mover events plus the run's
-// counters. Goroutines add events; the UI takes snapshots on a timer. It holds no widgets,
-// so it is safe to use from any goroutine.
+// logModel is the live log's data: a capped ring buffer of the events of every mover
+// running in the window (each names its profile) plus each profile's counters, pass and
+// latest problem. Goroutines add events; the UI takes snapshots, of one profile or all,
+// on a timer. It holds no widgets, so it is safe to use from any goroutine.
 type logModel struct {
 	mu       sync.Mutex
 	buf      []mover.Event // ring buffer, len <= capacity
 	start    int           // index of the oldest entry in buf
 	capacity int
-	total    int64  // events ever added (including dropped ones)
-	version  uint64 // bumped on every change
-	shown    uint64 // the version the window shows
-	counters mover.Counters
-	last     mover.Event // the latest event (for the status line)
+	total    int64       // events ever added (including dropped ones)
+	version  uint64      // bumped on every change
+	shown    uint64      // the version the window shows
+	last     mover.Event // the latest event of any profile
 	hasLast  bool
+	profiles map[string]*profileLog
+}
+
+// profileLog is one profile's part of the log: its run's counters, its pass over a
+// backlog, its latest event and its latest problem.
+type profileLog struct {
+	counters mover.Counters
+	last     mover.Event
 	pass     passProgress
 	problem  *mover.Event // the latest error or pause since the last good news
+}
+
+// logFilter selects what a snapshot shows.
+type logFilter struct {
+	errorsOnly bool
+	profile    string // "" = every profile
+}
+
+func (f logFilter) match(ev mover.Event) bool {
+	return (!f.errorsOnly || isProblem(ev.Kind)) && (f.profile == "" || ev.Profile == f.profile)
 }
 
 // passProgress is the state of the current pass over a backlog, from the mover's Found
@@ -64,24 +83,35 @@ func newLogModel(capacity int) *logModel {
 	if capacity <= 0 {
 		capacity = logCapacity
 	}
-	return &logModel{capacity: capacity, buf: make([]mover.Event, 0, min(capacity, 1024))}
+	return &logModel{capacity: capacity, buf: make([]mover.Event, 0, min(capacity, 1024)), profiles: map[string]*profileLog{}}
+}
+
+// of returns profile's part of the log (m.mu held).
+func (m *logModel) of(profile string) *profileLog {
+	p := m.profiles[profile]
+	if p == nil {
+		p = &profileLog{}
+		m.profiles[profile] = p
+	}
+	return p
 }
 
 // add appends an event, dropping the oldest one when the buffer is full.
 func (m *logModel) add(ev mover.Event) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.pass.track(ev)
+	p := m.of(ev.Profile)
+	p.pass.track(ev)
 	m.version++
-	m.counters = ev.Counters
-	m.last = ev
-	m.hasLast = true
+	p.counters = ev.Counters
+	p.last = ev
+	m.last, m.hasLast = ev, true
 	switch ev.Kind {
 	case mover.KindError, mover.KindPaused:
 		e := ev
-		m.problem = &e
+		p.problem = &e
 	case mover.KindConnected, mover.KindIdle, mover.KindMessageDone:
-		m.problem = nil
+		p.problem = nil
 	}
 	if ev.Kind == mover.KindProgress {
 		return // shown by the progress bar, not as a line
@@ -108,21 +138,52 @@ func (m *logModel) clear() {
 	m.start = 0
 	m.total = 0
 	m.version++
-	m.counters = mover.Counters{}
 	m.hasLast = false
-	m.pass = passProgress{}
-	m.problem = nil
+	clear(m.profiles)
 }
 
-// lastProblem returns the latest error or pause not followed by good news (a connect,
-// idle or a finished message).
-func (m *logModel) lastProblem() (mover.Event, bool) {
+// resetProfile forgets profile's counters, pass and problem (a new run starts); its
+// lines stay.
+func (m *logModel) resetProfile(profile string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.problem == nil {
+	delete(m.profiles, profile)
+	m.version++
+}
+
+// lastProblem returns profile's latest error or pause not followed by good news (a
+// connect, idle or a finished message).
+func (m *logModel) lastProblem(profile string) (mover.Event, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.profiles[profile]
+	if p == nil || p.problem == nil {
 		return mover.Event{}, false
 	}
-	return *m.problem, true
+	return *p.problem, true
+}
+
+// lastOf returns profile's latest event since its run started.
+func (m *logModel) lastOf(profile string) (ev mover.Event, pass passProgress, ok bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	p := m.profiles[profile]
+	if p == nil {
+		return mover.Event{}, passProgress{}, false
+	}
+	return p.last, p.pass, true
+}
+
+// names lists the profiles the log has events of, sorted.
+func (m *logModel) names() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]string, 0, len(m.profiles))
+	for n := range m.profiles {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // logSnapshot is a copy of the log taken for the UI.
@@ -137,9 +198,10 @@ type logSnapshot struct {
 	pass     passProgress
 }
 
-// snapshot copies the entries (only errors and warnings when errorsOnly) if the log
-// changed since version since; ok is false when nothing changed.
-func (m *logModel) snapshot(since uint64, errorsOnly bool, reuse []mover.Event) (s logSnapshot, ok bool) {
+// snapshot copies the entries f selects (one profile's or all; only errors and warnings
+// with f.errorsOnly) if the log changed since version since; ok is false when nothing
+// changed. The counters and the pass are the profile's, or all profiles' summed up.
+func (m *logModel) snapshot(since uint64, f logFilter, reuse []mover.Event) (s logSnapshot, ok bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.version == since {
@@ -149,21 +211,56 @@ func (m *logModel) snapshot(since uint64, errorsOnly bool, reuse []mover.Event) 
 	n := len(m.buf)
 	for i := 0; i < n; i++ {
 		ev := m.buf[(m.start+i)%n]
-		if errorsOnly && !isProblem(ev.Kind) {
-			continue
+		if f.match(ev) {
+			out = append(out, ev)
 		}
-		out = append(out, ev)
 	}
-	return logSnapshot{
-		entries:  out,
-		total:    m.total,
-		dropped:  max(0, m.total-int64(n)),
-		counters: m.counters,
-		last:     m.last,
-		hasLast:  m.hasLast,
-		version:  m.version,
-		pass:     m.pass,
-	}, true
+	s = logSnapshot{
+		entries: out,
+		total:   m.total,
+		dropped: max(0, m.total-int64(n)),
+		last:    m.last,
+		hasLast: m.hasLast,
+		version: m.version,
+	}
+	if f.profile != "" {
+		if p := m.profiles[f.profile]; p != nil {
+			s.counters, s.pass, s.last, s.hasLast = p.counters, p.pass, p.last, true
+		} else {
+			s.hasLast = false
+		}
+		return s, true
+	}
+	for _, p := range m.profiles {
+		s.counters = addCounters(s.counters, p.counters)
+		s.pass = s.pass.plus(p.pass)
+	}
+	return s, true
+}
+
+func addCounters(a, b mover.Counters) mover.Counters {
+	return mover.Counters{Messages: a.Messages + b.Messages, Files: a.Files + b.Files, Bytes: a.Bytes + b.Bytes, Errors: a.Errors + b.Errors}
+}
+
+// plus sums two profiles' passes: one bar for all backlogs being worked through.
+func (p passProgress) plus(q passProgress) passProgress {
+	if !q.active {
+		return p
+	}
+	if !p.active {
+		return q
+	}
+	p.done += q.done
+	p.total += q.total
+	if q.start.Before(p.start) {
+		p.start = q.start
+	}
+	if q.last.After(p.last) {
+		p.last = q.last
+	}
+	p.base = addCounters(p.base, q.base)
+	p.now = addCounters(p.now, q.now)
+	return p
 }
 
 // changedSince reports whether the log changed after the window showed version v.

@@ -26,11 +26,17 @@ type notifier struct {
 
 	mu       sync.Mutex
 	last     map[string]time.Time // cause -> when it last notified
-	failures map[uint32]int       // UID -> failures seen in this run
+	failures map[failureKey]int   // a profile's message -> failures seen in its run
 }
 
 func newNotifier(now func() time.Time, send func(title, body string)) *notifier {
-	return &notifier{now: now, send: send, last: map[string]time.Time{}, failures: map[uint32]int{}}
+	return &notifier{now: now, send: send, last: map[string]time.Time{}, failures: map[failureKey]int{}}
+}
+
+// failureKey is a message of a profile (UIDs repeat across mailboxes).
+type failureKey struct {
+	profile string
+	uid     uint32
 }
 
 // notify sends a notification unless the cause notified within the last hour; it reports
@@ -58,8 +64,9 @@ func (n *notifier) event(ev mover.Event) {
 			return
 		}
 		n.mu.Lock()
-		n.failures[ev.UID]++
-		count := n.failures[ev.UID]
+		k := failureKey{ev.Profile, ev.UID}
+		n.failures[k]++
+		count := n.failures[k]
 		n.mu.Unlock()
 		if count >= failRepeat {
 			n.notify("failing:"+ev.Profile, lang.L("A message keeps failing (")+ev.Profile+")",
@@ -67,7 +74,7 @@ func (n *notifier) event(ev mover.Event) {
 		}
 	case mover.KindMessageDone:
 		n.mu.Lock()
-		delete(n.failures, ev.UID)
+		delete(n.failures, failureKey{ev.Profile, ev.UID})
 		n.mu.Unlock()
 	}
 }

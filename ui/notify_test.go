@@ -53,14 +53,16 @@ func TestNotifierRepeatedFailures(t *testing.T) {
 		t.Fatal("notified before the message failed repeatedly")
 	}
 	n.event(mover.Event{Kind: mover.KindError, Profile: "p", UID: 8, Text: "other"})
+	// UID 7 of another mailbox is another message.
+	n.event(mover.Event{Kind: mover.KindError, Profile: "q", UID: 7, Text: "other mailbox"})
 	n.event(fail)
 	if len(*sent) != 1 || !strings.Contains((*sent)[0].body, "Message 7 failed 3 times") {
 		t.Fatalf("sent = %+v", *sent)
 	}
 	// A message that got done again starts from zero.
-	n.event(mover.Event{Kind: mover.KindMessageDone, UID: 8})
+	n.event(mover.Event{Kind: mover.KindMessageDone, Profile: "p", UID: 8})
 	n.mu.Lock()
-	_, still := n.failures[8]
+	_, still := n.failures[failureKey{"p", 8}]
 	n.mu.Unlock()
 	if still {
 		t.Error("failures of a done message kept")

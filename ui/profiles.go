@@ -51,6 +51,8 @@ func (pp *profilePicker) reload(want string) {
 	if err != nil {
 		v.showError(lang.L("Could not list the profiles"), err)
 	}
+	v.log.setProfiles(slices.Clone(names))
+	v.overview.model.refresh()
 	if v.isNew && v.profileName != "" && !slices.Contains(names, v.profileName) {
 		names = append(names, v.profileName)
 		slices.Sort(names)
@@ -82,9 +84,10 @@ func (pp *profilePicker) reload(want string) {
 func (pp *profilePicker) updateButtons() {
 	has := pp.v.profileName != ""
 	setEnabled(pp.dup, has)
-	setEnabled(pp.rename, has && !pp.v.isNew && !pp.v.running())
-	setEnabled(pp.del, has && !pp.v.running())
-	setEnabled(pp.sel, !pp.v.running())
+	// A profile whose mover runs here keeps its name and file; the others can change.
+	running := pp.v.runningProfile(pp.v.profileName)
+	setEnabled(pp.rename, has && !pp.v.isNew && !running)
+	setEnabled(pp.del, has && !running)
 }
 
 // selected is called when the user picks a profile: it asks before dropping changes.
@@ -138,6 +141,7 @@ func (pp *profilePicker) load(name string) {
 	v.refreshStored()
 	v.refreshTokenState()
 	pp.updateButtons()
+	v.log.refreshStatus()
 }
 
 // refreshStored reads which secrets the keyring holds for the profile (in the background).

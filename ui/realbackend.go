@@ -214,7 +214,17 @@ func (b *realBackend) ListFolders(ctx context.Context, p *store.Profile, sec Sec
 func (b *realBackend) StartMover(ctx context.Context, p *store.Profile) (<-chan mover.Event, error) {
 	h, err := mover.Start(ctx, mover.Options{Profile: p, Home: b.home, Logger: b.logger, Secrets: b.sec, FromHome: true, Front: "window"})
 	if err != nil {
+		// The status file says so too, for the overview and 'mailmover status'.
+		a := mover.Explain(err, p.Name)
+		mover.RecordStartFailure(b.home, p.Name, "window", a.What, a.Fix)
 		return nil, err
 	}
 	return h.Events(), nil
+}
+
+func (b *realBackend) Status(profile string) (*mover.Status, error) {
+	if b.homeErr != nil {
+		return nil, b.homeErr
+	}
+	return mover.ReadStatus(b.home, profile)
 }

@@ -7,6 +7,7 @@ package ui
 import (
 	"context"
 	"flag"
+	"fmt"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -18,7 +19,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"mailmover/assets"
-	"mailmover/mover"
 	"mailmover/store"
 )
 
@@ -61,6 +61,7 @@ func Main(args []string, opts Options) int {
 	v := create(a, w, opts)
 	if *profile != "" {
 		v.profiles.reload(*profile)
+		v.selectTab("setup")
 	}
 	content := v.root
 	if *demo {
@@ -73,7 +74,7 @@ func Main(args []string, opts Options) int {
 		go shot.run(v)
 	}
 	if opts.Context != nil {
-		stop := context.AfterFunc(opts.Context, func() { fyne.Do(func() { v.stopMover(v.quit) }) })
+		stop := context.AfterFunc(opts.Context, func() { fyne.Do(func() { v.stopAll(v.quit) }) })
 		defer stop()
 	}
 	w.ShowAndRun()
@@ -122,19 +123,23 @@ func (v *view) setupDesktop(icon fyne.Resource) {
 	}
 }
 
-// onClose asks, while the mover runs, whether to stop it or keep it running in the tray.
+// onClose asks, while movers run, whether to stop them or keep them running in the tray.
 func (v *view) onClose() {
 	v.rememberSize()
 	if !v.running() {
 		v.quit()
 		return
 	}
-	msg := widget.NewLabel(lang.L("The mover is running for profile \"") + v.act.runName + "\".\n" +
+	msg := widget.NewLabel(v.runningSentence() + "\n" +
 		lang.L("Stop it and quit, or keep it running in the system tray?"))
+	if len(v.runs) > 1 {
+		msg.SetText(v.runningSentence() + "\n" + lang.L("Stop them and quit, or keep them running in the system tray?"))
+	}
+	msg.Wrapping = fyne.TextWrapWord
 	var d *dialog.CustomDialog
 	stop := widget.NewButton(lang.L("Stop and quit"), func() {
 		d.Hide()
-		v.stopMover(v.quit)
+		v.stopAll(v.quit)
 	})
 	keep := widget.NewButton(lang.L("Keep running in the tray"), func() {
 		d.Hide()
@@ -147,7 +152,9 @@ func (v *view) onClose() {
 	}
 	d = dialog.NewCustomWithoutButtons(lang.L("Quit MailMover?"), msg, v.win)
 	d.SetButtons([]fyne.CanvasObject{cancel, stop, keep})
+	d.Resize(fyne.NewSize(520, 0))
 	d.Show()
+	v.lastDialog = msg.Text
 }
 
 // quit closes the window and ends the program.
@@ -156,55 +163,53 @@ func (v *view) quit() {
 	v.app.Quit()
 }
 
-// setTrayState shows the mover's state in the tray icon: the app icon while all is well,
-// a pause sign while it waits for the user, an error sign after an error.
-func (v *view) setTrayState(k mover.Kind) {
+// setTrayState shows the worst state of the profiles that run (in this window or in
+// another process) in the tray icon: the app icon while all is well, a retry sign while
+// a connection is retried, a pause sign while one waits for the user, an error sign
+// after an error.
+func (v *view) setTrayState(s rowSeverity) {
+	if s == v.trayState {
+		return
+	}
+	v.trayState = s
 	if v.tray == nil {
 		return
 	}
-	state := "ok"
-	switch k {
-	case mover.KindPaused:
-		state = "paused"
-	case mover.KindError:
-		state = "error"
-	case mover.KindMessageDone, mover.KindIdle, mover.KindConnected, mover.KindStopped:
-		state = "ok"
-	default:
-		return // keep the state until something settles it
+	icon := severityIcon(s)
+	if icon == nil {
+		icon = v.app.Icon()
 	}
-	if state == v.trayState {
-		return
-	}
-	v.trayState = state
-	switch state {
-	case "paused":
-		v.tray.SetSystemTrayIcon(theme.NewWarningThemedResource(theme.MediaPauseIcon()))
-	case "error":
-		v.tray.SetSystemTrayIcon(theme.NewErrorThemedResource(theme.ErrorIcon()))
-	default:
-		v.tray.SetSystemTrayIcon(v.app.Icon())
-	}
+	v.tray.SetSystemTrayIcon(icon)
 }
 
-// updateTray refreshes the tray menu: Show, Start/Stop, Quit.
+// severityIcon is the tray icon of a state; nil for all well (the app's icon).
+func severityIcon(s rowSeverity) fyne.Resource {
+	switch s {
+	case severityRetrying:
+		return theme.NewWarningThemedResource(theme.ViewRefreshIcon())
+	case severityPaused:
+		return theme.NewWarningThemedResource(theme.MediaPauseIcon())
+	case severityError:
+		return theme.NewErrorThemedResource(theme.ErrorIcon())
+	}
+	return nil
+}
+
+// updateTray refreshes the tray menu: Show, Start all, Stop all, Quit.
 func (v *view) updateTray() {
 	if v.tray == nil {
 		return
 	}
-	label := lang.L("Start")
-	action := v.startMover
-	if v.running() {
-		label = lang.L("Stop")
-		action = func() { v.stopMover(nil) }
-	}
-	if v.trayLabel == label {
+	key := fmt.Sprint(v.running())
+	if v.trayMenu == key {
 		return
 	}
-	v.trayLabel = label
+	v.trayMenu = key
 	show := fyne.NewMenuItem(lang.L("Show MailMover"), func() { v.win.Show(); v.win.RequestFocus() })
-	startStop := fyne.NewMenuItem(label, action)
-	quit := fyne.NewMenuItem(lang.L("Quit"), func() { v.stopMover(v.quit) })
+	startAll := fyne.NewMenuItem(lang.L("Start all"), v.startAll)
+	stopAll := fyne.NewMenuItem(lang.L("Stop all"), func() { v.stopAll(nil) })
+	stopAll.Disabled = !v.running()
+	quit := fyne.NewMenuItem(lang.L("Quit"), func() { v.stopAll(v.quit) })
 	quit.IsQuit = true
-	v.tray.SetSystemTrayMenu(fyne.NewMenu(lang.L("MailMover"), show, fyne.NewMenuItemSeparator(), startStop, fyne.NewMenuItemSeparator(), quit))
+	v.tray.SetSystemTrayMenu(fyne.NewMenu(lang.L("MailMover"), show, fyne.NewMenuItemSeparator(), startAll, stopAll, fyne.NewMenuItemSeparator(), quit))
 }

@@ -470,13 +470,14 @@ func TestStartStopShowsLogAndCounters(t *testing.T) {
 	}
 	l.errorsOnly.SetChecked(false)
 
+	run := h.v.runs["p"]
 	test.Tap(h.v.act.stop)
 	h.waitFor("the run to end", func() bool { return !h.v.running() })
 	if l.status.Text != "Stopped" || h.v.act.start.Disabled() {
 		t.Errorf("after Stop: status %q, start disabled %v", l.status.Text, h.v.act.start.Disabled())
 	}
 	select {
-	case <-h.v.act.runDone:
+	case <-run.done:
 	default:
 		t.Error("the run's events were not drained")
 	}
@@ -535,14 +536,14 @@ func TestLogModelRing(t *testing.T) {
 		m.add(mover.Event{UID: uint32(i), Kind: mover.KindMessage})
 	}
 	m.add(mover.Event{UID: 6, Kind: mover.KindError})
-	s, ok := m.snapshot(0, false, nil)
+	s, ok := m.snapshot(0, logFilter{}, nil)
 	if !ok || len(s.entries) != 3 || s.entries[0].UID != 4 || s.entries[2].UID != 6 || s.dropped != 3 {
 		t.Fatalf("snapshot = %+v", s)
 	}
-	if _, ok := m.snapshot(s.version, false, nil); ok {
+	if _, ok := m.snapshot(s.version, logFilter{}, nil); ok {
 		t.Error("unchanged log reported as changed")
 	}
-	e, _ := m.snapshot(0, true, nil)
+	e, _ := m.snapshot(0, logFilter{errorsOnly: true}, nil)
 	if len(e.entries) != 1 || e.entries[0].UID != 6 {
 		t.Errorf("errors only = %+v", e.entries)
 	}
@@ -559,7 +560,10 @@ func TestCloseWhileRunningAsks(t *testing.T) {
 	if !h.v.running() {
 		t.Fatal("closing must not stop the mover before the user answers")
 	}
-	h.v.stopMover(nil)
+	if !strings.Contains(h.v.lastDialog, `profile "p"`) {
+		t.Errorf("the question does not name the profile: %q", h.v.lastDialog)
+	}
+	h.v.stopAll(nil)
 	h.waitFor("stop", func() bool { return !h.v.running() })
 }
 
@@ -594,9 +598,13 @@ func TestKeyboardShortcuts(t *testing.T) {
 	h := newHarness(t)
 	h.newProfile("p")
 	sc := h.win.Canvas().(interface{ TypedShortcut(fyne.Shortcut) })
-	sc.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.Key6, Modifier: fyne.KeyModifierShortcutDefault})
-	if got := h.v.tabs.SelectedIndex(); got != 5 {
-		t.Errorf("Ctrl+6 selected tab %d", got)
+	sc.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.Key7, Modifier: fyne.KeyModifierShortcutDefault})
+	if got := h.v.tabs.SelectedIndex(); tabKeys[got] != "log" {
+		t.Errorf("Ctrl+7 selected tab %d (%s)", got, tabKeys[got])
+	}
+	sc.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.Key1, Modifier: fyne.KeyModifierShortcutDefault})
+	if got := h.v.tabs.SelectedIndex(); tabKeys[got] != "overview" {
+		t.Errorf("Ctrl+1 selected tab %d (%s)", got, tabKeys[got])
 	}
 	sc.TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault})
 	h.waitFor("Ctrl+S to save", func() bool { return !h.v.isNew && !h.v.dirty })
@@ -672,7 +680,7 @@ func TestRunEndingWithErrorKeepsReason(t *testing.T) {
 func TestAutoScrollPausesWhileReadingUp(t *testing.T) {
 	h := newHarness(t)
 	h.newProfile("p")
-	h.v.tabs.SelectIndex(5)
+	h.v.selectTab("log")
 	l := h.v.log
 	add := func(n int) {
 		for i := 0; i < n; i++ {

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,7 +18,7 @@ import (
 )
 
 // tabKeys name the tabs in order, untranslated (for MAILMOVER_SCREENSHOT_TAB).
-var tabKeys = []string{"setup", "security", "common", "oauth2", "destination", "log"}
+var tabKeys = []string{"overview", "setup", "security", "common", "oauth2", "destination", "log"}
 
 // field is one validated entry of the form, with where it lives (for the summary near
 // Save) and the profile key it edits (to map store.FieldError keys back to it).
@@ -28,7 +29,8 @@ type field struct {
 	entry *widget.Entry
 }
 
-// view is the window's state: the form of the selected profile, the actions and the log.
+// view is the window's state: the overview of every profile, the form of the selected
+// profile, the actions, the movers running in the window and the log.
 // All its fields are touched on the UI thread only; goroutines reach it through bridge.
 type view struct {
 	app fyne.App
@@ -59,12 +61,16 @@ type view struct {
 	oauth    oauthTab
 	dest     destTab
 	log      *logView
+	overview *overview
 	act      actions
 	notes    *notifier
 
+	runs     map[string]*moverRun // the movers running in this window, by profile
+	endNotes map[string]endNote   // how the last run of a profile in this window ended
+
 	tray      desktop.App // nil when the driver has no system tray
-	trayLabel string      // "Start" or "Stop": the tray menu's current action
-	trayState string      // "ok", "paused" or "error": the tray icon shown
+	trayMenu  string      // the tray menu shown (its state, to rebuild it only on change)
+	trayState rowSeverity // the tray icon shown: the worst state of what runs
 
 	langSelect *widget.Select // the language override
 
@@ -91,9 +97,10 @@ func create(a fyne.App, w fyne.Window, opts Options) *view {
 }
 
 func newView(a fyne.App, w fyne.Window, be Backend, br *bridge) *view {
-	v := &view{app: a, win: w, be: be, br: br, stored: map[string]bool{}}
+	v := &view{app: a, win: w, be: be, br: br, stored: map[string]bool{}, runs: map[string]*moverRun{}, endNotes: map[string]endNote{}}
 	v.ctx, v.cancel = context.WithCancel(context.Background())
 	v.log = newLogView(v)
+	v.overview = newOverview(v)
 	v.notes = newNotifier(time.Now, func(title, body string) {
 		br.ui(func() { a.SendNotification(fyne.NewNotification(title, body)) })
 	})
@@ -101,9 +108,11 @@ func newView(a fyne.App, w fyne.Window, be Backend, br *bridge) *view {
 	return v
 }
 
-// content builds the whole window: the profile bar, the tabs and the status line.
+// content builds the whole window: the profile bar, the tabs (the overview of every
+// profile first) and the status line.
 func (v *view) content() fyne.CanvasObject {
 	v.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon(lang.L("Overview"), theme.GridIcon(), v.overview.build()),
 		container.NewTabItemWithIcon(lang.L("Setup"), theme.ComputerIcon(), v.buildSetup()),
 		container.NewTabItemWithIcon(lang.L("Security"), theme.VisibilityOffIcon(), v.buildSecurity()),
 		container.NewTabItemWithIcon(lang.L("Common"), theme.SettingsIcon(), v.buildCommon()),
@@ -118,9 +127,20 @@ func (v *view) content() fyne.CanvasObject {
 	)
 	body := container.NewBorder(top, v.buildStatusBar(), nil, nil, v.tabs)
 	v.profiles.reload("")
+	if v.profileName == "" {
+		v.selectTab("setup") // no profile yet: start with the form
+	}
 	v.log.startTicker(v.ctx)
+	v.overview.startPoller(v.ctx)
 	v.addShortcuts()
 	return body
+}
+
+// selectTab shows the tab named key (one of tabKeys).
+func (v *view) selectTab(key string) {
+	if i := slices.Index(tabKeys, key); i >= 0 && i < len(v.tabs.Items) {
+		v.tabs.SelectIndex(i)
+	}
 }
 
 // newEntry makes a validated single-line entry that marks the form dirty on change. Its
