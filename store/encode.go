@@ -51,7 +51,7 @@ func EncodeProfile(p *Profile) ([]byte, error) {
 	w.str("poll_interval", formatDuration(p.Common.PollInterval.Duration), i18n.T("at least 5s"))
 
 	w.table("oauth2")
-	w.str("preset", p.OAuth2.Preset, "microsoft | google | custom")
+	w.str("preset", p.OAuth2.Preset, strings.Join(Presets, " | "))
 	w.str("flow", p.OAuth2.Flow, "authcode | device | client_credentials")
 	w.str("tenant", p.OAuth2.Tenant, i18n.T("Microsoft: tenant ID, organizations or common"))
 	w.str("authorization_url", p.OAuth2.AuthorizationURL, "")
