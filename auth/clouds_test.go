@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"mailmover/store"
 )
 
@@ -81,9 +83,16 @@ func TestNationalCloudsAreMicrosoft(t *testing.T) {
 		t.Errorf("DoD with the GCC High resource (same sign-in host): %q", w)
 	}
 	now := time.Now()
+	sec := store.NewMemorySecrets()
+	if err := SaveLogin(NewSecretsTokenStore(sec, "p"), &oauth2.Token{AccessToken: "at", RefreshToken: "rt", Expiry: now.Add(time.Hour)}, now); err != nil {
+		t.Fatal(err)
+	}
 	for _, p := range store.MicrosoftPresets {
 		if LapseWarning(p, now.Add(-100*Day), now) == "" {
 			t.Errorf("%s: no lapse warning after 100 unused days", p)
+		}
+		if l, ok := ExpectedLapse("p", store.OAuth2{Preset: p, Flow: store.FlowAuthCode}, sec, now); !ok || l.Sub(now) < 89*Day {
+			t.Errorf("%s: expected lapse %v, %v; want about 90 days ahead", p, l, ok)
 		}
 	}
 }

@@ -19,8 +19,8 @@ func ExpectedLapse(profile string, o store.OAuth2, sec store.Secrets, now time.T
 	if err != nil || st.Token == nil {
 		return time.Time{}, false
 	}
-	switch o.Preset {
-	case store.PresetMicrosoft:
+	switch {
+	case store.IsMicrosoftPreset(o.Preset):
 		last := st.LastRefresh
 		if last.Before(st.Issued) {
 			last = st.Issued
@@ -28,7 +28,7 @@ func ExpectedLapse(profile string, o store.OAuth2, sec store.Secrets, now time.T
 		if !last.IsZero() {
 			return last.Add(Lapses.MicrosoftUnused.After), true
 		}
-	case store.PresetGoogle:
+	case o.Preset == store.PresetGoogle:
 		if !st.Issued.IsZero() {
 			l := st.Issued.Add(Lapses.GoogleTesting.After)
 			if now.Before(l.Add(Day)) {
