@@ -63,7 +63,7 @@ func TestRunAllOnceAndStatus(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("status -json: %v\n%s", err, out)
 	}
-	if code != 1 || got.Code != 1 || len(got.Profiles) != 1 || got.Profiles[0].Status.State != "stopped" || got.Profiles[0].Status.FilesToday != 2 {
+	if code != 0 || got.Code != 0 || len(got.Profiles) != 1 || got.Profiles[0].Status.State != "stopped" || got.Profiles[0].Status.FilesToday != 2 {
 		t.Errorf("status -profile p -json: exit %d, %+v", code, got)
 	}
 	if strings.Contains(out.String(), "pw-777") || strings.Contains(out.String(), "wrong") {

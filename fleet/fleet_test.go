@@ -109,7 +109,7 @@ func TestOnceRunsEveryEnabledProfile(t *testing.T) {
 		t.Errorf("files: a %v, b %v, off %v", files(t, a), files(t, b), files(t, off))
 	}
 	now := time.Now()
-	if r := mover.CheckStatus(e.home, "a", now); r.Code != mover.CheckWarning || r.Status.State != mover.StateStopped || r.Status.FilesToday != 3 {
+	if r := mover.CheckStatus(e.home, "a", now); r.Code != mover.CheckOK || r.Status.State != mover.StateStopped || r.Status.FilesToday != 3 {
 		t.Errorf("status of a: %+v %+v", r, r.Status)
 	}
 	if r := mover.CheckStatus(e.home, "broken", now); r.Code != mover.CheckCritical {

@@ -51,6 +51,9 @@ type Status struct {
 	PID     int       `json:"pid"`
 	// Front is what runs the mover: "window", "run", "service", "demo".
 	Front string `json:"front,omitempty"`
+	// Once is set for a one-pass run (run -once, e.g. from cron or Task Scheduler): its
+	// ending is normal, not a mover that stopped.
+	Once bool `json:"once,omitempty"`
 	// LastPass is when the last pass over the folder ended (the mover then waited).
 	LastPass time.Time `json:"last_pass,omitzero"`
 	// LastFile is the last file saved, and when.
@@ -92,7 +95,7 @@ func newStatusWriter(home string, o Options, front string) *statusWriter {
 	}
 	t := now()
 	w := &statusWriter{path: store.StatusPath(home, o.Profile.Name), now: now,
-		st: Status{Profile: o.Profile.Name, State: StateStarting, Since: t, PID: os.Getpid(), Front: front,
+		st: Status{Profile: o.Profile.Name, State: StateStarting, Since: t, PID: os.Getpid(), Front: front, Once: o.Once,
 			Day: t.Local().Format(time.DateOnly)}}
 	if old, err := ReadStatus(home, o.Profile.Name); err == nil {
 		// Today's counts and the last file carry over a restart the same day.
@@ -268,6 +271,8 @@ func judge(st *Status, now time.Time) (int, string) {
 		raise(CheckCritical, i18n.Sprintf("the connection failed %d times in a row: %s", st.Retries, st.Reason))
 	case st.State == StateRetrying:
 		raise(CheckWarning, i18n.Sprintf("retrying: %s", st.Reason))
+	case st.State == StateStopped && st.Once:
+		notes = append(notes, i18n.Sprintf("the last one-pass run ended %s", st.Since.Local().Format("2006-01-02 15:04")))
 	case st.State == StateStopped:
 		raise(CheckWarning, i18n.Sprintf("stopped since %s", st.Since.Local().Format("2006-01-02 15:04")))
 	default:

@@ -24,6 +24,8 @@ func TestJudgeStatus(t *testing.T) {
 		{"retrying", Status{State: StateRetrying, Updated: fresh, Retries: 2, Reason: "refused"}, CheckWarning, "retrying"},
 		{"failing", Status{State: StateRetrying, Updated: fresh, Retries: 5, Reason: "refused"}, CheckCritical, "5 times"},
 		{"stopped", Status{State: StateStopped, Updated: now.Add(-time.Hour)}, CheckWarning, "stopped"},
+		{"one pass ended", Status{State: StateStopped, Once: true, Updated: now.Add(-time.Hour)}, CheckOK, "one-pass run ended"},
+		{"one pass paused", Status{State: StatePaused, Once: true, Updated: now.Add(-time.Hour), Reason: "sign in"}, CheckCritical, "paused"},
 		{"failed messages", Status{State: StateIdle, Updated: fresh, FailedMessages: 2}, CheckWarning, "2 message(s)"},
 		{"lapse soon", Status{State: StateIdle, Updated: fresh, SignInLapse: now.Add(10 * 24 * time.Hour)}, CheckWarning, "lapses around"},
 		{"lapse far", Status{State: StateIdle, Updated: fresh, SignInLapse: now.Add(60 * 24 * time.Hour)}, CheckOK, "idle"},
