@@ -247,14 +247,8 @@ func (l *logView) refreshStatus() {
 	case r != nil && r.stopping:
 		l.setStatusText(lang.L("Stopping — finishing the file in hand…"), theme.MediaStopIcon())
 	case r != nil:
-		ev, pass, ok := l.model.lastOf(name)
-		if !ok {
+		if !l.showRunStatus(name) {
 			l.setStatusText(lang.L("Starting…"), theme.ViewRefreshIcon())
-			return
-		}
-		l.setStatus(ev)
-		if _, _, show := pass.describe(); show && l.status != nil {
-			l.status.SetText(l.status.Text + fmt.Sprintf(lang.L(" — %d of %d messages"), pass.done, pass.total))
 		}
 	default:
 		if n, ok := v.endNotes[name]; ok {
@@ -303,6 +297,20 @@ func (l *logView) updateProgress(p passProgress) {
 	l.progressBar.SetValue(frac)
 	l.progressText.SetText(text)
 	l.progressBox.Show()
+}
+
+// showRunStatus shows the latest event of profile's run in the status line, with its
+// backlog's progress; false when the run has no event yet.
+func (l *logView) showRunStatus(profile string) bool {
+	ev, pass, ok := l.model.lastOf(profile)
+	if !ok {
+		return false
+	}
+	l.setStatus(ev)
+	if _, _, show := pass.describe(); show && l.status != nil {
+		l.status.SetText(l.status.Text + fmt.Sprintf(lang.L(" — %d of %d messages"), pass.done, pass.total))
+	}
+	return true
 }
 
 // setStatus shows the mover's state in the status line.

@@ -436,3 +436,25 @@ func (o *overview) openProfile(name string) {
 		show()
 	})
 }
+
+// settled reports whether movers run in the window and each has come to rest: idle,
+// paused, retrying or in error, as its status file says (for the screenshot).
+func (o *overview) settled() bool {
+	if len(o.v.runs) == 0 {
+		return false
+	}
+	for _, r := range o.rows {
+		if !r.here {
+			continue
+		}
+		if r.st == nil || r.st.PID != o.pid {
+			return false
+		}
+		switch r.st.State {
+		case mover.StateIdle, mover.StatePaused, mover.StateRetrying, mover.StateError:
+		default:
+			return false
+		}
+	}
+	return true
+}

@@ -18,7 +18,9 @@ import (
 // MAILMOVER_SCREENSHOT_READY is a file the window writes ("WIDTH HEIGHT" in pixels) once
 // the tab is rendered, and waits for the test to delete (after it took the picture)
 // before it quits. MAILMOVER_SCREENSHOT_SAMPLE=1 fills the log with sample events, so
-// the Log tab's picture shows what a run looks like.
+// the Log tab's picture shows what a run looks like. MAILMOVER_SCREENSHOT_START=all
+// starts every profile (Start all) and waits until each has settled (idle, paused,
+// retrying or in error) before the picture, so the Overview's shows profiles running.
 //
 // (The window does not capture itself: under Xvfb with Mesa, fyne's Canvas.Capture
 // reads an empty front buffer, so the test grabs the X screen instead.)
@@ -26,11 +28,13 @@ const (
 	envShotTab    = "MAILMOVER_SCREENSHOT_TAB"
 	envShotReady  = "MAILMOVER_SCREENSHOT_READY"
 	envShotSample = "MAILMOVER_SCREENSHOT_SAMPLE"
+	envShotStart  = "MAILMOVER_SCREENSHOT_START"
 )
 
 type screenshot struct {
 	tab, ready string
 	sample     bool
+	startAll   bool
 }
 
 func screenshotFromEnv() *screenshot {
@@ -38,7 +42,7 @@ func screenshotFromEnv() *screenshot {
 	if tab == "" || ready == "" {
 		return nil
 	}
-	return &screenshot{tab: tab, ready: ready, sample: os.Getenv(envShotSample) == "1"}
+	return &screenshot{tab: tab, ready: ready, sample: os.Getenv(envShotSample) == "1", startAll: os.Getenv(envShotStart) == "all"}
 }
 
 // run waits for the window to render, selects the tab, reports readiness, waits for the
@@ -49,6 +53,17 @@ func (s *screenshot) run(v *view) {
 		os.Exit(1)
 	}
 	time.Sleep(1500 * time.Millisecond) // let the window map and the profile load
+	if s.startAll {
+		fyne.DoAndWait(v.startAll)
+		settled, deadline := false, time.Now().Add(45*time.Second)
+		for !settled && time.Now().Before(deadline) {
+			time.Sleep(200 * time.Millisecond)
+			fyne.DoAndWait(func() { settled = v.overview.settled() })
+		}
+		if !settled {
+			fail(errors.New("the profiles did not settle within 45 s"))
+		}
+	}
 	found := false
 	fyne.DoAndWait(func() {
 		for i, key := range tabKeys {
@@ -62,6 +77,7 @@ func (s *screenshot) run(v *view) {
 				v.log.model.add(ev)
 			}
 			v.log.flush()
+			v.log.showRunStatus("invoices")
 			// The picture shows a run in progress: Start off, Stop on.
 			v.act.start.Disable()
 			v.act.stop.Enable()
@@ -90,7 +106,8 @@ func (s *screenshot) run(v *view) {
 }
 
 // sampleEvents is what the start of a pass over a backlog of invoices looks like in the
-// log, from start (a fixed time, so that the pictures only change when the window does).
+// log, with another profile's (reports) new mail in between, from start (a fixed time,
+// so that the pictures only change when the window does).
 func sampleEvents(start time.Time) []mover.Event {
 	t := start
 	step := func() time.Time { t = t.Add(3 * time.Second); return t }
@@ -122,6 +139,15 @@ func sampleEvents(start time.Time) []mover.Event {
 	c.Messages = 2
 	add(mover.Event{Kind: mover.KindMessageDone, UID: 4712, Text: i18n.Sprintf("message UID %d done", 4712)})
 	progress()
+	rc := mover.Counters{Messages: 1, Files: 1, Bytes: 48_128}
+	for _, ev := range []mover.Event{
+		{Kind: mover.KindMessage, UID: 982, From: "erp@contoso.example", Subject: "Daily sales report"},
+		{Kind: mover.KindFileSaved, UID: 982, Path: "/srv/reports-in/2026-11-28_sales.csv", Bytes: 48_128},
+		{Kind: mover.KindIdle, Text: i18n.Sprintf("waiting for new mail (%s)", "IDLE")},
+	} {
+		ev.Time, ev.Counters, ev.Profile = step(), rc, "reports"
+		evs = append(evs, ev)
+	}
 	c.Errors = 1
 	add(mover.Event{Kind: mover.KindError, UID: 4713, Text: i18n.Sprintf("message UID %d failed and stays unmarked: %v", 4713,
 		i18n.Errorf("the message's MIME structure is broken (%d problem(s), first: %w)", 1, errors.New("multipart: NextPart: EOF"))),

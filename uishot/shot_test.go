@@ -1,6 +1,7 @@
 // Package uishot starts the real MailMover binary under Xvfb and takes a screenshot of
-// each tab of the window (docs/img/tab-*.png, used in the README). It fails when a
-// screenshot is blank. The test needs Xvfb, dbus-run-session, gnome-keyring-daemon and
+// each tab of the window (docs/img/tab-*.png, used in the README), and of the Overview
+// with profiles running against an in-process IMAP server. It fails when a screenshot
+// is blank. The test needs Xvfb, dbus-run-session, gnome-keyring-daemon and
 // ImageMagick's import; without them it skips, unless MM_REQUIRE_REAL=1.
 package uishot
 
@@ -18,10 +19,12 @@ import (
 	"testing"
 	"time"
 
+	"mailmover/internal/memimap"
 	"mailmover/store"
 )
 
-// shots are the pictures: each tab in English, and the OAuth2 and Log tabs in German.
+// shots are the pictures of the form: each tab in English, and the OAuth2 and Log tabs
+// in German. The Overview's are taken by TestScreenshotOfOverviewWithProfilesRunning.
 var shots = []struct{ tab, lang string }{
 	{"setup", "en"}, {"security", "en"}, {"common", "en"}, {"oauth2", "en"}, {"destination", "en"}, {"log", "en"},
 	{"oauth2", "de"}, {"log", "de"},
@@ -107,91 +110,195 @@ func sampleHome(t *testing.T) string {
 }
 
 // session is run inside dbus-run-session: a throw-away unlocked keyring (its own data
-// and runtime folders, never the user's), then the program.
+// and runtime folders, never the user's), the test passwords of MM_SHOT_PASSWORDS
+// ("profile:password ..."; test accounts of the in-process server) stored into it with
+// 'secret set', then the program.
 const session = `#!/bin/sh
 export XDG_RUNTIME_DIR="$PRIV/runtime" XDG_DATA_HOME="$PRIV/data"
 mkdir -m 0700 -p "$XDG_RUNTIME_DIR" "$XDG_DATA_HOME"
 eval "$(printf mailmover-test | gnome-keyring-daemon --unlock --components=secrets | sed 's/^/export /')"
+for pw in $MM_SHOT_PASSWORDS; do
+  printf %s "${pw#*:}" | "$1" secret set -profile "${pw%%:*}" password || exit 1
+done
+unset MM_SHOT_PASSWORDS
 "$@"
 rc=$?
 [ -n "$GNOME_KEYRING_PID" ] && kill "$GNOME_KEYRING_PID" 2>/dev/null
 exit $rc
 `
 
-func TestScreenshotsOfEachTab(t *testing.T) {
+// shotEnv is what every picture runs with: the program, its X display, the session
+// script and where the pictures go.
+type shotEnv struct {
+	bin, display, script, outDir string
+}
+
+// newShotEnv builds the program and prepares the display and the session script.
+func newShotEnv(t *testing.T) shotEnv {
+	t.Helper()
 	requireTools(t)
 	root := moduleRoot(t)
 	tmp := t.TempDir()
-	bin := filepath.Join(tmp, "mailmover")
-	build := exec.Command("go", "build", "-o", bin, ".")
+	e := shotEnv{bin: filepath.Join(tmp, "mailmover"), script: filepath.Join(tmp, "session.sh"), outDir: filepath.Join(root, "docs", "img")}
+	build := exec.Command("go", "build", "-o", e.bin, ".")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
-	display := os.Getenv("MM_DISPLAY") // the Xvfb of `make test`, else our own
-	if display == "" {
-		display = startXvfb(t)
+	e.display = os.Getenv("MM_DISPLAY") // the Xvfb of `make test`, else our own
+	if e.display == "" {
+		e.display = startXvfb(t)
 	}
+	if err := os.WriteFile(e.script, []byte(session), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(e.outDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// shoot starts the window on home showing tab in lang (with env added), grabs the
+// screen once it is ready, checks the picture is not blank and saves it as
+// docs/img/NAME.png.
+func (e shotEnv) shoot(t *testing.T, home, tab, lang, name string, env ...string) {
+	t.Helper()
+	locale := "LANG=C.UTF-8"
+	if lang != "en" {
+		locale = "LANG=de_DE.UTF-8"
+	}
+	priv := t.TempDir()
+	ready := filepath.Join(priv, "ready")
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "dbus-run-session", "--", e.script, e.bin)
+	cmd.Env = append(os.Environ(),
+		"DISPLAY="+e.display, "FYNE_SCALE=1", "FYNE_THEME=dark", locale, "LANGUAGE="+lang, "LC_ALL=", "LC_MESSAGES=",
+		"MAILMOVER_HOME="+home, "PRIV="+priv,
+		"MAILMOVER_SCREENSHOT_TAB="+tab, "MAILMOVER_SCREENSHOT_READY="+ready)
+	cmd.Env = append(cmd.Env, env...)
+	var logBuf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting the program: %v", err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+
+	w, h := waitReady(t, ready, exited, &logBuf)
+	shot := filepath.Join(priv, "tab.png")
+	grab := exec.Command("import", "-display", e.display, "-window", "root",
+		"-crop", fmt.Sprintf("%dx%d+0+0", w, h), "+repage", shot)
+	if out, err := grab.CombinedOutput(); err != nil {
+		t.Fatalf("import: %v\n%s", err, out)
+	}
+	_ = os.Remove(ready)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("the program exited with %v\n%s", err, logBuf.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Errorf("the program did not quit after the screenshot\n%s", logBuf.String())
+	}
+	data, err := os.ReadFile(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkNotBlank(data); err != nil {
+		t.Fatalf("screenshot of %s: %v", tab, err)
+	}
+	if err := os.WriteFile(filepath.Join(e.outDir, name+".png"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestScreenshotsOfEachTab(t *testing.T) {
+	e := newShotEnv(t)
 	home := sampleHome(t)
-	script := filepath.Join(tmp, "session.sh")
-	if err := os.WriteFile(script, []byte(session), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	outDir := filepath.Join(root, "docs", "img")
-	if err := os.MkdirAll(outDir, 0o755); err != nil {
-		t.Fatal(err)
-	}
 	for _, shot := range shots {
-		tab, name := shot.tab, "tab-"+shot.tab
-		locale := "LANG=C.UTF-8"
+		name := "tab-" + shot.tab
 		if shot.lang != "en" {
 			name += "-" + shot.lang
-			locale = "LANG=de_DE.UTF-8"
 		}
 		t.Run(name, func(t *testing.T) {
-			priv := t.TempDir()
-			ready := filepath.Join(priv, "ready")
-			ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, "dbus-run-session", "--", script, bin)
-			cmd.Env = append(os.Environ(),
-				"DISPLAY="+display, "FYNE_SCALE=1", "FYNE_THEME=dark", locale, "LANGUAGE="+shot.lang, "LC_ALL=", "LC_MESSAGES=",
-				"MAILMOVER_HOME="+home, "PRIV="+priv,
-				"MAILMOVER_SCREENSHOT_TAB="+tab, "MAILMOVER_SCREENSHOT_READY="+ready,
-				"MAILMOVER_SCREENSHOT_SAMPLE=1")
-			var logBuf bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &logBuf, &logBuf
-			if err := cmd.Start(); err != nil {
-				t.Fatalf("starting the program: %v", err)
-			}
-			exited := make(chan error, 1)
-			go func() { exited <- cmd.Wait() }()
+			e.shoot(t, home, shot.tab, shot.lang, name, "MAILMOVER_SCREENSHOT_SAMPLE=1")
+		})
+	}
+}
 
-			w, h := waitReady(t, ready, exited, &logBuf)
-			shot := filepath.Join(priv, "tab.png")
-			grab := exec.Command("import", "-display", display, "-window", "root",
-				"-crop", fmt.Sprintf("%dx%d+0+0", w, h), "+repage", shot)
-			if out, err := grab.CombinedOutput(); err != nil {
-				t.Fatalf("import: %v\n%s", err, out)
+// fleet are the Overview's profiles: three that run, one whose password is wrong.
+var fleet = []struct {
+	name, password string
+	messages       int
+}{{"invoices", "", 4}, {"reports", "", 2}, {"scans", "", 3}, {"archive", "not-the-password", 1}}
+
+// fleetHome makes a MAILMOVER_HOME with the fleet's profiles on an in-process IMAP server
+// (each its own user with mail), and returns it, the destinations and the passwords to
+// store ("profile:password ...").
+func fleetHome(t *testing.T) (home string, dests map[string]string, passwords string) {
+	t.Helper()
+	srv, err := memimap.Start(memimap.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	home, dests = t.TempDir(), map[string]string{}
+	var pws []string
+	for _, f := range fleet {
+		user, pw := f.name+"@contoso.example", "pw-"+f.name
+		if err := srv.AddUser(user, pw); err != nil {
+			t.Fatal(err)
+		}
+		for i := range f.messages {
+			raw := fmt.Sprintf("From: billing@fabrikam.example\r\nSubject: %s %d\r\nMessage-ID: <%s-%d@fabrikam.example>\r\nMIME-Version: 1.0\r\n"+
+				"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nattached\r\n"+
+				"--b\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"%s-2026-%04d.pdf\"\r\n\r\n%%PDF-1.4 %d\r\n--b--\r\n",
+				f.name, i, f.name, i, strings.TrimSuffix(f.name, "s"), 1180+i, i)
+			if _, err := srv.Append(user, "INBOX", []byte(raw)); err != nil {
+				t.Fatal(err)
 			}
-			_ = os.Remove(ready)
-			select {
-			case err := <-exited:
-				if err != nil {
-					t.Errorf("the program exited with %v\n%s", err, logBuf.String())
+		}
+		p := store.DefaultProfile(f.name)
+		p.Setup.Host, p.Setup.Port, p.Setup.Username = srv.Host(), srv.Port(), user
+		p.Security.TLS, p.Security.Auth = store.TLSNone, store.AuthPassword
+		p.OAuth2.Preset = store.PresetCustom
+		p.Common.AttachmentMask = "*.pdf"
+		dests[f.name] = filepath.Join(t.TempDir(), f.name)
+		p.Destination.Folder = dests[f.name]
+		if err := store.SaveProfile(home, p); err != nil {
+			t.Fatalf("writing profile %s: %v", f.name, err)
+		}
+		if f.password != "" {
+			pw = f.password
+		}
+		pws = append(pws, f.name+":"+pw)
+	}
+	return home, dests, strings.Join(pws, " ")
+}
+
+// The Overview with profiles running: the window starts every profile (Start all)
+// against an in-process IMAP server; three move their mail (their files arrive), one
+// with a wrong password is paused with its advice; the picture is taken once all settled.
+func TestScreenshotOfOverviewWithProfilesRunning(t *testing.T) {
+	e := newShotEnv(t)
+	for _, lang := range []string{"en", "de"} {
+		name := "tab-overview"
+		if lang != "en" {
+			name += "-" + lang
+		}
+		t.Run(name, func(t *testing.T) {
+			home, dests, passwords := fleetHome(t)
+			e.shoot(t, home, "overview", lang, name, "MAILMOVER_SCREENSHOT_START=all", "MM_SHOT_PASSWORDS="+passwords)
+			for _, f := range fleet {
+				entries, _ := os.ReadDir(dests[f.name])
+				want := f.messages
+				if f.password != "" {
+					want = 0
 				}
-			case <-time.After(30 * time.Second):
-				t.Errorf("the program did not quit after the screenshot\n%s", logBuf.String())
-			}
-			data, err := os.ReadFile(shot)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := checkNotBlank(data); err != nil {
-				t.Fatalf("screenshot of %s: %v", tab, err)
-			}
-			if err := os.WriteFile(filepath.Join(outDir, name+".png"), data, 0o644); err != nil {
-				t.Fatal(err)
+				if len(entries) != want {
+					t.Errorf("%s: %d files in the destination, want %d", f.name, len(entries), want)
+				}
 			}
 		})
 	}
