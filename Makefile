@@ -51,9 +51,11 @@ testenv-down:
 ## bench: MailMover side by side with mbsync, offlineimap, fetchmail and an upper bound on
 ## a seeded private Dovecot; prints the table and writes docs/benchmarks.md. Also the Go
 ## micro-benchmarks (go test -bench). Not part of `make test`.
-bench: build
+bench: build provider
 	bash scripts/bench.sh
 	$(GO) test -run NONE -bench . -benchtime 1x ./imapsrc/ ./mover/
+	scripts/testenv-up.sh && . testenv/run/env.sh && $(GO) test -run NONE -bench Fleet -benchtime 1x ./fleet/; \
+	  rc=$$?; scripts/testenv-down.sh; exit $$rc
 
 ## soak: the long fault suite (cut connections, kill -9, server restarts, full disk, an access
 ## token ended early, a revoked refresh token; an XOAUTH2 profile at the test provider)

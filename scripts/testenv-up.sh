@@ -92,7 +92,7 @@ DC_CERT="$DOV/tls/cert.pem" DC_KEY="$DOV/tls/key.pem"
 DC_INTERNAL_USER="$INTERNAL_USER" DC_LOGIN_USER="$LOGIN_USER" DC_MAIL_UID="$MAIL_UID" DC_MAIL_GID="$MAIL_GID"
 DC_IMAP_PORT="$IMAP_PORT" DC_IMAPS_PORT="$IMAPS_PORT"
 DC_PASSWD="$DOV/dovecot/passwd" DC_OAUTH2_CONF="$DOV/dovecot/oauth2.conf.ext" DC_HOME="$DOV/mail"
-DC_SPECIAL_USE=1 DC_MAX_USERIP=""
+DC_SPECIAL_USE=1 DC_MAX_USERIP=200
 dovecot_conf >"$DOV/dovecot/dovecot.conf"
 
 chmod 0644 "$DOV/dovecot/oauth2.conf.ext" "$DOV/dovecot/dovecot.conf"   # whatever the umask
