@@ -14,7 +14,7 @@ BUILD_PKGS=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxran
 WINDOWS_PKGS=(gcc-mingw-w64-x86-64 wixl)
 APT_PKGS=("${BUILD_PKGS[@]}" "${WINDOWS_PKGS[@]}" wine64 dovecot-imapd gnome-keyring
   libsecret-tools dbus dbus-x11 xvfb x11-apps imagemagick chromium procps openssl curl
-  ca-certificates util-linux)
+  ca-certificates util-linux systemd)
 BUILD_ONLY=0
 [ "${1:-}" = "--build" ] && { BUILD_ONLY=1; APT_PKGS=("${BUILD_PKGS[@]}"); }
 [ "${1:-}" = "--windows" ] && { BUILD_ONLY=1; APT_PKGS=("${WINDOWS_PKGS[@]}"); }
@@ -54,6 +54,12 @@ fi
 
 # The browser the end-to-end tests drive.
 [ -x /usr/bin/chromium ] || { echo "setup: /usr/bin/chromium is missing after apt" >&2; exit 1; }
+
+# The service's tests encrypt a credential as 'mailmover service install' does: systemd-creds
+# needs the host key, made once (no systemd as PID 1 needed).
+if [ "$(id -u)" -eq 0 ] && [ ! -e /var/lib/systemd/credential.secret ] && command -v systemd-creds >/dev/null; then
+  systemd-creds setup >/dev/null 2>&1 || echo "setup: systemd-creds setup failed; the service test uses a plain credential" >&2
+fi
 
 # Go tools (pinned: a new staticcheck release must not break a green tree by itself).
 command -v go >/dev/null || { echo "setup: Go 1.26 is needed (https://go.dev/dl/)" >&2; exit 1; }
