@@ -5,6 +5,7 @@ package systemd
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -103,7 +104,7 @@ func (h Host) Install(c Config, o InstallOptions, out io.Writer) (Config, error)
 		return c, err
 	}
 	if !c.User && acct != nil {
-		if err := chownTree(c.Home, acct); err != nil {
+		if err := chownHome(c.Home, acct); err != nil {
 			return c, err
 		}
 	}
@@ -214,19 +215,29 @@ func (h Host) checkBinary(c Config, out io.Writer) {
 	}
 }
 
-// chownTree gives the service's home to its account.
-func chownTree(dir string, acct *user.User) error {
+// chownHome gives the service's home and MailMover's own folders and files in it to
+// its account — not whatever else a --home folder may hold.
+func chownHome(home string, acct *user.User) error {
 	uid, err1 := strconv.Atoi(acct.Uid)
 	gid, err2 := strconv.Atoi(acct.Gid)
 	if err1 != nil || err2 != nil {
 		return i18n.Errorf("the account %s has no numeric user id", acct.Username)
 	}
-	return filepath.WalkDir(dir, func(p string, _ fs.DirEntry, err error) error {
-		if err != nil {
+	if err := os.Lchown(home, uid, gid); err != nil {
+		return err
+	}
+	for _, name := range []string{"profiles", "state", "status", "logs", "keyring", "alerts", "mailmover.toml"} {
+		err := filepath.WalkDir(filepath.Join(home, name), func(p string, _ fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			return os.Lchown(p, uid, gid)
+		})
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
-		return os.Lchown(p, uid, gid)
-	})
+	}
+	return nil
 }
 
 // writeUnit writes the unit file atomically (mode 0644).
