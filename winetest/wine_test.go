@@ -348,7 +348,7 @@ wait:
 		t.Fatalf("every file was in place before the kill; make the backlog larger")
 	}
 	// The killed process is gone for wineserver too before the next one starts.
-	exec.Command(w.Server(), "-w").Run()
+	w.ServerCommand(context.Background(), "-w").Run()
 
 	cli(t, w, env, "", "run", "-profile", name, "-once")
 	exactlyOnce(t, dest, want)
@@ -409,7 +409,7 @@ func TestWindowUnderWine(t *testing.T) {
 	// Wine's desktop process of earlier tests was started without this display: let the
 	// prefix's processes end first.
 	quiet, cancelQuiet := context.WithTimeout(context.Background(), 30*time.Second)
-	exec.CommandContext(quiet, w.Server(), "-w").Run()
+	w.ServerCommand(quiet, "-w").Run()
 	cancelQuiet()
 	home, priv := t.TempDir(), t.TempDir()
 	os.MkdirAll(filepath.Join(home, "profiles"), 0o700)

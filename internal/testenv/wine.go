@@ -49,8 +49,13 @@ func (w WineEnv) Command(ctx context.Context, exe string, args ...string) *exec.
 	return cmd
 }
 
-// Server returns the path of Wine's wineserver, next to the loader.
-func (w WineEnv) Server() string { return filepath.Join(filepath.Dir(w.Loader), "wineserver") }
+// ServerCommand runs Wine's wineserver (next to the loader) for this prefix with args:
+// -w waits until the prefix's programs have ended, -k ends them, -p keeps the server.
+func (w WineEnv) ServerCommand(ctx context.Context, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(ctx, filepath.Join(filepath.Dir(w.Loader), "wineserver"), args...)
+	cmd.Env = w.Env()
+	return cmd
+}
 
 // DriveC returns the Linux path of the prefix's C: drive.
 func (w WineEnv) DriveC() string { return filepath.Join(w.Prefix, "drive_c") }
