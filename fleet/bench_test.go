@@ -51,6 +51,13 @@ func BenchmarkFleet(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		stopped := false
+		defer func() { // also when the benchmark fails: no mover outlives its folders
+			if !stopped {
+				cancel()
+				f.Wait()
+			}
+		}()
 		saved := make(chan mover.Event, 1024)
 		idle := map[string]bool{}
 		idleAll := make(chan struct{})
@@ -96,6 +103,7 @@ func BenchmarkFleet(b *testing.B) {
 		b.ReportMetric(float64(lat[len(lat)*95/100].Milliseconds()), "pickup-p95-ms")
 		cancel()
 		f.Wait()
+		stopped = true
 
 		// Backlogs: one mailbox alone, then all of them at once.
 		for i := range n {

@@ -81,6 +81,9 @@ service imap-login {
     port = $DC_IMAPS_PORT
     ssl = yes
   }
+  # One login process per connection (the secure default) stays for the life of a TLS
+  # connection: allow the fleet benchmark's many profiles (Dovecot's default is 100).
+  process_limit = 500
 }
 # No auth penalty socket: without it the auth process skips the per-IP penalty that
 # otherwise delays each sign-in after a failure by up to 15 s (tests fail on purpose).
