@@ -137,7 +137,8 @@ func (v *view) updateActions() {
 	setEnabled(a.check, has && valid && !a.checking)
 	r := v.runs[v.profileName]
 	running := r != nil
-	setEnabled(a.start, has && valid && !running)
+	// A profile another process runs (the service) is not started here a second time.
+	setEnabled(a.start, has && valid && !running && !v.overview.elsewhere[v.profileName])
 	setEnabled(a.stop, running && !r.stopping)
 	if v.log.forget != nil {
 		setEnabled(v.log.forget, has && !v.isNew && !running)

@@ -41,6 +41,8 @@ type overview struct {
 	listErr  error
 	worst    rowSeverity // the worst state of what runs (for the tray)
 	problems int         // profiles that need attention
+	// elsewhere are the profiles another process runs (the form's Start is off for them).
+	elsewhere map[string]bool
 }
 
 // overviewCard is one profile's part of the overview.
@@ -132,8 +134,9 @@ func (o *overview) render() {
 		o.listBox.Refresh()
 	}
 	now := o.now()
-	worst, problems, here, elsewhere := severityOK, 0, 0, 0
+	worst, problems, here := severityOK, 0, 0
 	relayout := false
+	elsewhere := map[string]bool{}
 	for _, r := range o.rows {
 		d := o.describe(r, now)
 		if o.cards[r.name].show(d) {
@@ -148,13 +151,13 @@ func (o *overview) render() {
 		if r.here {
 			here++
 		} else if d.elsewhere {
-			elsewhere++
+			elsewhere[r.name] = true
 		}
 	}
 	parts := []string{plural(len(o.rows), lang.L("%d profile"), lang.L("%d profiles"))}
 	parts = append(parts, fmt.Sprintf(lang.L("%d running in this window"), here))
-	if elsewhere > 0 {
-		parts = append(parts, fmt.Sprintf(lang.L("%d running in another process"), elsewhere))
+	if len(elsewhere) > 0 {
+		parts = append(parts, fmt.Sprintf(lang.L("%d running in another process"), len(elsewhere)))
 	}
 	if problems > 0 {
 		parts = append(parts, plural(problems, lang.L("%d needs attention"), lang.L("%d need attention")))
@@ -168,6 +171,11 @@ func (o *overview) render() {
 	}
 	setText(o.summary, text)
 	o.worst, o.problems = worst, problems
+	form := o.v.profileName
+	if elsewhere[form] != o.elsewhere[form] {
+		defer o.v.updateActions() // the form's Start
+	}
+	o.elsewhere = elsewhere
 	o.updateButtons()
 	o.v.setTrayState(worst)
 }

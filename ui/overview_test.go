@@ -221,7 +221,12 @@ func TestOverviewRunsSeveralProfilesAtOnce(t *testing.T) {
 		t.Error("the stopped profile moved new mail")
 	}
 
-	// Stop all.
+	// A third one started meanwhile; then Stop all ends both that run.
+	test.Tap(h.card("scans").start)
+	h.waitFor("scans idle with its file", func() bool { return idle("scans") && fileThere(dests["scans"], "scans-invoice-0.pdf") })
+	if got := v.runningNames(); !slices.Equal(got, []string{"reports", "scans"}) {
+		t.Fatalf("running before Stop all: %v", got)
+	}
 	test.Tap(v.overview.stopAll)
 	h.waitFor("every mover to stop", func() bool { return !v.running() })
 	if !v.overview.stopAll.Disabled() || v.overview.startAll.Disabled() {
@@ -378,6 +383,10 @@ func TestOverviewShowsProfilesOfAnotherProcess(t *testing.T) {
 	}
 	if !svc.start.Disabled() || !svc.stop.Disabled() {
 		t.Error("a profile another process runs can be started or stopped here")
+	}
+	test.Tap(svc.open)
+	if v.profileName != "svc" || !v.act.start.Disabled() {
+		t.Errorf("the form shows %q with Start enabled %v: the service runs it", v.profileName, !v.act.start.Disabled())
 	}
 	stuck := h.card("stuck")
 	if stuck.state != "Paused — needs you" || stuck.where != fmt.Sprintf("in 'mailmover run' (pid %d)", other) ||
