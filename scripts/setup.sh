@@ -12,7 +12,8 @@ BUILD_PKGS=(gcc libc6-dev pkg-config libgl-dev libx11-dev libxcursor-dev libxran
   libxinerama-dev libxi-dev libxxf86vm-dev xdg-utils)
 # Windows: the cross-compiler and the MSI builder; Wine runs the Windows tests.
 WINDOWS_PKGS=(gcc-mingw-w64-x86-64 wixl)
-APT_PKGS=("${BUILD_PKGS[@]}" "${WINDOWS_PKGS[@]}" wine64 dovecot-imapd gnome-keyring
+# fusefat + dosfstools: a real FAT file system (in user space, no kernel module) for the write path's tests.
+APT_PKGS=("${BUILD_PKGS[@]}" "${WINDOWS_PKGS[@]}" wine64 fusefat dosfstools dovecot-imapd gnome-keyring
   libsecret-tools dbus dbus-x11 xvfb x11-apps imagemagick chromium procps openssl curl
   ca-certificates util-linux systemd)
 BUILD_ONLY=0
