@@ -137,7 +137,7 @@ func ExpandPath(p string) (string, error) {
 		return filepath.Join(h, p[1:]), nil
 	}
 	if !filepath.IsAbs(p) {
-		return "", i18n.Errorf("%q is not an absolute path (start it with / or ~/)", p)
+		return "", notAbsolute(p) // paths_windows.go, paths_other.go
 	}
 	return filepath.Clean(p), nil
 }

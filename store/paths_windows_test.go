@@ -31,6 +31,9 @@ func TestWindowsPaths(t *testing.T) {
 	if got, err := ExpandPath(`\\server\share\in`); err != nil || got != `\\server\share\in` {
 		t.Errorf(`ExpandPath(\\server\share\in) = %q, %v`, got, err)
 	}
+	if _, err := ExpandPath(`\in`); err == nil || !strings.Contains(err.Error(), `C:\mail-in`) {
+		t.Errorf(`ExpandPath(\in) = %v, want an error that shows a path with a drive`, err)
+	}
 	appData := os.Getenv("APPDATA")
 	got, err := HomeFrom(func(string) string { return "" })
 	if err != nil || appData == "" || !strings.EqualFold(got, filepath.Join(appData, "mailmover")) {
