@@ -157,6 +157,12 @@ func (c *Client) authError(ctx context.Context, mech string, err error, failure 
 	switch {
 	case isNotConnected(ie):
 		e.Kind, e.Reason, e.Advice = KindNotConnected, said, i18n.T(adviceNotConnected)
+	case ie.Code == imap.ResponseCodeLimit || strings.Contains(lower, "maximum number of connections") || // i18n:keep (the server's words)
+		strings.Contains(lower, "too many simultaneous connections"): // i18n:keep (Gmail's words)
+		// Not the password's fault: the mailbox has as many connections as the server
+		// allows. Retried with back-off, not paused for the user.
+		e.Kind, e.Reason = KindServer, i18n.Sprintf("the server allows no more connections to this mailbox; %s", said)
+		e.Advice = i18n.T("Other programs, devices or profiles of the same mailbox hold its connections (Microsoft 365 allows about 16 per mailbox, Gmail 15, Dovecot mail_max_userip_connections): close some, or run fewer profiles per mailbox; MailMover tries again by itself.")
 	case ie.Code == imap.ResponseCodePrivacyRequired:
 		e.Kind, e.Reason, e.Advice = KindInsecure, i18n.Sprintf("the server wants TLS before sign-in; %s", said), i18n.T(adviceInsecure)
 	case ie.Code == imap.ResponseCodeUnavailable || strings.Contains(lower, "temporary authentication failure"): // i18n:keep (the server's words)
