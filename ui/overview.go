@@ -218,14 +218,16 @@ func (o *overview) newCard(name string) *overviewCard {
 
 // rowView is how a card shows a profile.
 type rowView struct {
-	icon      fyne.Resource
-	state     string
-	colour    fyne.ThemeColorName
-	where     string
-	detail    string
-	problem   string
-	severity  rowSeverity
-	counts    bool // it runs (here or elsewhere), or its run here ended by itself with a problem: the tray shows it
+	icon     fyne.Resource
+	state    string
+	colour   fyne.ThemeColorName
+	where    string
+	detail   string
+	problem  string
+	severity rowSeverity
+	// counts is set when the tray shows the profile's state: it runs (here or in
+	// another process), or its run here ended by itself with a problem.
+	counts    bool
 	elsewhere bool // another process runs it
 	canStart  bool
 	canStop   bool
@@ -320,12 +322,10 @@ func (o *overview) describe(r overviewRow, now time.Time) rowView {
 		d.state, d.icon = lang.L("Not run yet"), theme.MediaStopIcon()
 	case stale:
 		d.state = fmt.Sprintf(lang.L("Gone — no news since %s"), shortTime(st.Updated, now))
-		d.icon, d.colour = theme.NewWarningThemedResource(theme.WarningIcon()), theme.ColorNameWarning
+		d.icon, d.colour, d.severity = theme.NewWarningThemedResource(theme.WarningIcon()), theme.ColorNameWarning, severityError
+		d.problem = fmt.Sprintf(lang.L("Its process (pid %d) stopped updating the status file: it ended without stopping the mover, or hangs. Start the profile here, or restart the service."), st.PID)
 	default:
 		d.state, d.icon, d.colour, d.severity = stateView(state)
-	}
-	if run != nil && run.stopping {
-		d.state = lang.L("Stopping — finishing the file in hand…")
 	}
 	if st != nil {
 		d.detail = statusDetail(st, now, r.here || d.elsewhere)
@@ -338,8 +338,8 @@ func (o *overview) describe(r overviewRow, now time.Time) rowView {
 	} else if r.hasLast && r.here {
 		d.state, d.icon = statusOf(r.last)
 	}
-	if !d.counts {
-		d.severity = min(d.severity, severityOK)
+	if run != nil && run.stopping {
+		d.state = lang.L("Stopping — finishing the file in hand…")
 	}
 	return d
 }

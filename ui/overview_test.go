@@ -397,10 +397,13 @@ func TestOverviewShowsProfilesOfAnotherProcess(t *testing.T) {
 	if !strings.HasPrefix(gone.state, "Gone — no news since ") || gone.where != "not running" || gone.start.Disabled() {
 		t.Errorf("gone: %q %q start disabled %v", gone.state, gone.where, gone.start.Disabled())
 	}
+	if !strings.Contains(gone.problem.Text, fmt.Sprintf("Its process (pid %d) stopped updating the status file", other)) {
+		t.Errorf("gone's problem: %q", gone.problem.Text)
+	}
 	if v.trayState != severityPaused {
 		t.Errorf("tray state %d: the paused profile of the other process should show", v.trayState)
 	}
-	if !strings.Contains(v.overview.summary.Text, "1 running in another process") && !strings.Contains(v.overview.summary.Text, "2 running in another process") {
+	if !strings.Contains(v.overview.summary.Text, "3 profiles · 0 running in this window · 2 running in another process · 2 need attention") {
 		t.Errorf("summary = %q", v.overview.summary.Text)
 	}
 	// Open on the paused OAuth2 profile goes to the OAuth2 tab (GET).
