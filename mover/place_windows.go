@@ -264,28 +264,17 @@ func deleteClassic(dir windows.Handle, name string) error {
 }
 
 // flushFolder flushes the folder rel of the destination. Windows flushes only a handle
-// with write access, so it opens the folder for adding files (FILE_ADD_FILE) relative to
-// its parent. A file system that cannot (see the package's notes above) is not an error:
-// the rename was written through.
+// with write access, so the folder, opened through the root, is opened once more for
+// adding files (FILE_ADD_FILE; relative to itself with an empty name, as os.Root opens
+// "." — no path, so no MAX_PATH). A file system that cannot (see the notes above) is not
+// an error: the rename was written through.
 func (d *dest) flushFolder(rel string) error {
-	var h windows.Handle
-	var err error
-	if rel == "." {
-		var p *uint16
-		if p, err = windows.UTF16PtrFromString(d.dir); err != nil {
-			return err
-		}
-		h, err = windows.CreateFile(p, fileAddFile|windows.SYNCHRONIZE,
-			windows.FILE_SHARE_READ|windows.FILE_SHARE_WRITE|windows.FILE_SHARE_DELETE, nil,
-			windows.OPEN_EXISTING, windows.FILE_FLAG_BACKUP_SEMANTICS, 0)
-	} else {
-		parent, perr := d.openFolder(path.Dir(rel))
-		if perr != nil {
-			return perr
-		}
-		h, err = openAt(windows.Handle(parent.Fd()), path.Base(rel), fileAddFile, windows.FILE_DIRECTORY_FILE)
-		parent.Close()
+	dir, err := d.openFolder(rel)
+	if err != nil {
+		return err
 	}
+	defer dir.Close()
+	h, err := openAt(windows.Handle(dir.Fd()), "", fileAddFile, windows.FILE_DIRECTORY_FILE)
 	if err != nil {
 		if notCapable(err) || errors.Is(ntError(err), windows.ERROR_ACCESS_DENIED) {
 			return nil

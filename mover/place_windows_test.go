@@ -134,6 +134,21 @@ func TestWindowsRenameNoReplace(t *testing.T) {
 		if err := d.syncDir("sub/deeper"); err != nil {
 			t.Errorf("syncDir(sub/deeper): %v", err)
 		}
+		// syncDir's nil is not a refusal taken for "cannot": the folder opens for
+		// flushing (write access, an empty name relative to its own handle).
+		dir, err := d.openFolder("sub/deeper")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer dir.Close()
+		h, err := openAt(windows.Handle(dir.Fd()), "", fileAddFile, windows.FILE_DIRECTORY_FILE)
+		if err != nil {
+			t.Fatalf("opening a folder for flushing: %v", err)
+		}
+		if err := windows.FlushFileBuffers(h); err != nil {
+			t.Logf("FlushFileBuffers on a folder here: %v", err)
+		}
+		windows.CloseHandle(h)
 	})
 }
 
