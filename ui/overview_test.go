@@ -325,6 +325,32 @@ func TestOverviewWrongPasswordPausesAndTrayFollows(t *testing.T) {
 	if !v.runningProfile("good") {
 		t.Error("good stopped too")
 	}
+	// The tray's Stop all ends the rest.
+	stopAll := trayItem(t, tray, "Stop all")
+	if stopAll.Disabled {
+		t.Fatal("the tray's Stop all is disabled while a mover runs")
+	}
+	stopAll.Action()
+	h.waitFor("the tray's Stop all", func() bool { return !v.running() })
+	if !trayItem(t, tray, "Stop all").Disabled {
+		t.Error("the tray's Stop all is enabled with nothing running")
+	}
+}
+
+// trayItem finds the tray menu's item labelled label.
+func trayItem(t *testing.T, tray *fakeTray, label string) *fyne.MenuItem {
+	t.Helper()
+	tray.mu.Lock()
+	defer tray.mu.Unlock()
+	if tray.menu != nil {
+		for _, it := range tray.menu.Items {
+			if it.Label == label {
+				return it
+			}
+		}
+	}
+	t.Fatalf("no tray item %q", label)
+	return nil
 }
 
 // pausedIcon is the tray icon of a paused profile.
