@@ -24,7 +24,9 @@ Windows service "MailMover", started with the system and restarted after a failu
             Credential Manager: run 'secret set' and 'login' as that account. The account
             needs the right "Log on as a service". Without -account: LocalSystem.
   -home     the folder of the profiles, state and logs (default: this user's,
-            %AppData%\mailmover, or MAILMOVER_HOME)
+            %AppData%\mailmover, or MAILMOVER_HOME). The account must be able to read
+            and write it: for another account than yours use a folder such as
+            C:\ProgramData\MailMover, with MAILMOVER_HOME set to it for the commands.
 status exits 0 when the service runs, 3 when it is stopped, 4 when it is not installed.
 It logs to logs/P.log like 'run', and its start, stop and failures to the Event Log
 (source "MailMover").`)

@@ -101,7 +101,7 @@ if [ "$PKGS" = "./..." ] || [[ "$PKGS" == *winetest* ]]; then
     failed+=("windows build")
   fi
   step "go vet (GOOS=windows)"
-  GOOS=windows CGO_ENABLED=0 go vet ./mover/... ./store/... ./auth/... ./imapsrc/... || failed+=("go vet (windows)")
+  GOOS=windows CGO_ENABLED=0 go vet ./cli/... ./mover/... ./store/... ./auth/... ./imapsrc/... || failed+=("go vet (windows)")
   step "wine prefix"
   if wine_vars="$(scripts/wine-prefix.sh "$PRIV/wine")"; then
     eval "$wine_vars"
