@@ -12,10 +12,11 @@ import (
 
 // The design's import rule (../shared/design.md, "Imports run one way"): front ends
 // (cli, ui, demo) reach the mail server only through the engine (mover), never imapsrc;
-// only ui imports fyne; the engine and the packages under it import no front end.
+// only ui imports fyne; the engine and the packages under it import no front end; the
+// alerts (alert) know nothing of IMAP.
 func TestImportsRunOneWay(t *testing.T) {
 	frontEnds := []string{"cli", "ui", "demo"}
-	below := []string{"mover", "imapsrc", "auth", "store", "i18n"}
+	below := []string{"mover", "imapsrc", "auth", "store", "i18n", "alert"}
 	for _, dir := range append(append([]string{}, frontEnds...), below...) {
 		for file, imports := range importsOf(t, dir) {
 			for _, imp := range imports {
@@ -26,6 +27,8 @@ func TestImportsRunOneWay(t *testing.T) {
 				switch {
 				case contains(frontEnds, dir) && imp == "mailmover/imapsrc":
 					t.Errorf("%s imports imapsrc: front ends go through mover (Start, Check, Explain, ListFolders)", file)
+				case dir == "alert" && (imp == "mailmover/imapsrc" || imp == "mailmover/mover"):
+					t.Errorf("%s imports %s: the alerts take a profile's state from the engine, not the other way round", file, imp)
 				case dir != "ui" && strings.HasPrefix(imp, "fyne.io/"):
 					t.Errorf("%s imports %s: only ui imports fyne", file, imp)
 				case contains(below, dir) && (isFront || imp == "mailmover"):

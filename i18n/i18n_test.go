@@ -17,7 +17,7 @@ import (
 )
 
 // areas are the packages whose texts live here; the window (ui) has its own files.
-var areas = []string{"cli", "demo", "demo/signin", "auth", "imapsrc", "mover", "mover/journal", "store", "i18n", "service/systemd"}
+var areas = []string{"cli", "demo", "demo/signin", "auth", "imapsrc", "mover", "mover/journal", "store", "i18n", "alert", "service/systemd"}
 
 // sameInGerman are texts that read the same in German.
 var sameInGerman = []string{"lang.code", "OK", "%s: %w", "%w", "Client-ID"}

@@ -40,7 +40,8 @@ func (h *Handle) Stop() { h.cancel() }
 // Wait waits for the run to end (the caller must be reading Events meanwhile, or have
 // stopped reading by cancelling) and returns what Run or RunOnce returned: nil after a
 // stop, a *FailedError when a pass of a once-run left messages failed, or the error that
-// kept the run from starting or (once) from reaching the server.
+// kept the run from starting or (once) from reaching the server. The run has ended once
+// its alerts went out too (at most alert.FlushWait after its last event).
 func (h *Handle) Wait() error {
 	<-h.done
 	return h.err
@@ -50,7 +51,8 @@ func (h *Handle) Wait() error {
 // set. It builds the connection from the profile and o.Secrets (SourceConfig) unless
 // o.Config or o.Dial is given, and makes the event channel itself (o.Events must be nil).
 // Errors that keep it from starting at all (a profile that does not validate, no secret
-// to sign in with) are returned at once; everything later arrives as events.
+// to sign in with) are returned at once; everything later arrives as events. Every run
+// keeps its status file (status.go) and alerts by HOME/mailmover.toml (alerts.go).
 func Start(ctx context.Context, o Options) (*Handle, error) {
 	if o.Events != nil {
 		return nil, i18n.New("mover: Start makes the event channel itself; leave Options.Events nil")
@@ -72,6 +74,7 @@ func Start(ctx context.Context, o Options) (*Handle, error) {
 		return nil, err
 	}
 	sw := newStatusWriter(o.Home, o, o.Front)
+	aw := watchAlerts(o, sw)
 	sw.write()
 	ctx, cancel := context.WithCancel(ctx)
 	h := &Handle{events: make(chan Event, 256), done: make(chan struct{}), cancel: cancel}
@@ -96,6 +99,10 @@ func Start(ctx context.Context, o Options) (*Handle, error) {
 		}
 		beat := time.NewTicker(StatusHeartbeat / 4)
 		defer beat.Stop()
+		sw.tell()
+		if w := alertSettingsProblem(o); w != nil {
+			forward(*w)
+		}
 		for {
 			select {
 			case <-beat.C:
@@ -116,6 +123,7 @@ func Start(ctx context.Context, o Options) (*Handle, error) {
 				if last != KindStopped {
 					forward(Event{Time: time.Now(), Kind: KindStopped, Profile: o.Profile.Name, Text: i18n.T("stopped")})
 				}
+				aw.Flush()
 				return
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"mailmover/alert"
 	"mailmover/i18n"
 	"mailmover/imapsrc"
 	"mailmover/store"
@@ -69,6 +70,9 @@ type Options struct {
 	Front string
 	// Once makes Start do one pass (RunOnce) instead of running until stopped (Run).
 	Once bool
+	// Alerts sends the run's alerts (Start only): nil means alert.ForHome(Home), the
+	// settings in HOME/mailmover.toml.
+	Alerts *alert.Notifier
 	// FromHome says that Profile was loaded from its file in Home (store.LoadProfile).
 	// Once the mover holds the profile's state lock it checks that the file is still
 	// there, so that a profile renamed or deleted between loading and locking does not

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"mailmover/alert"
 	"mailmover/auth"
 	"mailmover/i18n"
 	"mailmover/internal/durable"
@@ -86,6 +87,8 @@ type statusWriter struct {
 	st      Status
 	written time.Time
 	now     func() time.Time
+	// notify hears the status after every event and heartbeat (the alerts); nil: none.
+	notify func(Status)
 }
 
 func newStatusWriter(home string, o Options, front string) *statusWriter {
@@ -170,12 +173,21 @@ func (w *statusWriter) event(e Event) {
 	if changed || e.Kind == KindFileSaved || e.Kind == KindStopped || e.Kind == KindIdle || t.Sub(w.written) >= StatusHeartbeat {
 		w.write()
 	}
+	w.tell()
 }
 
 // beat rewrites the file when the last write is a heartbeat old.
 func (w *statusWriter) beat() {
 	if w.now().Sub(w.written) >= StatusHeartbeat {
 		w.write()
+		w.tell()
+	}
+}
+
+// tell hands the status to notify.
+func (w *statusWriter) tell() {
+	if w.notify != nil {
+		w.notify(w.st)
 	}
 }
 
@@ -341,7 +353,8 @@ func StatusProfiles(home string) ([]string, error) {
 
 // RecordStartFailure writes profile's status as StateError with reason and advice, for a
 // front end whose mover could not even start (a profile that does not load, no secret
-// to sign in with), so that the monitoring check shows it.
+// to sign in with), so that the monitoring check shows it and the alerts tell of it
+// (waiting at most alert.FlushWait for them to go out).
 func RecordStartFailure(home, profile, front, reason, advice string) {
 	if store.ValidProfileName(profile) != nil {
 		return
@@ -358,4 +371,7 @@ func RecordStartFailure(home, profile, front, reason, advice string) {
 		}
 	}
 	w.write()
+	aw := alert.ForHome(home).Watch(profile, nil)
+	aw.Observe(alertState(w.st))
+	aw.Flush()
 }
