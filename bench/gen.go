@@ -27,6 +27,9 @@ type Spec struct {
 	MinSize int    `json:"min_size"` // attachment size in bytes, at least
 	MaxSize int    `json:"max_size"` // attachment size in bytes, at most (log-uniform between)
 	Prefix  string `json:"prefix"`   // file-name and Message-ID prefix, e.g. "m"
+	// Mix is the kind of mail: "" random bytes in base64 attachments (DefaultSpec),
+	// MixReal mail as it comes from offices (RealSpec).
+	Mix string `json:"mix,omitempty"`
 }
 
 // DefaultSpec is the benchmark mailbox: n messages with 1–3 attachments of 10 KB–1 MB,
@@ -149,6 +152,11 @@ func (g *Generator) Message(i int) ([]byte, MessageInfo) {
 	info := MessageInfo{Index: i, MessageID: fmt.Sprintf("%s-%d-%05d@bench.mailmover.invalid", s.Prefix, s.Seed, i)}
 	w := &g.buf
 	w.Reset()
+	if s.Mix == MixReal {
+		g.realMessage(i, &info)
+		info.Size = w.Len()
+		return w.Bytes(), info
+	}
 	boundary := fmt.Sprintf("=_bench_%d_%05d", s.Seed, i)
 	fmt.Fprintf(w, "From: Sender %d <sender-%d@bench.example>\r\n", i%17, i%17)
 	fmt.Fprintf(w, "To: mmbench@bench.example\r\n")

@@ -29,9 +29,12 @@ type Env struct {
 	Folder    string // the seeded folder
 	Manifest  *Manifest
 	Mailmover string // path of the mailmover binary
-	Self      string // path of mm-bench (for the upper bound)
-	Batch     int    // upper bound: messages per FETCH
-	BaseEnv   []string
+	// Before, when set, is another mailmover binary (an earlier build) run as the
+	// runner "mailmover-before": a before/after comparison within one run.
+	Before  string
+	Self    string // path of mm-bench (for the upper bound)
+	Batch   int    // upper bound: messages per FETCH
+	BaseEnv []string
 }
 
 // Profile returns the benchmark profile of mailmover: password sign-in over implicit TLS
@@ -59,7 +62,8 @@ func WriteProfile(home string, p *store.Profile) error {
 // Runners returns the clients in their default order.
 func (e *Env) Runners() []Runner {
 	return []Runner{
-		{"mailmover", e.prepMailmover},
+		{"mailmover", func(dir string) (*Job, error) { return e.prepMailmoverBin(dir, e.Mailmover) }},
+		{"mailmover-before", func(dir string) (*Job, error) { return e.prepMailmoverBin(dir, e.Before) }},
 		{"mbsync", e.prepMbsync},
 		{"offlineimap", e.prepOfflineimap},
 		{"fetchmail", e.prepFetchmail},
@@ -67,7 +71,10 @@ func (e *Env) Runners() []Runner {
 	}
 }
 
-func (e *Env) prepMailmover(dir string) (*Job, error) {
+func (e *Env) prepMailmoverBin(dir, bin string) (*Job, error) {
+	if bin == "" {
+		return nil, fmt.Errorf("no mailmover binary for this runner (mm-bench -before)")
+	}
 	home, dest := filepath.Join(dir, "home"), filepath.Join(dir, "dest")
 	if err := os.MkdirAll(dest, 0o755); err != nil {
 		return nil, err
@@ -77,7 +84,7 @@ func (e *Env) prepMailmover(dir string) (*Job, error) {
 	}
 	env := append(append([]string{}, e.BaseEnv...), store.HomeEnv+"="+home)
 	return &Job{
-		Argv: []string{e.Mailmover, "run", "-profile", "bench", "-once"},
+		Argv: []string{bin, "run", "-profile", "bench", "-once"},
 		Env:  env,
 		Verify: func() (string, error) {
 			dc, err := CheckDest(dest, e.Manifest)

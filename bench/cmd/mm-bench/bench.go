@@ -47,14 +47,47 @@ func cmdSeed(ctx context.Context, args []string) error {
 	var c common
 	c.flags(fs)
 	n := fs.Int("n", 2000, "messages")
-	folder := fs.String("folder", "Bench", "folder to seed")
+	mix := fs.String("mix", "base64", "which mailbox: base64 (folder Bench) or real (folder Real)")
+	folder := fs.String("folder", "", "folder to seed (default: the mix's)")
 	fs.Parse(args)
 	srv, err := bench.ServerFromEnv()
 	if err != nil {
 		return err
 	}
-	_, err = srv.Seed(bench.DefaultSpec(c.seed, *n, "m"), *folder, filepath.Join(c.dir, "manifest-"+*folder+".json"), logf)
+	set, ok := benchSets(c.seed, *n)[*mix]
+	if !ok {
+		return fmt.Errorf("-mix %q: want base64 or real", *mix)
+	}
+	if *folder != "" {
+		set.Folder = *folder
+	}
+	_, err = srv.Seed(set.Spec, set.Folder, filepath.Join(c.dir, "manifest-"+set.Folder+".json"), logf)
 	return err
+}
+
+// benchSet is one mailbox of the side-by-side comparison (a row group of the report).
+type benchSet struct {
+	Name   string // base64 | real
+	Folder string
+	Spec   bench.Spec
+	About  string // what the mailbox holds, for the report
+}
+
+// benchSets are the mailboxes of the comparison, by name.
+func benchSets(seed uint64, n int) map[string]benchSet {
+	return map[string]benchSet{
+		"real": {Name: "real", Folder: "Real", Spec: bench.RealSpec(seed, n, "r"),
+			About: "mail as offices get it (bench.RealSpec): every message has a body (plain text and HTML in quoted-printable, 30 % with an inline image in multipart/related) and long folded headers (Received, DKIM, up to 40 recipients, RFC 2047 subjects); 70 % have 1–3 attachments — PDFs, JPEGs, ZIPs, XLSX in base64; CSV, TXT and XML in quoted-printable (76-character lines with soft breaks, and XML with lines up to 998 characters); logs in 8bit; data in binary — with names plain, RFC 2231 (with continuations) and RFC 2047; 8 % carry a forwarded message/rfc822 with attachments of its own. Sizes: most attachments 0.5–120 KB, 16 % of messages 50 KB–2 MB each, 2 % one of 5–20 MB."},
+		"base64": {Name: "base64", Folder: "Bench", Spec: bench.DefaultSpec(seed, n, "m"),
+			About: "1–3 attachments per message, 10 KB–1 MB, log-uniform sizes, random bytes, base64; a one-line text body (the mailbox of issue 7)."},
+	}
+}
+
+// setResult is one mailbox's comparison.
+type setResult struct {
+	Set      benchSet
+	Manifest *bench.Manifest
+	Samples  []sample
 }
 
 func cmdUpper(ctx context.Context, args []string) error {
@@ -81,6 +114,7 @@ func cmdUpper(ctx context.Context, args []string) error {
 
 // sample is one timed run.
 type sample struct {
+	Set     string // the mailbox (benchSet.Name; "mem" for the memory run)
 	Runner  string
 	Rep     int
 	Res     bench.ProcResult
@@ -89,7 +123,6 @@ type sample struct {
 	Err     error
 }
 
-func (s sample) msgsPerSec(n int) float64 { return float64(n) / s.Res.Wall.Seconds() }
 func (s sample) mbPerSec(b int64) float64 { return float64(b) / 1e6 / s.Res.Wall.Seconds() }
 
 // runSet runs each runner reps times from a cold state, rotating the order each round.
@@ -129,7 +162,7 @@ func runSet(ctx context.Context, c *common, env *bench.Env, runners []bench.Runn
 				return out, fmt.Errorf("%s: %w", r.Name, err)
 			}
 			dropCaches()
-			s := sample{Runner: r.Name, Rep: rep + 1, Load: bench.LoadAvg()}
+			s := sample{Set: tag, Runner: r.Name, Rep: rep + 1, Load: bench.LoadAvg()}
 			s.Res = bench.RunTimed(ctx, filepath.Join(dir, "run.log"), job.Env, dir, job.Argv[0], job.Argv[1:]...)
 			s.Err = s.Res.Err
 			if s.Err == nil {
@@ -139,8 +172,8 @@ func runSet(ctx context.Context, c *common, env *bench.Env, runners []bench.Runn
 			if s.Err != nil {
 				status = "FAILED: " + s.Err.Error()
 			}
-			logf("%-6s rep %d %-12s %7.2f s  %6.1f msg/s  %6.1f MB/s  rss %4d MB  load %s  %s  %s",
-				tag, rep+1, r.Name, s.Res.Wall.Seconds(), s.msgsPerSec(env.Manifest.Spec.N), s.mbPerSec(env.Manifest.TotalBytes),
+			logf("%-6s rep %d %-12s %7.2f s  %6.1f MB/s  cpu %6.2f s (sys %5.2f)  rss %4d MB  load %s  %s  %s",
+				tag, rep+1, r.Name, s.Res.Wall.Seconds(), s.mbPerSec(env.Manifest.TotalBytes), (s.Res.User + s.Res.Sys).Seconds(), s.Res.Sys.Seconds(),
 				s.Res.MaxRSSKB/1024, s.Load, s.Verdict, status)
 			out = append(out, s)
 			if !c.keep && s.Err == nil {
@@ -190,6 +223,8 @@ func cmdBench(ctx context.Context, which string, args []string) error {
 	slowReps := fs.Int("offlineimap-reps", 1, "repetitions of offlineimap (about 10× slower than the others)")
 	batch := fs.Int("batch", 500, "upper bound: messages per FETCH")
 	only := fs.String("runners", "mailmover,mbsync,offlineimap,fetchmail,upper-bound", "clients to run, comma-separated")
+	before := fs.String("before", "", "another mailmover binary (an earlier build) to run as the runner mailmover-before; add it to -runners")
+	setList := fs.String("sets", "real,base64", "compare: mailboxes to compare on, comma-separated (real, base64)")
 	bigSize := fs.Int("size", 200_000_000, "mem: size of the one attachment in bytes")
 	appends := fs.Int("appends", 100, "idle: number of APPENDs")
 	reportPath := fs.String("report", "", "write the Markdown report here (all: docs/benchmarks.md)")
@@ -235,20 +270,28 @@ func cmdBench(ctx context.Context, which string, args []string) error {
 	}
 
 	if which == "compare" || which == "all" {
-		m, err := srv.Seed(bench.DefaultSpec(c.seed, *n, "m"), "Bench", filepath.Join(c.dir, "manifest-Bench.json"), logf)
-		if err != nil {
-			return err
-		}
-		env := &bench.Env{Server: srv, Folder: "Bench", Manifest: m, Mailmover: c.mailmover, Self: self, Batch: *batch, BaseEnv: baseEnv}
-		rep.Manifest = m
-		// Warm the server (indexes, page cache) once for everybody; not counted.
-		logf("warm-up: one upper-bound pass over Bench (not counted)")
-		if _, err := srv.UpperBound(ctx, "Bench", *batch); err != nil {
-			return fmt.Errorf("warm-up: %w", err)
-		}
-		rep.Compare, err = runSet(ctx, &c, env, pick(env), *reps, "bench", map[string]int{"offlineimap": *slowReps})
-		if err != nil {
-			return err
+		all := benchSets(c.seed, *n)
+		for _, name := range strings.Split(*setList, ",") {
+			set, ok := all[strings.TrimSpace(name)]
+			if !ok {
+				return fmt.Errorf("-sets: unknown mailbox %q (want real, base64)", name)
+			}
+			m, err := srv.Seed(set.Spec, set.Folder, filepath.Join(c.dir, "manifest-"+set.Folder+".json"), logf)
+			if err != nil {
+				return err
+			}
+			debug.FreeOSMemory() // the seeding's buffers: keep the launcher small
+			env := &bench.Env{Server: srv, Folder: set.Folder, Manifest: m, Mailmover: c.mailmover, Before: *before, Self: self, Batch: *batch, BaseEnv: baseEnv}
+			// Warm the server (indexes, page cache) once for everybody; not counted.
+			logf("warm-up: one upper-bound pass over %s (not counted)", set.Folder)
+			if _, err := srv.UpperBound(ctx, set.Folder, *batch); err != nil {
+				return fmt.Errorf("warm-up: %w", err)
+			}
+			ss, err := runSet(ctx, &c, env, pick(env), *reps, set.Name, map[string]int{"offlineimap": *slowReps})
+			rep.Sets = append(rep.Sets, setResult{Set: set, Manifest: m, Samples: ss})
+			if err != nil {
+				return err
+			}
 		}
 	}
 	if which == "mem" || which == "all" {
@@ -282,7 +325,11 @@ func cmdBench(ctx context.Context, which string, args []string) error {
 		logf("wrote %s", *reportPath)
 	}
 	var failed []string
-	for _, set := range [][]sample{rep.Compare, rep.Mem} {
+	sets := [][]sample{rep.Mem}
+	for _, sr := range rep.Sets {
+		sets = append(sets, sr.Samples)
+	}
+	for _, set := range sets {
 		for _, s := range set {
 			if s.Err != nil {
 				failed = append(failed, fmt.Sprintf("%s rep %d: %v", s.Runner, s.Rep, s.Err))

@@ -1,9 +1,11 @@
 // Command mm-bench is MailMover's benchmark and soak harness (see scripts/bench.sh and
 // scripts/soak.sh, which start the bench Dovecot and a keyring, then call it).
 //
-//	mm-bench seed    [-n 2000] [-seed 1]          seed the folder Bench, write its manifest
+//	mm-bench seed    [-n 2000] [-mix real|base64] seed the folder Real or Bench, write its manifest
 //	mm-bench upper   -folder F [-batch 500]       the upper-bound client (used by compare)
-//	mm-bench compare [-n 2000] [-reps 3] ...      mailmover vs mbsync, offlineimap, fetchmail
+//	mm-bench compare [-n 2000] [-reps 3] [-sets real,base64] ...
+//	                                              mailmover vs mbsync, offlineimap, fetchmail, upper bound
+//	mm-bench profile [-folder Real]               the mover in-process with a CPU profile and a trace
 //	mm-bench mem     [-size 200000000]            peak RSS of mailmover on one big attachment
 //	mm-bench idle    [-appends 100]               IDLE pickup latency (APPEND OK → file)
 //	mm-bench all     ...                          compare + mem + idle, writes docs/benchmarks.md

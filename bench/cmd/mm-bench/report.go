@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"runtime"
 	"slices"
@@ -17,9 +18,8 @@ type report struct {
 	N, Reps, Batch     int
 	Seed               uint64
 	LoadStart, LoadEnd string
-	Manifest           *bench.Manifest
+	Sets               []setResult // the side-by-side comparison, one per mailbox
 	BigManifest        *bench.Manifest
-	Compare            []sample
 	Mem                []sample
 	Idle               *idleResult
 }
@@ -71,7 +71,7 @@ func aggregate(ss []sample, m *bench.Manifest) []agg {
 		by[s.Runner] = append(by[s.Runner], s)
 	}
 	// Fixed order: mailmover first, the upper bound last.
-	order := []string{"mailmover", "mbsync", "offlineimap", "fetchmail", "upper-bound"}
+	order := []string{"mailmover", "mailmover-before", "mbsync", "offlineimap", "fetchmail", "upper-bound"}
 	slices.SortStableFunc(names, func(a, b string) int { return slices.Index(order, a) - slices.Index(order, b) })
 	var out []agg
 	for _, name := range names {
@@ -100,29 +100,46 @@ func aggregate(ss []sample, m *bench.Manifest) []agg {
 	return out
 }
 
-// ratios returns, for each other runner, the median over repetitions of mailmover's
-// throughput divided by that runner's (both from the same repetition).
-func ratios(ss []sample) map[string]float64 {
-	wall := map[[2]any]time.Duration{}
+// repRatios returns, for each other runner, mailmover's throughput divided by that
+// runner's in each repetition both completed (same run), in repetition order.
+func repRatios(ss []sample) map[string][]float64 {
+	wall := map[string]map[int]time.Duration{}
 	for _, s := range ss {
 		if s.Err == nil {
-			wall[[2]any{s.Runner, s.Rep}] = s.Res.Wall
+			if wall[s.Runner] == nil {
+				wall[s.Runner] = map[int]time.Duration{}
+			}
+			wall[s.Runner][s.Rep] = s.Res.Wall
 		}
 	}
-	per := map[string][]float64{}
-	for k, w := range wall {
-		if k[0] == "mailmover" {
+	out := map[string][]float64{}
+	for name, byRep := range wall {
+		if name == "mailmover" {
 			continue
 		}
-		if mw, ok := wall[[2]any{"mailmover", k[1]}]; ok {
-			per[k[0].(string)] = append(per[k[0].(string)], w.Seconds()/mw.Seconds())
+		reps := slices.Sorted(maps.Keys(byRep))
+		for _, rep := range reps {
+			if mw, ok := wall["mailmover"][rep]; ok {
+				out[name] = append(out[name], byRep[rep].Seconds()/mw.Seconds())
+			}
 		}
 	}
-	out := map[string]float64{}
-	for name, rs := range per {
-		out[name] = medianF(rs)
-	}
 	return out
+}
+
+// ratioText is "1.05× (1.02, 1.05, 1.10)": the median and each repetition's ratio.
+func ratioText(rs []float64) string {
+	if len(rs) == 0 {
+		return "—"
+	}
+	if len(rs) == 1 {
+		return fmt.Sprintf("%.2f×", rs[0])
+	}
+	each := make([]string, len(rs))
+	for i, r := range rs {
+		each[i] = fmt.Sprintf("%.2f", r)
+	}
+	return fmt.Sprintf("%.2f× (%s)", medianF(rs), strings.Join(each, ", "))
 }
 
 func fmtDur(d time.Duration) string {
@@ -132,13 +149,24 @@ func fmtDur(d time.Duration) string {
 	return fmt.Sprintf("%.2f s", d.Seconds())
 }
 
+// setTitle is a mailbox's heading.
+func setTitle(name string) string {
+	switch name {
+	case "real":
+		return "Realistic mail (real)"
+	case "base64":
+		return "Random attachments in base64 (base64)"
+	}
+	return name
+}
+
 // table is the side-by-side table printed on the terminal.
 func (r *report) table() string {
 	var b strings.Builder
-	if r.Manifest != nil {
-		fmt.Fprintf(&b, "\nmailbox: %d messages, %d attachments, %.1f MB (seed %d); %d repetitions, load %s → %s\n",
-			r.N, r.Manifest.TotalAtt, float64(r.Manifest.TotalBytes)/1e6, r.Seed, r.Reps, r.LoadStart, r.LoadEnd)
-		b.WriteString(r.compareTable(r.Compare, r.Manifest, true))
+	for _, sr := range r.Sets {
+		fmt.Fprintf(&b, "\n%s: %d messages, %d files to save, %.1f MB (seed %d); %d repetitions, load %s → %s\n",
+			setTitle(sr.Set.Name), sr.Manifest.Spec.N, sr.Manifest.TotalAtt, float64(sr.Manifest.TotalBytes)/1e6, r.Seed, r.Reps, r.LoadStart, r.LoadEnd)
+		b.WriteString(r.compareTable(sr.Samples, sr.Manifest, true))
 	}
 	if len(r.Mem) > 0 {
 		fmt.Fprintf(&b, "\none message with a %.0f MB attachment (%.0f MB on the wire):\n",
@@ -158,42 +186,47 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.0f ms", float64(d)/float
 
 func (r *report) compareTable(ss []sample, m *bench.Manifest, withRatio bool) string {
 	var b strings.Builder
-	rat := ratios(ss)
-	fmt.Fprintf(&b, "| client | runs | wall (median) | best–worst | msgs/s | MB/s | peak RSS | CPU (user+sys) | mailmover ÷ it | check |\n")
+	rat := repRatios(ss)
+	fmt.Fprintf(&b, "| client | runs | wall (median) | best–worst | MB/s | CPU s (user+sys) | CPU s per GB | peak RSS | mailmover ÷ it: median (each rep) | check |\n")
 	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, a := range aggregate(ss, m) {
 		ratio := "—"
 		if v, ok := rat[a.Name]; ok && withRatio {
-			ratio = fmt.Sprintf("%.2f×", v)
+			ratio = ratioText(v)
 		}
 		check := a.Verdict
 		if a.Failed > 0 {
 			check = fmt.Sprintf("%d FAILED: %s", a.Failed, a.Errors)
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %s–%s | %.1f | %.1f | %d MB | %s | %s | %s |\n",
-			a.Name, a.Runs, fmtDur(a.Wall), fmtDur(a.Best), fmtDur(a.Worst), a.MsgsPS, a.MBPS, a.RSSKB/1024, fmtDur(a.CPU), ratio, check)
+		perGB := "—"
+		if a.CPU > 0 {
+			perGB = fmt.Sprintf("%.2f", a.CPU.Seconds()/(float64(m.TotalBytes)/1e9))
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %s–%s | %.1f | %s | %s | %d MB | %s | %s |\n",
+			a.Name, a.Runs, fmtDur(a.Wall), fmtDur(a.Best), fmtDur(a.Worst), a.MBPS, cpuSec(a.CPU), perGB, a.RSSKB/1024, ratio, check)
 	}
 	return b.String()
 }
 
-// targets says which of issue 7's targets were met.
+func cpuSec(d time.Duration) string {
+	if d == 0 {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f", d.Seconds())
+}
+
+// targets says which of issue 18's targets were met.
 func (r *report) targets() string {
 	var b strings.Builder
 	b.WriteString("\nTargets:\n")
-	if len(r.Compare) > 0 {
-		rat := ratios(r.Compare)
-		best, bestName := 0.0, ""
-		for _, a := range aggregate(r.Compare, r.Manifest) {
-			if a.Name != "mailmover" && a.Name != "upper-bound" && a.MBPS > best {
-				best, bestName = a.MBPS, a.Name
-			}
-		}
-		if bestName != "" {
-			v := rat[bestName]
-			fmt.Fprintf(&b, "- mailmover ≥ 1.0× the fastest peer (%s): %.2f× — %s\n", bestName, v, verdict(v >= 1.0))
+	want := map[string]float64{"real": 1.0, "base64": 1.2}
+	for _, sr := range r.Sets {
+		rat := repRatios(sr.Samples)
+		if v, ok := rat["mbsync"]; ok {
+			fmt.Fprintf(&b, "- %s: mailmover ≥ %.1f× mbsync: %s — %s\n", sr.Set.Name, want[sr.Set.Name], ratioText(v), verdict(medianF(v) >= want[sr.Set.Name]))
 		}
 		if v, ok := rat["upper-bound"]; ok {
-			fmt.Fprintf(&b, "- mailmover ≥ 0.7× the upper bound: %.2f× — %s\n", v, verdict(v >= 0.7))
+			fmt.Fprintf(&b, "- %s: mailmover ≥ 0.85× the upper bound: %s — %s\n", sr.Set.Name, ratioText(v), verdict(medianF(v) >= 0.85))
 		}
 	}
 	for _, s := range r.Mem {
@@ -222,12 +255,17 @@ func (r *report) markdown() string {
 	b.WriteString("Generated by `make bench` (`scripts/bench.sh` → `bench/cmd/mm-bench all`); do not edit by hand.\n")
 	fmt.Fprintf(&b, "Run %s – %s UTC on %s.\n\n", r.Started.UTC().Format("2006-01-02 15:04"), r.Finished.UTC().Format("15:04"), machine())
 	b.WriteString("## Side by side\n\n")
-	if r.Manifest != nil {
-		fmt.Fprintf(&b, "Mailbox: %d messages with %d attachments (1–3 each, 10 KB–1 MB, log-uniform sizes, random bytes, base64), %.1f MB on the server; generated from seed %d. ",
-			r.N, r.Manifest.TotalAtt, float64(r.Manifest.TotalBytes)/1e6, r.Seed)
-		fmt.Fprintf(&b, "Each client ran %d times from a cold state (fresh state and destination), in rotating order, over implicit TLS to a private Dovecot on loopback. Load average (1/5/15 min) at the start %s, at the end %s.\n\n", r.Reps, r.LoadStart, r.LoadEnd)
-		b.WriteString(r.compareTable(r.Compare, r.Manifest, true))
-		b.WriteString("\n\"mailmover ÷ it\" is mailmover's throughput divided by that client's, per repetition (same run), median over repetitions. MB/s counts the mailbox's bytes on the server (the same figure for every client). Peak RSS is GNU time's %M (the largest resident set of the client or any of its children), each client launched by /usr/bin/time so that the harness's own size does not count.\n")
+	if len(r.Sets) > 0 {
+		fmt.Fprintf(&b, "Each client ran %d times per mailbox from a cold state (fresh state and destination), in rotating order, over implicit TLS to a private Dovecot on loopback; the mailboxes are generated from seed %d. Load average (1/5/15 min) at the start %s, at the end %s; the load before each run is in \"Every run\" (other engineers' builds and tests share the 2 cores: compare within one run).\n",
+			r.Reps, r.Seed, r.LoadStart, r.LoadEnd)
+	}
+	for _, sr := range r.Sets {
+		fmt.Fprintf(&b, "\n### %s\n\n%d messages with %d files to save, %.1f MB on the server: %s\n\n",
+			setTitle(sr.Set.Name), sr.Manifest.Spec.N, sr.Manifest.TotalAtt, float64(sr.Manifest.TotalBytes)/1e6, sr.Set.About)
+		b.WriteString(r.compareTable(sr.Samples, sr.Manifest, true))
+	}
+	if len(r.Sets) > 0 {
+		b.WriteString("\n\"mailmover ÷ it\" is mailmover's throughput divided by that client's in the same repetition (the clients alternate), then the median over repetitions; each repetition's ratio is in brackets. MB/s counts the mailbox's bytes on the server (the same figure for every client). CPU is user + system seconds of the client and its children (median over repetitions); per GB divides by the mailbox's size. Peak RSS is GNU time's %M (the largest resident set of the client or any of its children), each client launched by /usr/bin/time so that the harness's own size does not count. The server's own CPU (Dovecot's TLS) is not counted for anybody; it shares the same 2 cores.\n")
 	}
 	if len(r.Mem) > 0 {
 		fmt.Fprintf(&b, "\n## Memory: one message with a %.0f MB attachment\n\n", float64(r.BigManifest.AttBytes)/1e6)
@@ -242,22 +280,32 @@ func (r *report) markdown() string {
 			ms(pct(r.Idle.Latencies, 50)), ms(pct(r.Idle.Latencies, 95)), ms(pct(r.Idle.Latencies, 100)),
 			ms(pct(r.Idle.Server, 50)), ms(pct(r.Idle.Server, 95)), ms(pct(r.Idle.Server, 100)), r.Idle.Missed, r.Idle.RSSKB/1024)
 	}
-	b.WriteString("\n## Targets (issue 7)\n")
+	b.WriteString("\n## Targets (issue 18)\n")
 	b.WriteString(strings.TrimPrefix(r.targets(), "\nTargets:"))
-	if len(r.Compare) > 0 {
+	if len(r.Sets) > 0 {
 		b.WriteString(limits)
-	}
-	if len(r.Compare) > 0 {
-		b.WriteString("\n## Every run\n\n| rep | client | wall | msgs/s | MB/s | peak RSS | load before | check |\n|---|---|---|---|---|---|---|---|\n")
-		ss := slices.Clone(r.Compare)
-		slices.SortStableFunc(ss, func(a, b sample) int { return a.Rep - b.Rep })
-		for _, s := range ss {
-			check := s.Verdict
-			if s.Err != nil {
-				check = "FAILED: " + s.Err.Error()
+		b.WriteString("\n## Every run\n\n| mailbox | rep | client | wall | MB/s | CPU s | peak RSS | load before | mailmover ÷ it | check |\n|---|---|---|---|---|---|---|---|---|---|\n")
+		for _, sr := range r.Sets {
+			ss := slices.Clone(sr.Samples)
+			slices.SortStableFunc(ss, func(a, b sample) int { return a.Rep - b.Rep })
+			mm := map[int]time.Duration{}
+			for _, s := range ss {
+				if s.Runner == "mailmover" && s.Err == nil {
+					mm[s.Rep] = s.Res.Wall
+				}
 			}
-			fmt.Fprintf(&b, "| %d | %s | %s | %.1f | %.1f | %d MB | %s | %s |\n", s.Rep, s.Runner, fmtDur(s.Res.Wall),
-				s.msgsPerSec(r.Manifest.Spec.N), s.mbPerSec(r.Manifest.TotalBytes), s.Res.MaxRSSKB/1024, s.Load, check)
+			for _, s := range ss {
+				check := s.Verdict
+				if s.Err != nil {
+					check = "FAILED: " + s.Err.Error()
+				}
+				ratio := "—"
+				if w, ok := mm[s.Rep]; ok && s.Runner != "mailmover" && s.Err == nil {
+					ratio = fmt.Sprintf("%.2f×", s.Res.Wall.Seconds()/w.Seconds())
+				}
+				fmt.Fprintf(&b, "| %s | %d | %s | %s | %.1f | %s | %d MB | %s | %s | %s |\n", sr.Set.Name, s.Rep, s.Runner, fmtDur(s.Res.Wall),
+					s.mbPerSec(sr.Manifest.TotalBytes), cpuSec(s.Res.User+s.Res.Sys), s.Res.MaxRSSKB/1024, s.Load, ratio, check)
+			}
 		}
 	}
 	b.WriteString("\n## How each client ran\n\n")
