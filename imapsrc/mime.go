@@ -349,14 +349,16 @@ func (l *headerLimiter) Read(p []byte) (int, error) {
 }
 
 // transferDecoder prepares an entity's body for go-message, given hh, a copy of its header
-// that is handed to message.New: quoted-printable goes through a qpLineBreaker (long
-// lines); base64 is decoded here, in one pass with RFC 2045 leniency (b64Decoder), and
-// its Content-Transfer-Encoding is removed from hh, so that go-message does not decode
-// it again (it still converts the charset of a text part).
+// that is handed to message.New: base64 and quoted-printable are decoded here, each in one
+// pass (b64Decoder with RFC 2045 leniency; qpDecoder exactly as the standard library's
+// decoder over a line breaker, see qp.go), and the Content-Transfer-Encoding is removed
+// from hh, so that go-message does not decode it again (it still converts the charset of
+// a text part).
 func transferDecoder(hh *message.Header, body io.Reader) io.Reader {
 	switch strings.ToLower(strings.TrimSpace(hh.Get("Content-Transfer-Encoding"))) {
 	case "quoted-printable":
-		return &qpLineBreaker{r: body}
+		hh.Del("Content-Transfer-Encoding")
+		return newQPDecoder(body)
 	case "base64":
 		hh.Del("Content-Transfer-Encoding")
 		return newB64Decoder(body)
@@ -364,61 +366,8 @@ func transferDecoder(hh *message.Header, body io.Reader) io.Reader {
 	return body
 }
 
-// qpMaxLine is where qpLineBreaker breaks a quoted-printable line. The standard library's
-// decoder fails on lines longer than its 4 KiB buffer ("bufio: buffer full"); RFC 2045
-// allows 76 characters, but some mailers send whole HTML documents on one line.
+// qpMaxLine is where quoted-printable lines are cut (by a soft line break) before they are
+// decoded. The standard library's decoder, whose results qpDecoder keeps, fails on lines
+// longer than its 4 KiB buffer ("bufio: buffer full"); RFC 2045 allows 76 characters, but
+// some mailers send whole HTML documents on one line.
 const qpMaxLine = 1000
-
-// qpLineBreaker inserts a soft line break ("=\r\n", which decodes to nothing) into
-// quoted-printable lines longer than qpMaxLine, never inside an "=XX" escape, so that such
-// parts decode instead of failing.
-type qpLineBreaker struct {
-	r       io.Reader
-	run     int    // bytes since the last line end
-	lastEq  int    // bytes since the last '=' (3 or more: not inside an escape)
-	pending []byte // output not yet returned
-	buf     [4096]byte
-}
-
-func (q *qpLineBreaker) Read(p []byte) (int, error) {
-	for len(q.pending) == 0 {
-		n, err := q.r.Read(q.buf[:])
-		if n > 0 {
-			q.pending = q.breakLines(q.buf[:n])
-		}
-		if err != nil {
-			if len(q.pending) > 0 {
-				break
-			}
-			return 0, err
-		}
-		if n == 0 {
-			return 0, nil
-		}
-	}
-	n := copy(p, q.pending)
-	q.pending = q.pending[n:]
-	return n, nil
-}
-
-func (q *qpLineBreaker) breakLines(in []byte) []byte {
-	out := make([]byte, 0, len(in)+len(in)/qpMaxLine*3+3)
-	for _, c := range in {
-		if q.run >= qpMaxLine && q.lastEq >= 3 && c != '\r' && c != '\n' {
-			out = append(out, "=\r\n"...)
-			q.run = 0
-		}
-		out = append(out, c)
-		q.lastEq++
-		switch c {
-		case '\n':
-			q.run = 0
-		case '=':
-			q.lastEq = 1
-			q.run++
-		default:
-			q.run++
-		}
-	}
-	return out
-}
