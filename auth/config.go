@@ -31,6 +31,18 @@ type Config struct {
 	RedirectPort int
 	// ClientSecret is optional: public clients send none.
 	ClientSecret string
+	// ClientAuth is the profile's client_auth (client credentials): store.ClientAuthSecret
+	// or store.ClientAuthCertificate.
+	ClientAuth string
+	// ClientCert, when set, authenticates the client by a signed JWT (private_key_jwt)
+	// instead of ClientSecret; AssertionAlg is its algorithm (AlgPS256 for Microsoft,
+	// else AlgRS256). Filled by NewTokenSourceFor (LoadClientCertificate).
+	ClientCert   *ClientCertificate
+	AssertionAlg string
+	// ServiceAccount is the Google service account's key (flow = "service_account") and
+	// Subject the mailbox it acts for. Filled by NewTokenSourceFor.
+	ServiceAccount *ServiceAccountKey
+	Subject        string
 	// LoginHint, if set, is sent as login_hint so the provider pre-selects that account.
 	// Leave it empty for shared mailboxes (the person signing in is someone else).
 	LoginHint string
@@ -47,7 +59,12 @@ type Config struct {
 // String describes c without its secret.
 func (c Config) String() string {
 	secret := "none"
-	if c.ClientSecret != "" {
+	switch {
+	case c.ClientCert != nil:
+		secret = "certificate " + c.ClientCert.ThumbprintSHA1Hex()
+	case c.ServiceAccount != nil:
+		secret = "service account " + c.ServiceAccount.Email // i18n:keep (a log description, like the rest)
+	case c.ClientSecret != "":
 		secret = "set"
 	}
 	return fmt.Sprintf("oauth2 %s/%s client %s, token %s, scope %q, redirect %s, secret %s",
@@ -97,8 +114,12 @@ func ConfigFromProfile(o store.OAuth2, clientSecret string) (Config, error) {
 		RedirectURI:  o.RedirectURI,
 		RedirectPort: o.RedirectPort,
 		ClientSecret: clientSecret,
+		ClientAuth:   o.ClientAuth,
 	}
-	if c.ClientID == "" {
+	if c.ClientAuth == "" {
+		c.ClientAuth = store.ClientAuthSecret
+	}
+	if c.ClientID == "" && flow != store.FlowServiceAccount {
 		return Config{}, &ConfigError{Field: "client_id", Reason: i18n.T("empty: copy the Application (client) ID of the app registration")}
 	}
 	if err := checkEndpoint("token_url", c.TokenURL); err != nil {
@@ -119,13 +140,30 @@ func ConfigFromProfile(o store.OAuth2, clientSecret string) (Config, error) {
 			return Config{}, err
 		}
 	case store.FlowClientCredentials:
-		if clientSecret == "" {
-			return Config{}, &ConfigError{Field: "client-secret", Reason: i18n.T("client credentials need the client secret: store it with 'mailmover secret set -profile PROFILE client-secret'")}
+		switch c.ClientAuth {
+		case store.ClientAuthSecret:
+			if clientSecret == "" {
+				return Config{}, missingSecret("")
+			}
+		case store.ClientAuthCertificate:
+			// The certificate is loaded by NewTokenSourceFor; no secret is sent.
+			c.ClientSecret = ""
+		default:
+			return Config{}, &ConfigError{Field: "client_auth", Reason: i18n.Sprintf("unknown client_auth %q (want secret or certificate)", c.ClientAuth)}
 		}
+	case store.FlowServiceAccount:
+		// The key is loaded by NewTokenSourceFor; client_id may be empty.
+		c.ClientSecret = ""
 	default:
-		return Config{}, &ConfigError{Field: "flow", Reason: i18n.Sprintf("unknown flow %q (want authcode, device or client_credentials)", flow)}
+		return Config{}, &ConfigError{Field: "flow", Reason: i18n.Sprintf("unknown flow %q (want authcode, device, client_credentials or service_account)", flow)}
+	}
+	c.AssertionAlg = AlgRS256
+	if isMicrosoft(o) {
+		c.AssertionAlg = AlgPS256
 	}
 	switch {
+	case c.ClientSecret == "" && (c.ClientAuth == store.ClientAuthCertificate || flow == store.FlowServiceAccount):
+		c.AuthStyle = oauth2.AuthStyleInParams // the assertion goes in the body
 	case isMicrosoft(o) || isGoogle(o):
 		c.AuthStyle = oauth2.AuthStyleInParams // what both document
 	case clientSecret == "":

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"mailmover/i18n"
+	"mailmover/store"
 )
 
 // ErrLoginTimeout is wrapped by the error Login returns when no answer came back from the
@@ -33,8 +34,10 @@ func (e *exchangeTimeoutError) Unwrap() error { return ErrLoginTimeout }
 // ConfigError is a problem with one field of the [oauth2] profile table. Field is the
 // profile key ("redirect_uri", "redirect_port", "client_id", …).
 type ConfigError struct {
-	Field  string
-	Reason string
+	// Profile is the profile's name when known; the commands Reason names carry it.
+	Profile string
+	Field   string
+	Reason  string
 }
 
 // Error names the field and the reason (Reason is translated where it is filled).
@@ -81,6 +84,8 @@ func (e *ProviderError) Error() string {
 // exchange", "refresh", "device code", "client credentials"; English, translated where it is
 // shown). Unlike oauth2.RetrieveError its text never includes the response body.
 type TokenError struct {
+	// Profile is the profile's name when known; the commands the advice names carry it.
+	Profile     string
 	Op          string
 	Status      int // HTTP status, 0 if unknown
 	Code        string
@@ -187,12 +192,24 @@ func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 
 // DescribeError turns an error from this package into one sentence for the user (text)
 // and what to do about it (advice, may be empty). It knows the OAuth2 error codes and the
-// common Microsoft Entra AADSTS codes. Neither string contains a token or a secret.
-func DescribeError(err error) (text, advice string) {
+// common Microsoft Entra AADSTS codes. Neither string contains a token or a secret. The
+// commands the advice names carry the profile the error knows (its Profile), else the
+// placeholder PROFILE; DescribeErrorFor names the profile for errors that do not know it.
+func DescribeError(err error) (text, advice string) { return DescribeErrorFor(err, "") }
+
+// DescribeErrorFor is DescribeError for profile: the commands the advice names carry the
+// error's own profile, else profile, else the placeholder PROFILE.
+func DescribeErrorFor(err error, profile string) (text, advice string) {
 	if err == nil {
 		return "", ""
 	}
 	text = err.Error()
+	name := func(own string) string {
+		if own != "" {
+			return own
+		}
+		return profileOr(profile)
+	}
 	var (
 		ce *ConfigError
 		pe *PortError
@@ -203,19 +220,26 @@ func DescribeError(err error) (text, advice string) {
 	var db *DeviceBlockedError
 	switch {
 	case errors.As(err, &db):
-		return text, i18n.T("This tenant blocks the device-code sign-in (security defaults or Conditional Access). Use the browser sign-in instead: on a machine without a browser run 'mailmover login -profile PROFILE -no-browser', open the address in a browser on any machine and paste the address it ends on back (paste-back); or tunnel the redirect port with 'ssh -L PORT:localhost:PORT' and sign in with the browser on your machine.")
+		return text, i18n.Sprintf("This tenant blocks the device-code sign-in (security defaults or Conditional Access). Use the browser sign-in instead: on a machine without a browser run 'mailmover login -profile %s -no-browser', open the address in a browser on any machine and paste the address it ends on back (paste-back); or tunnel the redirect port with 'ssh -L PORT:localhost:PORT' and sign in with the browser on your machine.", name(""))
 	case errors.As(err, &ra):
 		if ra.Code == "" {
-			return text, withProfile(i18n.T("Sign in first: press GET in the window, or run 'mailmover login -profile PROFILE' (add -device on a machine without a browser)."), ra.Profile)
+			return text, i18n.Sprintf("Sign in first: press GET in the window, or run 'mailmover login -profile %s' (add -no-browser on a machine without a browser).", name(ra.Profile))
 		}
-		adv := i18n.T("Sign in again: press GET in the window, or run 'mailmover login -profile PROFILE'.")
-		if a := adviceFor(ra.Code, ra.Description); a != "" {
+		adv := i18n.Sprintf("Sign in again: press GET in the window, or run 'mailmover login -profile %s'.", name(ra.Profile))
+		if a := adviceFor(ra.Code, ra.Description, "", name(ra.Profile)); a != "" {
 			// The code's advice already says "Sign in again."; add only where to do it.
 			a = strings.TrimSuffix(strings.TrimSpace(a), " "+i18n.T("Sign in again."))
 			adv = a + " " + adv
 		}
-		return text, withProfile(adv, ra.Profile)
+		return text, adv
 	case errors.As(err, &ce):
+		switch ce.Field {
+		case store.SecretClientSecret, store.SecretClientCertificate, store.SecretServiceAccount:
+			return text, "" // the reason says what to store, and how
+		}
+		if strings.Contains(ce.Field, ".") {
+			return text, i18n.Sprintf("Fix %s in the profile.", ce.Field)
+		}
 		return text, i18n.Sprintf("Fix %s in the profile's [oauth2] settings.", ce.Field)
 	case errors.As(err, &pe):
 		if pe.InUse {
@@ -223,9 +247,9 @@ func DescribeError(err error) (text, advice string) {
 		}
 		return text, i18n.T("Check that loopback networking works on this machine, or pick another redirect port.")
 	case errors.As(err, &pr):
-		return text, adviceFor(pr.Code, pr.Description)
+		return text, adviceFor(pr.Code, pr.Description, "", name(""))
 	case errors.As(err, &te):
-		if a := adviceFor(te.Code, te.Description); a != "" || te.Code != "" {
+		if a := adviceFor(te.Code, te.Description, te.Op, name(te.Profile)); a != "" || te.Code != "" {
 			return text, a
 		}
 		switch {
@@ -256,10 +280,19 @@ func DescribeError(err error) (text, advice string) {
 // (English keys, translated by adviceFor).
 var aadAdvice = []struct{ code, advice string }{
 	{"AADSTS700025", i18n.Key("The app registration is a public client, so it must not get a client secret: remove the client secret stored for this profile (or set an empty one), or make the app confidential in Entra.")},
-	{"AADSTS7000218", i18n.Key("The app registration is a confidential client and needs its client secret: store it with 'mailmover secret set -profile PROFILE client-secret', or in Entra set Authentication → 'Allow public client flows' to Yes and register the redirect URI under 'Mobile and desktop applications'.")},
-	{"AADSTS7000215", i18n.Key("The client secret is wrong or expired: create a new one in Entra (Certificates & secrets) and store its value (not its ID) with 'mailmover secret set -profile PROFILE client-secret'.")},
-	{"AADSTS7000222", i18n.Key("The client secret has expired: create a new one in Entra (Certificates & secrets) and store it with 'mailmover secret set -profile PROFILE client-secret'.")},
+	{"AADSTS7000218", i18n.Key("The app registration wants a client secret or certificate and none was sent. For sign-in by a person (browser, paste-back or device code) set Entra → the app → Authentication → 'Allow public client flows' to Yes (the device flow needs it too) and register the redirect URI under 'Mobile and desktop applications'; for app-only access store the secret with 'mailmover secret set -profile %s client-secret', or use a certificate (client_auth = \"certificate\").")},
+	{"AADSTS7000215", i18n.Key("The client secret is wrong or expired: create a new one in Entra (Certificates & secrets) and store its value (not its ID) with 'mailmover secret set -profile %s client-secret'.")},
+	{"AADSTS7000222", i18n.Key("The client secret has expired: create a new one in Entra (Certificates & secrets) and store it with 'mailmover secret set -profile %s client-secret'.")},
+	{"AADSTS700027", i18n.Key("Entra refused the certificate's signed assertion: the certificate is not uploaded to this app registration (Certificates & secrets → Certificates), has expired, or the key is not the certificate's. Upload the certificate (.cer or .pem, without the key) and store the matching key and certificate with 'mailmover secret set -profile %s client-certificate'.")},
 	{"AADSTS65001", i18n.Key("Consent is missing: an admin must grant consent for the app's permissions (Entra → App registrations → API permissions → Grant admin consent, including IMAP.AccessAsUser.All), or the user must accept the consent prompt.")},
+	{"AADSTS65004", i18n.Key("The consent prompt was declined, so the app got no access. Sign in again and accept, or have an admin grant consent for the whole tenant (Entra → App registrations → API permissions → Grant admin consent).")},
+	{"AADSTS90094", i18n.Key("Only an administrator may consent to the app's permissions in this tenant: ask an admin to grant consent (Entra → App registrations → the app → API permissions → Grant admin consent for the tenant), then sign in again.")},
+	{"AADSTS90095", i18n.Key("Admin consent is needed, and the tenant's admin consent workflow took a request: wait until an admin approves it (Entra → Enterprise applications → Admin consent requests), then sign in again.")},
+	{"AADSTS50105", i18n.Key("The account is not assigned to the app: in Entra → Enterprise applications → the app → Users and groups, assign the account (or a group it is in), or set 'Assignment required?' to No under Properties.")},
+	{"AADSTS50079", i18n.Key("The account must register for multi-factor authentication first: sign in once in a browser (GET in the window, or paste-back with 'mailmover login -profile %s -no-browser') and finish the registration; a device-code or app-only sign-in cannot do it.")},
+	{"AADSTS50072", i18n.Key("The account must register for multi-factor authentication first: sign in once in a browser (GET in the window, or paste-back with 'mailmover login -profile %s -no-browser') and finish the registration; a device-code or app-only sign-in cannot do it.")},
+	{"AADSTS500011", i18n.Key("Exchange Online's service principal is not in this tenant: the tenant has no Exchange Online subscription, or tenant names another tenant than the mailbox's. Check tenant; for app-only access the scope is https://outlook.office365.com/.default (Microsoft 365 global; the national clouds' presets set their own).")},
+	{"AADSTS650052", i18n.Key("The app asks for Exchange Online, which this tenant has not subscribed to or has turned off: check that tenant is the mailbox's tenant and that it has Exchange Online (a Microsoft 365 subscription with mailboxes).")},
 	{"AADSTS700082", i18n.Key("The refresh token lapsed because it was not used for 90 days. Sign in again, and run the mover at least every few weeks.")},
 	{"AADSTS50011", i18n.Key("The redirect URI sent does not match the app registration: register exactly the profile's redirect_uri in Entra under 'Mobile and desktop applications', or change redirect_uri to the registered one.")},
 	{"AADSTS500113", i18n.Key("The app registration has no redirect URI: register the profile's redirect_uri in Entra under 'Mobile and desktop applications'.")},
@@ -267,12 +300,12 @@ var aadAdvice = []struct{ code, advice string }{
 	{"AADSTS50194", i18n.Key("The app is single-tenant: set tenant to your tenant ID (not 'common' or 'organizations').")},
 	{"AADSTS90002", i18n.Key("The tenant was not found: check the tenant ID or domain.")},
 	{"AADSTS70011", i18n.Key("The scope is not valid: for IMAP use 'https://outlook.office.com/IMAP.AccessAsUser.All offline_access' (or 'https://outlook.office365.com/.default' for client credentials).")},
-	{"AADSTS50020", i18n.Key("The account signed in belongs to another tenant: sign in with an account of the app's tenant, or use tenant 'organizations'.")},
+	{"AADSTS50020", i18n.Key("The account signed in is not a member of the app's tenant: sign in with an account of the tenant that owns the app and the mailbox (pick it in the browser's account list). Only if the app is to serve several tenants: make it multi-tenant in Entra (Authentication → Supported account types) and use tenant 'organizations' — with a single-tenant app, 'organizations' fails with AADSTS50194.")},
 	{"AADSTS50173", i18n.Key("The refresh token was revoked because the password changed or sessions were revoked. Sign in again.")},
 	{"AADSTS70043", i18n.Key("The refresh token expired because of a Conditional Access sign-in frequency policy. Sign in again.")},
 	{"AADSTS50076", i18n.Key("Multi-factor authentication is required: sign in again interactively.")},
-	{"AADSTS53003", i18n.Key("A Conditional Access policy blocked the sign-in: ask the tenant admin.")},
-	{"AADSTS530035", i18n.Key("The tenant's security defaults blocked the sign-in (they block the device-code flow): use the browser sign-in; on a machine without a browser, 'mailmover login -profile PROFILE -no-browser' and paste the address back.")},
+	{"AADSTS53003", i18n.Key("A Conditional Access policy blocked the sign-in (for example one that requires a compliant or joined device, a location, or blocks the device-code flow). OAuth2 is modern authentication, so a policy that blocks only legacy authentication ('other clients') is not the cause. Ask the tenant admin which policy applied (Entra → Sign-in logs → the failed sign-in → Conditional Access).")},
+	{"AADSTS530035", i18n.Key("The tenant's security defaults blocked the sign-in (they block the device-code flow): use the browser sign-in; on a machine without a browser, 'mailmover login -profile %s -no-browser' and paste the address back.")},
 	{"AADSTS700084", i18n.Key("The refresh token of a single-page application lapsed after 24 hours: register the redirect URI under 'Mobile and desktop applications', not 'Single-page application'.")},
 	{"AADSTS9002327", i18n.Key("The redirect URI is registered as a single-page application: register it under 'Mobile and desktop applications' instead.")},
 }
@@ -300,15 +333,27 @@ var codeAdvice = map[string]string{
 }
 
 // adviceFor returns advice for an OAuth2 code and a provider description (which may carry
-// an AADSTS number), translated.
-func adviceFor(code, description string) string {
+// an AADSTS number), translated; op is the request that failed (TokenError.Op, or "") and
+// profile the name the commands in the advice carry.
+func adviceFor(code, description, op, profile string) string {
 	for _, a := range aadAdvice {
 		if hasAADCode(description, a.code) {
+			if strings.Contains(a.advice, "%s") {
+				return i18n.Sprintf(a.advice, profile)
+			}
 			return i18n.T(a.advice)
 		}
 	}
-	if code == "invalid_grant" && strings.Contains(strings.ToLower(description), "expired or revoked") { // i18n:keep (Google's text)
+	desc := strings.ToLower(description)
+	switch {
+	case op == opServiceAccount && code == "unauthorized_client":
+		return i18n.T("Google does not let the service account act for this mailbox: in the Google Admin console (Security → Access and data control → API controls → Manage domain-wide delegation) add the service account's client ID (the key's client_id, a number) with the scope https://mail.google.com/, and check that [setup] username is a mailbox of that Workspace domain. Changes can take some minutes to apply.")
+	case op == opServiceAccount && code == "invalid_grant":
+		return i18n.T("Google refused the service account's signed request: the key was deleted or disabled (Google Cloud console → IAM → Service accounts → Keys), the key file is not this account's, or this machine's clock is off by minutes. Store a current JSON key, and check the clock.")
+	case code == "invalid_grant" && strings.Contains(desc, "expired or revoked"): // i18n:keep (Google's text)
 		return i18n.T("Google refused the refresh token (expired or revoked). If the Google Cloud app is in 'Testing' status its refresh tokens lapse after 7 days: publish it (In production) and sign in again.")
+	case code == "invalid_request" && strings.Contains(desc, "client_secret is missing"): // i18n:keep (Google's text)
+		return i18n.Sprintf("Google needs the OAuth client's secret, also for a desktop app: copy it from the Google Cloud console (APIs & Services → Credentials → the OAuth client) and store it with 'mailmover secret set -profile %s client-secret'.", profile)
 	}
 	if a, ok := codeAdvice[code]; ok {
 		return i18n.T(a)
@@ -316,17 +361,11 @@ func adviceFor(code, description string) string {
 	return ""
 }
 
+// opServiceAccount is TokenError.Op of a service account's JWT bearer grant.
+const opServiceAccount = "service account sign-in" // i18n:keep (TokenError.Op, compared)
+
 // hasAADCode reports whether a provider's description names the Entra error code (e.g.
 // "AADSTS53003"), as a whole code: "AADSTS53003:" yes, "AADSTS530035:" no.
 func hasAADCode(description, code string) bool {
 	return strings.Contains(description, code+":") || strings.Contains(description, code+" ") || strings.HasSuffix(description, code)
-}
-
-// withProfile puts the profile's name into advice that names the command to run; without
-// a name the placeholder PROFILE stays.
-func withProfile(advice, profile string) string {
-	if profile == "" {
-		return advice
-	}
-	return strings.ReplaceAll(advice, "-profile PROFILE", "-profile "+profile) // i18n:keep
 }

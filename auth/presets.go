@@ -80,6 +80,10 @@ func ApplyPreset(o *store.OAuth2, preset, tenant string) error {
 	return nil
 }
 
+// IsMicrosoftProfile reports whether o talks to the Microsoft identity platform: a
+// Microsoft preset of any cloud, or a custom profile whose URLs name an Entra sign-in host.
+func IsMicrosoftProfile(o store.OAuth2) bool { return isMicrosoft(o) }
+
 // isMicrosoft reports whether o talks to the Microsoft identity platform.
 // A Microsoft preset of any cloud, or a custom profile whose URLs name an Entra sign-in
 // host of any cloud.

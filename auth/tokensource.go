@@ -189,7 +189,10 @@ func (s *TokenSource) refresh(ctx context.Context) (*oauth2.Token, error) {
 	if err != nil {
 		err = tokenError(i18n.Key("refresh"), s.cfg.TokenURL, err)
 		var te *TokenError
-		if errors.As(err, &te) && te.Code == "invalid_grant" {
+		if errors.As(err, &te) {
+			te.Profile = s.Profile
+		}
+		if te != nil && te.Code == "invalid_grant" {
 			s.logger().Warn("the provider refused the refresh token: sign in again", "profile", s.Profile, "description", te.Description)
 			return nil, &ReauthError{Profile: s.Profile, Code: te.Code, Description: te.Description, Err: te}
 		}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	"mailmover/auth"
@@ -46,10 +45,10 @@ func runLogin(ctx context.Context, args []string, env Env) int {
 		return 2
 	}
 	fail := func(err error) int {
-		text, advice := auth.DescribeError(err)
+		text, advice := auth.DescribeErrorFor(err, *profile)
 		fmt.Fprintf(env.Stderr, "mailmover login: %s\n", text) // i18n:keep (command name and a translated error)
 		if advice != "" {
-			fmt.Fprintf(env.Stderr, "  %s\n", strings.ReplaceAll(advice, "PROFILE", *profile))
+			fmt.Fprintf(env.Stderr, "  %s\n", advice)
 		}
 		return 1
 	}
@@ -71,6 +70,9 @@ func runLogin(ctx context.Context, args []string, env Env) int {
 		o.Flow = store.FlowDevice
 	}
 	sec := openSecrets()
+	if o.AppOnly() {
+		return loginAppOnly(ctx, p, sec, env, fail)
+	}
 	secret, err := sec.Get(*profile, store.SecretClientSecret)
 	if errors.Is(err, store.ErrNoSecret) {
 		secret, err = "", nil
@@ -89,8 +91,6 @@ func runLogin(ctx context.Context, args []string, env Env) int {
 
 	var res *auth.Result
 	switch cfg.Flow {
-	case store.FlowClientCredentials:
-		return loginClientCredentials(ctx, cfg, *profile, env, logger, fail)
 	case store.FlowDevice:
 		res, err = auth.LoginDevice(ctx, cfg, auth.DeviceOptions{Logger: logger, OnCode: func(c auth.DeviceCode) {
 			i18n.Fprintf(env.Stdout, "On any device, open\n  %s\nand enter the code\n  %s\n", c.VerificationURI, c.UserCode)
@@ -138,15 +138,30 @@ func runLogin(ctx context.Context, args []string, env Env) int {
 }
 
 // loginClientCredentials fetches one app-only token to prove the setup works.
-func loginClientCredentials(ctx context.Context, cfg auth.Config, profile string, env Env, logger *slog.Logger, fail func(error) int) int {
-	src := auth.NewClientCredentialsSource(cfg)
-	src.Logger = logger
+// loginAppOnly checks an app-only profile (client credentials, service account): there
+// is nothing to sign in, but the token endpoint must accept the app's credential.
+func loginAppOnly(ctx context.Context, p *store.Profile, sec store.Secrets, env Env, fail func(error) int) int {
+	logger := slog.New(slog.NewTextHandler(env.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	src, err := auth.NewTokenSourceFor(p, sec, logger)
+	if err != nil {
+		return fail(err)
+	}
 	at, err := src.AccessToken(ctx, false)
 	if err != nil {
 		return fail(err)
 	}
-	i18n.Fprintf(env.Stdout, "Profile %s uses client credentials (app-only): no sign-in is needed, the mover fetches tokens itself.\n", profile)
-	i18n.Fprintln(env.Stdout, "The token endpoint accepted the client ID and secret.")
+	i18n.Fprintf(env.Stdout, "Profile %s uses app-only access: no sign-in is needed, the mover fetches tokens itself.\n", p.Name)
+	switch {
+	case p.OAuth2.Flow == store.FlowServiceAccount:
+		i18n.Fprintf(env.Stdout, "The token endpoint accepted the service account for %s.\n", p.Setup.Username)
+	case p.OAuth2.UsesCertificate():
+		i18n.Fprintln(env.Stdout, "The token endpoint accepted the client ID and certificate.")
+	default:
+		i18n.Fprintln(env.Stdout, "The token endpoint accepted the client ID and secret.")
+	}
+	if w, _ := auth.CredentialWarning(p, sec, time.Now()); w != "" {
+		i18n.Fprintf(env.Stderr, "warning: %s\n", w)
+	}
 	i18n.Fprintf(env.Stdout, "Access token: %s\n", mask(at))
 	return 0
 }

@@ -218,7 +218,8 @@ func TestLoginClientCredentials(t *testing.T) {
 	if err := store.SaveProfile(home, p); err != nil {
 		t.Fatal(err)
 	}
-	if code := Run(context.Background(), []string{"login", "-profile", "p"}, env); code != 1 || !strings.Contains(errb.String(), "client secret") {
+	if code := Run(context.Background(), []string{"login", "-profile", "p"}, env); code != 1 || !strings.Contains(errb.String(), "client secret") ||
+		!strings.Contains(errb.String(), "secret set -profile p client-secret") {
 		t.Fatalf("without secret: exit %d, stderr %q", code, errb.String())
 	}
 	if err := sec.Set("p", store.SecretClientSecret, "s3cret"); err != nil {
@@ -228,7 +229,7 @@ func TestLoginClientCredentials(t *testing.T) {
 	if code := Run(context.Background(), []string{"login", "-profile", "p"}, env); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	if !strings.Contains(out.String(), "client credentials") || strings.Contains(out.String(), "AT-xxx") {
+	if !strings.Contains(out.String(), "app-only") || !strings.Contains(out.String(), "client ID and secret") || strings.Contains(out.String(), "AT-xxx") {
 		t.Fatalf("stdout %q", out.String())
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/term"
 
+	"mailmover/auth"
 	"mailmover/i18n"
 	"mailmover/store"
 )
@@ -29,7 +30,9 @@ func init() {
 
 var secretUsage = i18n.Key(`usage:
   mailmover secret set -profile P client-secret|password     (the value is read from standard input; typed at a terminal, it is not shown)
-  mailmover secret delete -profile P client-secret|password|refresh-token|access-token`)
+  mailmover secret set -profile P client-certificate < app.pem     (the PEM private key and its certificate)
+  mailmover secret set -profile P service-account < key.json       (a Google service account's JSON key)
+  mailmover secret delete -profile P client-secret|password|client-certificate|service-account|refresh-token|access-token`)
 
 func runSecret(ctx context.Context, args []string, env Env) int {
 	if len(args) == 0 {
@@ -53,7 +56,7 @@ func runSecret(ctx context.Context, args []string, env Env) int {
 		return 2
 	}
 	kind := fs.Arg(0)
-	allowed := []string{store.SecretClientSecret, store.SecretPassword}
+	allowed := []string{store.SecretClientSecret, store.SecretPassword, store.SecretClientCertificate, store.SecretServiceAccount}
 	if op == "delete" {
 		allowed = store.SecretKinds
 	}
@@ -94,7 +97,14 @@ func runSecret(ctx context.Context, args []string, env Env) int {
 	}
 
 	var value string
-	if fd, ok := stdinTerminal(env.Stdin); ok {
+	keyFile := kind == store.SecretClientCertificate || kind == store.SecretServiceAccount
+	if _, ok := stdinTerminal(env.Stdin); ok && keyFile {
+		i18n.Fprintf(env.Stderr, "mailmover secret set: a %s is a file: give it on standard input, e.g. 'mailmover secret set -profile %s %s < FILE'\n", kind, *profile, kind)
+		return 2
+	}
+	if keyFile {
+		value, err = readKeyFile(env.Stdin, kind)
+	} else if fd, ok := stdinTerminal(env.Stdin); ok {
 		// Typed at a terminal: not echoed, so it does not stay on the screen or in a
 		// terminal recording.
 		i18n.Fprintf(env.Stderr, "%s of profile %s (typing is not shown): ", kind, *profile)
@@ -116,6 +126,14 @@ func runSecret(ctx context.Context, args []string, env Env) int {
 	}
 	if err := sec.Set(*profile, kind, value); err != nil {
 		fmt.Fprintf(env.Stderr, "mailmover secret set: %v\n", err) // i18n:keep (command name and a translated error)
+		var tl *store.SecretTooLargeError
+		if keyFile && errors.As(err, &tl) {
+			field := "client_certificate_file"
+			if kind == store.SecretServiceAccount {
+				field = "service_account_file"
+			}
+			i18n.Fprintf(env.Stderr, "  Keep it in a file only the user running MailMover may read (chmod 600) and name the file in the profile's [oauth2] %s instead.\n", field)
+		}
 		return 1
 	}
 	i18n.Fprintf(env.Stdout, "stored the %s of profile %s in the keyring (%d characters)\n", kind, *profile, len([]rune(value)))
@@ -192,6 +210,27 @@ func checkSecret(data []byte) (string, error) {
 		// No password or client secret holds a NUL (SASL PLAIN uses it as separator):
 		// this is binary input, such as a file piped in by mistake.
 		return "", i18n.New("the value contains a NUL byte (binary input?); give only the secret, as text")
+	}
+	return string(data), nil
+}
+
+// readKeyFile reads a client certificate (PEM key and certificate) or a service
+// account's JSON key from r and checks that it is one, so that a wrong file is refused
+// now, not at the next sign-in. Errors never show the content.
+func readKeyFile(r io.Reader, kind string) (string, error) {
+	data, err := io.ReadAll(io.LimitReader(r, maxSecretInput+1))
+	if err != nil {
+		return "", i18n.Errorf("reading standard input: %w", err)
+	}
+	if len(data) > maxSecretInput {
+		return "", i18n.Errorf("standard input holds more than %s bytes; give only the secret", i18n.FormatInt(maxSecretInput))
+	}
+	if kind == store.SecretClientCertificate {
+		if _, err := auth.ParseClientCertificate(data); err != nil {
+			return "", err
+		}
+	} else if _, err := auth.ParseServiceAccountKey(data); err != nil {
+		return "", err
 	}
 	return string(data), nil
 }

@@ -41,6 +41,12 @@ type Config struct {
 	// Profile is the profile's name, put into the commands that advice names
 	// ('mailmover secret set -profile NAME password'); empty: "P".
 	Profile string
+	// AppOnly says whose token Token gives: "" a signed-in user's; AppOnlyMicrosoft an
+	// Entra app's own (client credentials); AppOnlyGoogle a Google service account's
+	// acting for the mailbox; AppOnlyOther another provider's app token. A refused token
+	// then gets the advice that names the real cause (Exchange's service principal and
+	// mailbox permission; Google's domain-wide delegation), not the delegated scope.
+	AppOnly string
 
 	// CreateMoveTarget makes Move create a missing target folder instead of failing.
 	CreateMoveTarget bool

@@ -156,7 +156,7 @@ func (c *Client) authError(ctx context.Context, mech string, err error, failure 
 	lower := strings.ToLower(ie.Text)
 	switch {
 	case isNotConnected(ie):
-		e.Kind, e.Reason, e.Advice = KindNotConnected, said, i18n.T(adviceNotConnected)
+		e.Kind, e.Reason, e.Advice = KindNotConnected, said, c.cfg.notConnectedAdvice()
 	case ie.Code == imap.ResponseCodeLimit || strings.Contains(lower, "maximum number of connections") || // i18n:keep (the server's words)
 		strings.Contains(lower, "too many simultaneous connections"): // i18n:keep (Gmail's words)
 		// Not the password's fault: the mailbox has as many connections as the server
@@ -169,16 +169,16 @@ func (c *Client) authError(ctx context.Context, mech string, err error, failure 
 		if oauth {
 			// Dovecot's oauth2 passdb says this when it cannot validate the token, which
 			// is also what it says for a dead token: refresh, then sign in again.
-			e.Reason, e.Advice = i18n.Sprintf("the server could not accept the token; %s", said), i18n.T(adviceTokenRejected)
+			e.Reason, e.Advice = i18n.Sprintf("the server could not accept the token; %s", said), c.cfg.tokenRejectedAdvice()
 		} else {
 			e.Kind, e.Reason = KindServer, i18n.Sprintf("the server's sign-in service is unavailable; %s", said)
 			e.Advice = i18n.T("Try again later; if it persists, ask the server's admin.")
 		}
 	case ie.Code == imap.ResponseCodeAuthorizationFailed:
 		e.Reason = i18n.Sprintf("the signed-in identity may not use mailbox %s; %s", c.cfg.Username, said)
-		e.Advice = i18n.T(adviceNotConnected)
+		e.Advice = c.cfg.notConnectedAdvice()
 	case oauth:
-		e.Reason, e.Advice = i18n.Sprintf("the server refused the token; %s", said), i18n.T(adviceTokenRejected)
+		e.Reason, e.Advice = i18n.Sprintf("the server refused the token; %s", said), c.cfg.tokenRejectedAdvice()
 	default:
 		e.Reason, e.Advice = i18n.Sprintf("the server refused the username or password; %s", said), i18n.Sprintf(advicePasswordRejected, c.cfg.profileName())
 	}

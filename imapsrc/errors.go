@@ -120,8 +120,41 @@ var (
 	adviceTokenRejected    = i18n.Key("The server refused the OAuth2 access token. Check that: the token's scope is for IMAP (Microsoft 365: https://outlook.office.com/IMAP.AccessAsUser.All offline_access; Gmail: https://mail.google.com/ — OIDC scopes alone give a token IMAP refuses); IMAP is enabled for the mailbox (Microsoft 365 admin: Set-CASMailbox -ImapEnabled $true) and for the tenant; the tenant in [oauth2] is the mailbox's tenant; the username is the mailbox address. If it keeps failing, sign in again with 'mailmover login'.")
 	advicePasswordRejected = i18n.Key("The server refused the username or password. Check both (store the password with 'mailmover secret set -profile %s password'). Microsoft 365 and Gmail no longer accept passwords for IMAP: use auth = \"xoauth2\" there (Gmail also takes an app password).")
 	adviceNotConnected     = i18n.Key("The sign-in worked, but the signed-in account may not open the mailbox named in [setup] username. Either you signed in with another account in the browser (sign in again with 'mailmover login' and pick the mailbox's account), or, for a shared mailbox, the signed-in user lacks FullAccess on it (Microsoft 365 admin: Add-MailboxPermission -AccessRights FullAccess).")
+	adviceAppOnlyMicrosoft = i18n.Key("The server refused the app's own token (client credentials) for mailbox %s. The delegated scope plays no part here: an app-only token opens a mailbox only when Exchange Online knows the app and the mailbox lets it in. In Entra, the app needs the API permission Office 365 Exchange Online → Application permissions → IMAP.AccessAsApp, with admin consent; then, in Exchange Online PowerShell (Connect-ExchangeOnline): New-ServicePrincipal -AppId <Application (client) ID> -ObjectId <Object ID of the app's Enterprise application — not of the app registration>, and Add-MailboxPermission -Identity %s -User <that service principal's ID> -AccessRights FullAccess. Changes can take an hour to apply. Also check that IMAP is on for the mailbox (Set-CASMailbox -ImapEnabled $true) and that [setup] username is the mailbox's address.")
+	adviceAppOnlyGoogle    = i18n.Key("Gmail refused the service account's token for %s. Check that domain-wide delegation (Google Admin console → Security → Access and data control → API controls) lists the account's client ID with the scope https://mail.google.com/, that IMAP is allowed for the domain's users (Apps → Google Workspace → Gmail → End user access), and that [setup] username is the mailbox's address.")
+	adviceAppOnlyOther     = i18n.Key("The server refused the app's own token (client credentials) for mailbox %s: check that the provider gives the app access to that mailbox and that the scope is the one the IMAP server expects.")
 	adviceInsecure         = i18n.Key("Use tls = \"implicit\" (port 993) or tls = \"starttls\" (port 143) in [security]; MailMover sends passwords and tokens without encryption only to a server on this machine (loopback).")
 )
+
+// Values for Config.AppOnly.
+const (
+	AppOnlyMicrosoft = "microsoft"
+	AppOnlyGoogle    = "google"
+	AppOnlyOther     = "other"
+)
+
+// tokenRejectedAdvice is the advice for a token the server refused: for an app-only
+// token the app's access to the mailbox, else the user's sign-in and scope.
+func (c Config) tokenRejectedAdvice() string {
+	switch c.AppOnly {
+	case AppOnlyMicrosoft:
+		return i18n.Sprintf(adviceAppOnlyMicrosoft, c.Username, c.Username)
+	case AppOnlyGoogle:
+		return i18n.Sprintf(adviceAppOnlyGoogle, c.Username)
+	case AppOnlyOther:
+		return i18n.Sprintf(adviceAppOnlyOther, c.Username)
+	}
+	return i18n.T(adviceTokenRejected)
+}
+
+// notConnectedAdvice is the advice for "authenticated but not connected": for an
+// app-only token the app's permission on the mailbox, else the account signed in.
+func (c Config) notConnectedAdvice() string {
+	if c.AppOnly != "" {
+		return c.tokenRejectedAdvice()
+	}
+	return i18n.T(adviceNotConnected)
+}
 
 // classifyNet turns a transport failure into an *Error of kind KindNetwork (or the
 // context's error when ctx is done).

@@ -164,6 +164,7 @@ func TestMicrosoft365Quirks(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		auth       string
+		appOnly    string
 		scripts    [][]step
 		wantKind   Kind
 		wantCalls  int32
@@ -181,6 +182,17 @@ func TestMicrosoft365Quirks(t *testing.T) {
 		{name: "NO AUTHENTICATE failed", auth: authXOAuth2, scripts: [][]step{authFailed, authFailed},
 			wantKind: KindAuth, wantCalls: 2,
 			wantText: []string{"AUTHENTICATE failed", "IMAP.AccessAsUser.All", "tenant", "Set-CASMailbox"}},
+		// App-only (client credentials): the cause is Exchange's service principal and the
+		// mailbox permission, not the delegated scope.
+		{name: "app-only NO AUTHENTICATE failed", auth: authXOAuth2, appOnly: AppOnlyMicrosoft, scripts: [][]step{authFailed, authFailed},
+			wantKind: KindAuth, wantCalls: 2,
+			wantText: []string{"AUTHENTICATE failed", "New-ServicePrincipal -AppId", "Enterprise application", "Add-MailboxPermission -Identity invoices@contoso.example", "IMAP.AccessAsApp"}},
+		{name: "app-only authenticated but not connected", auth: authXOAuth2, appOnly: AppOnlyMicrosoft, scripts: [][]step{notConnected},
+			wantKind: KindNotConnected, wantCalls: 1,
+			wantText: []string{"authenticated but not connected", "New-ServicePrincipal", "FullAccess"}},
+		{name: "service account refused by Gmail", auth: authXOAuth2, appOnly: AppOnlyGoogle, scripts: [][]step{challenge, challenge},
+			wantKind: KindAuth, wantCalls: 2,
+			wantText: []string{"AUTHENTICATIONFAILED", "domain-wide delegation", "https://mail.google.com/"}},
 		{name: "UNAVAILABLE counts as a rejected token", auth: authXOAuth2, scripts: [][]step{unavailable, refreshedOK},
 			wantKind: -1, wantCalls: 2},
 		{name: "mechanism not offered", auth: authOAuthBearer, scripts: [][]step{plainOnly},
@@ -190,7 +202,7 @@ func TestMicrosoft365Quirks(t *testing.T) {
 			port, tr := fakeServer(t, tc.scripts...)
 			var calls atomic.Int32
 			cfg := Config{Host: "127.0.0.1", Port: port, TLS: tlsNone, Auth: tc.auth, Username: "invoices@contoso.example",
-				Folder: "INBOX", Timeout: 5 * time.Second, Logger: testLogger(t),
+				Folder: "INBOX", Timeout: 5 * time.Second, Logger: testLogger(t), AppOnly: tc.appOnly,
 				Token: func(ctx context.Context, force bool) (string, error) {
 					calls.Add(1)
 					return "token-" + string(rune('A'+calls.Load())), nil

@@ -75,7 +75,7 @@ func (c *Client) Select(ctx context.Context, name string) (Mailbox, error) {
 		if errors.As(err, &ie) && ctx.Err() == nil {
 			if isNotConnected(ie) {
 				return Mailbox{}, &Error{Kind: KindNotConnected, Host: c.cfg.addr(), Op: "select " + quote(name),
-					Reason: i18n.Sprintf("signed in, but the server says: %s", serverText(ie)), Advice: i18n.T(adviceNotConnected), Err: err}
+					Reason: i18n.Sprintf("signed in, but the server says: %s", serverText(ie)), Advice: c.cfg.notConnectedAdvice(), Err: err}
 			}
 			return Mailbox{}, &Error{Kind: KindFolder, Host: c.cfg.addr(), Op: "select " + quote(name),
 				Reason: i18n.Sprintf("cannot open folder %s: %s", quote(name), serverText(ie)),

@@ -14,7 +14,7 @@ import (
 
 // SourceConfig builds the imapsrc.Config for profile p: server, TLS and sign-in from the
 // profile, the password (auth = "password") from sec, or else a token function backed by
-// the auth package's token source for the profile's flow (auth.NewTokenSourceForProfile),
+// the auth package's token source for the profile's flow (auth.NewTokenSourceFor),
 // which refreshes and saves rotated tokens in sec. The
 // returned Config holds no secret in any field a log could print: the password is only in
 // Config.Password, which imapsrc never logs.
@@ -59,11 +59,12 @@ func SourceConfig(p *store.Profile, sec store.Secrets, logger *slog.Logger) (ima
 		}
 		cfg.Password = pw
 	case store.AuthXOAuth2, store.AuthOAuthBearer:
-		ts, err := auth.NewTokenSourceForProfile(p.Name, p.OAuth2, sec, logger)
+		ts, err := auth.NewTokenSourceFor(p, sec, logger)
 		if err != nil {
 			return imapsrc.Config{}, i18n.Errorf("profile %s: OAuth2 settings: %w", p.Name, err)
 		}
 		cfg.Token = tokenFunc(ts)
+		cfg.AppOnly = appOnlyKind(p.OAuth2)
 	default:
 		return imapsrc.Config{}, i18n.Errorf("security.auth = %q is not a sign-in method (xoauth2, oauthbearer or password)", p.Security.Auth)
 	}
@@ -95,4 +96,18 @@ func tokenFunc(ts auth.Source) imapsrc.TokenFunc {
 		}
 		return tok, err
 	}
+}
+
+// appOnlyKind tells imapsrc whose token it gets (imapsrc.Config.AppOnly), so that a
+// refused app-only token gets advice about the app's access to the mailbox.
+func appOnlyKind(o store.OAuth2) string {
+	switch {
+	case !o.AppOnly():
+		return ""
+	case o.Flow == store.FlowServiceAccount:
+		return imapsrc.AppOnlyGoogle
+	case auth.IsMicrosoftProfile(o):
+		return imapsrc.AppOnlyMicrosoft
+	}
+	return imapsrc.AppOnlyOther
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"mailmover/auth"
 	"mailmover/i18n"
 	"mailmover/imapsrc"
 	"mailmover/store"
@@ -191,6 +192,10 @@ func Check(ctx context.Context, o CheckOptions) (*CheckReport, error) {
 		timeout = 60 * time.Second
 	}
 	out := &CheckReport{Username: p.Setup.Username, Criteria: Criteria(p)}
+	// A client certificate's known end, also when the sign-in fails because of it.
+	if w, _ := auth.CredentialWarning(p, o.Secrets, time.Now()); w != "" {
+		out.Warnings = append(out.Warnings, w)
+	}
 	cfg, err := SourceConfig(p, o.Secrets, o.Logger)
 	if err != nil {
 		return out, err
@@ -201,7 +206,8 @@ func Check(ctx context.Context, o CheckOptions) (*CheckReport, error) {
 	rep, err := imapsrc.Check(ctx, cfg, out.Criteria)
 	if rep != nil {
 		out.Server, out.Security, out.Mechanism, out.Elapsed = rep.Server, rep.Security, rep.Mechanism, rep.Elapsed
-		out.Folder, out.Matching, out.Folders, out.Warnings = rep.Mailbox, rep.Matching, rep.Folders, rep.Warnings
+		out.Folder, out.Matching, out.Folders = rep.Mailbox, rep.Matching, rep.Folders
+		out.Warnings = append(out.Warnings, rep.Warnings...)
 	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {

@@ -3,9 +3,11 @@ package mover
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
+	"mailmover/auth"
 	"mailmover/store"
 )
 
@@ -82,14 +84,30 @@ func TestStartStopAndRefusals(t *testing.T) {
 	}
 }
 
-// Explain fills the profile's name into the commands an advice names, and says when the
-// user must sign in again.
+// Explain's advice names the profile in the commands it gives: the errors carry it from
+// where they arise (a token error of the profile's token source, a missing credential),
+// and an error that does not know it gets the name Explain is given; no placeholder is
+// left.
 func TestExplainFillsTheProfileName(t *testing.T) {
 	a := Explain(&TimeoutError{After: time.Second}, "invoices")
 	if a.Fix == "" || a.What == "" {
 		t.Errorf("timeout: %+v", a)
 	}
-	if got := withProfileName("run 'mailmover login -profile PROFILE'.", "invoices"); got != "run 'mailmover login -profile invoices'." {
-		t.Errorf("withProfileName = %q", got)
+	tests := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"token error of the source", &auth.TokenError{Profile: "invoices", Op: "client credentials", Code: "invalid_client",
+			Description: "AADSTS7000215: Invalid client secret provided."}, "-profile invoices client-secret"},
+		{"token error without a profile", &auth.TokenError{Op: "refresh", Code: "invalid_client",
+			Description: "AADSTS7000222: The provided client secret keys are expired."}, "-profile invoices client-secret"},
+		{"not signed in", &auth.ReauthError{Profile: "invoices", Err: auth.ErrNotSignedIn}, "login -profile invoices"},
+	}
+	for _, tt := range tests {
+		a := Explain(tt.err, "invoices")
+		if !strings.Contains(a.Fix, tt.want) || strings.Contains(a.Fix, "PROFILE") {
+			t.Errorf("%s: fix %q, want …%s…", tt.name, a.Fix, tt.want)
+		}
 	}
 }

@@ -17,7 +17,6 @@ const stopGrace = time.Second
 func (m *Mover) emit(ctx context.Context, e Event) {
 	e.Time = time.Now()
 	e.Profile = m.prof.Name
-	e.Advice = withProfileName(e.Advice, m.prof.Name)
 	e.Counters = m.cnt
 	logEvent(m.eventLog, e)
 	if e.Kind != KindProgress {

@@ -3,6 +3,7 @@ package mover
 import (
 	"errors"
 	"io/fs"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -28,7 +29,8 @@ type Advice struct {
 }
 
 // Explain turns an error of the engine (or of auth, imapsrc or store under it) into
-// Advice for profile (its name is filled into the commands the advice names). It is the
+// Advice for profile (the commands the advice names carry the profile: the errors know it
+// where they arise, and auth.DescribeErrorFor names it for those that do not). It is the
 // one place that does so: the window, the command line and the mover's own events use it.
 func Explain(err error, profile string) Advice {
 	if err == nil {
@@ -55,22 +57,25 @@ func Explain(err error, profile string) Advice {
 		a.Fix = ie.Advice
 		a.Field = kindField[ie.Kind]
 		if ie.Kind == imapsrc.KindToken {
-			if _, fix := auth.DescribeError(ie.Err); fix != "" {
+			if _, fix := auth.DescribeErrorFor(ie.Err, profile); fix != "" {
 				a.Fix = fix
 			}
 			a.SignIn = errors.As(err, &re)
 		}
 	case errors.As(err, &re):
-		_, a.Fix = auth.DescribeError(err)
+		_, a.Fix = auth.DescribeErrorFor(err, profile)
 		a.SignIn = true
 	case errors.As(err, &ku):
 		a.Fix = ku.Advice()
 	default:
-		_, a.Fix = auth.DescribeError(err)
+		_, a.Fix = auth.DescribeErrorFor(err, profile)
 		if errors.As(err, &ce) {
-			a.Field = "oauth2." + strings.ReplaceAll(ce.Field, "-", "_")
-			if ce.Field == "client-secret" {
-				a.Field = ""
+			a.Field = "oauth2." + ce.Field
+			switch {
+			case slices.Contains(store.SecretKinds, ce.Field):
+				a.Field = "" // a secret in the keyring, not a profile key
+			case strings.Contains(ce.Field, "."):
+				a.Field = ce.Field // already names its table ("setup.username")
 			}
 		}
 		if fe := store.FieldErrors(err); len(fe) > 0 {
@@ -80,7 +85,6 @@ func Explain(err error, profile string) Advice {
 	if a.Fix == "" {
 		a.Fix = localAdvice(err)
 	}
-	a.Fix = withProfileName(a.Fix, profile)
 	return a
 }
 
@@ -91,16 +95,6 @@ var kindField = map[imapsrc.Kind]string{
 	imapsrc.KindInsecure:  "security.tls",
 	imapsrc.KindMechanism: "security.auth",
 	imapsrc.KindFolder:    "setup.folder",
-}
-
-// withProfileName puts the profile's name into the commands an advice of package auth
-// names for a configuration error ("-profile PROFILE": a ConfigError does not know the
-// profile). imapsrc's advice carries the name already (imapsrc.Config.Profile).
-func withProfileName(advice, profile string) string {
-	if profile == "" || advice == "" {
-		return advice
-	}
-	return strings.ReplaceAll(advice, "-profile PROFILE", "-profile "+profile) // i18n:keep
 }
 
 // localAdvice says what to check about an error of the mover's own files.

@@ -583,7 +583,8 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 
 // warnLapse sends a KindWarning when the profile's refresh token nears the provider's
 // known lapse (Microsoft: 90 days unused; Google apps in "Testing": 7 days after the
-// sign-in), so that the user signs in again before the mover stops.
+// sign-in), and when an app-only profile's client certificate ends within 30 days
+// (auth.CredentialWarning), so that the user acts before the mover stops.
 func (m *Mover) warnLapse(ctx context.Context) {
 	if m.opts.Secrets == nil || m.prof.Security.Auth == store.AuthPassword {
 		return
@@ -595,5 +596,9 @@ func (m *Mover) warnLapse(ctx context.Context) {
 	if w := auth.LapseWarningForProfile(m.prof.Name, m.prof.OAuth2, m.opts.Secrets, now()); w != "" {
 		m.emit(ctx, Event{Kind: KindWarning, Text: i18n.Sprintf("sign-in: %s", w),
 			Advice: i18n.Sprintf("Sign in again before then: press GET on the OAuth2 tab or run 'mailmover login -profile %s'.", m.prof.Name)})
+	}
+	// An app credential's known end (a client certificate's NotAfter).
+	if w, advice := auth.CredentialWarning(m.prof, m.opts.Secrets, now()); w != "" {
+		m.emit(ctx, Event{Kind: KindWarning, Text: i18n.Sprintf("sign-in: %s", w), Advice: advice})
 	}
 }

@@ -52,7 +52,7 @@ func EncodeProfile(p *Profile) ([]byte, error) {
 
 	w.table("oauth2")
 	w.str("preset", p.OAuth2.Preset, strings.Join(Presets, " | "))
-	w.str("flow", p.OAuth2.Flow, "authcode | device | client_credentials")
+	w.str("flow", p.OAuth2.Flow, "authcode | device | client_credentials | service_account")
 	w.str("tenant", p.OAuth2.Tenant, i18n.T("Microsoft: tenant ID, organizations or common"))
 	w.str("authorization_url", p.OAuth2.AuthorizationURL, "")
 	w.str("token_url", p.OAuth2.TokenURL, "")
@@ -61,6 +61,13 @@ func EncodeProfile(p *Profile) ([]byte, error) {
 	w.str("scope", p.OAuth2.Scope, "")
 	w.str("redirect_uri", p.OAuth2.RedirectURI, i18n.T("http://localhost:PORT/ (loopback only)"))
 	w.int("redirect_port", p.OAuth2.RedirectPort, i18n.T("same port as redirect_uri"))
+	if p.OAuth2.Flow == FlowClientCredentials || p.OAuth2.ClientAuth != "" || p.OAuth2.ClientCertificateFile != "" {
+		w.str("client_auth", p.OAuth2.ClientAuth, "secret | certificate")
+		w.str("client_certificate_file", p.OAuth2.ClientCertificateFile, i18n.T("PEM key + certificate, chmod 600; empty: the keyring"))
+	}
+	if p.OAuth2.Flow == FlowServiceAccount || p.OAuth2.ServiceAccountFile != "" {
+		w.str("service_account_file", p.OAuth2.ServiceAccountFile, i18n.T("the service account's JSON key, chmod 600; empty: the keyring"))
+	}
 
 	w.table("destination")
 	w.str("folder", p.Destination.Folder, i18n.T("absolute, or ~/…"))

@@ -86,6 +86,10 @@ const (
 	FlowAuthCode          = "authcode"
 	FlowDevice            = "device"
 	FlowClientCredentials = "client_credentials"
+	// FlowServiceAccount is Google Workspace's app-only sign-in: a service account with
+	// domain-wide delegation acting for the mailbox (RFC 7523 JWT bearer grant, sub =
+	// the mailbox). Only with the google preset.
+	FlowServiceAccount = "service_account"
 
 	PresetMicrosoft = "microsoft"
 	PresetGoogle    = "google"
@@ -105,6 +109,36 @@ type OAuth2 struct {
 	Scope            string `toml:"scope"`
 	RedirectURI      string `toml:"redirect_uri"`
 	RedirectPort     int    `toml:"redirect_port"`
+	// ClientAuth says how a client_credentials profile proves the app's identity:
+	// ClientAuthSecret (the client secret in the keyring; also when empty) or
+	// ClientAuthCertificate (a private key and its certificate: RFC 7523
+	// private_key_jwt).
+	ClientAuth string `toml:"client_auth"`
+	// ClientCertificateFile is a PEM file with the private key and the certificate for
+	// client_auth = "certificate"; empty means the keyring (kind
+	// SecretClientCertificate). The file must not be readable by group or others (Unix).
+	ClientCertificateFile string `toml:"client_certificate_file"`
+	// ServiceAccountFile is the Google service account's JSON key for flow =
+	// "service_account"; empty means the keyring (kind SecretServiceAccount). The file
+	// must not be readable by group or others (Unix).
+	ServiceAccountFile string `toml:"service_account_file"`
+}
+
+// Values for OAuth2.ClientAuth.
+const (
+	ClientAuthSecret      = "secret"
+	ClientAuthCertificate = "certificate"
+)
+
+// UsesCertificate reports whether o signs in app-only with a certificate.
+func (o OAuth2) UsesCertificate() bool {
+	return o.Flow == FlowClientCredentials && o.ClientAuth == ClientAuthCertificate
+}
+
+// AppOnly reports whether o's tokens are the app's own (client credentials, a service
+// account), not a signed-in user's.
+func (o OAuth2) AppOnly() bool {
+	return o.Flow == FlowClientCredentials || o.Flow == FlowServiceAccount
 }
 
 // Values for Destination.OnConflict.

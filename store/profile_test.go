@@ -142,6 +142,15 @@ func TestValidateMessages(t *testing.T) {
 		{"redirect no port", func(p *Profile) { p.OAuth2.RedirectURI = "http://localhost/" }, "oauth2.redirect_uri", "has no port"},
 		{"redirect ports differ", func(p *Profile) { p.OAuth2.RedirectPort = 4000 }, "oauth2.redirect_port", "redirect_port 4000 differs from the port 3017 of redirect_uri"},
 		{"ca file relative", func(p *Profile) { p.Security.CAFile = "ca.pem" }, "security.ca_file", "is relative"},
+		{"client auth", func(p *Profile) { p.OAuth2.Flow = FlowClientCredentials; p.OAuth2.ClientAuth = "cert" }, "oauth2.client_auth", `"cert" is not one of secret, certificate`},
+		{"certificate with authcode", func(p *Profile) { p.OAuth2.ClientAuth = ClientAuthCertificate }, "oauth2.client_auth", `only with flow = "client_credentials"`},
+		{"certificate file relative", func(p *Profile) {
+			p.OAuth2.Flow, p.OAuth2.ClientAuth, p.OAuth2.ClientCertificateFile = FlowClientCredentials, ClientAuthCertificate, "app.pem"
+		}, "oauth2.client_certificate_file", "is relative"},
+		{"service account with microsoft", func(p *Profile) { p.OAuth2.Flow = FlowServiceAccount }, "oauth2.flow", `use preset = "google"`},
+		{"service account file relative", func(p *Profile) {
+			p.OAuth2.Preset, p.OAuth2.Tenant, p.OAuth2.Flow, p.OAuth2.ServiceAccountFile = PresetGoogle, "", FlowServiceAccount, "key.json"
+		}, "oauth2.service_account_file", "is relative"},
 		{"dest empty", func(p *Profile) { p.Destination.Folder = "" }, "destination.folder", "is empty"},
 		{"dest relative", func(p *Profile) { p.Destination.Folder = "mail-in" }, "destination.folder", "is relative"},
 		{"filename empty", func(p *Profile) { p.Destination.Filename = "" }, "destination.filename", "is empty"},
@@ -188,6 +197,12 @@ func TestValidateAccepts(t *testing.T) {
 		{"redirect port from uri", func(p *Profile) { p.OAuth2.RedirectPort = 0 }},
 		{"redirect ipv6", func(p *Profile) { p.OAuth2.RedirectURI = "http://[::1]:3017/cb"; p.OAuth2.RedirectPort = 3017 }},
 		{"client credentials without redirect", func(p *Profile) { p.OAuth2.Flow = FlowClientCredentials; p.OAuth2.RedirectURI = "" }},
+		{"client credentials with a certificate file", func(p *Profile) {
+			p.OAuth2.Flow, p.OAuth2.ClientAuth, p.OAuth2.ClientCertificateFile = FlowClientCredentials, ClientAuthCertificate, "/etc/mailmover/app.pem"
+		}},
+		{"service account without client id", func(p *Profile) {
+			p.OAuth2.Preset, p.OAuth2.Flow, p.OAuth2.ClientID, p.OAuth2.ServiceAccountFile = PresetGoogle, FlowServiceAccount, "", "~/sa.json"
+		}},
 		{"move", func(p *Profile) { p.Common.After = AfterMove; p.Common.MoveTo = "Archive" }},
 		{"home folder", func(p *Profile) { p.Destination.Folder = "~/Invoices" }},
 		{"template", func(p *Profile) { p.Destination.Filename = "{date}/{from} - {subject}/{name}_{uid}.{ext}" }},
@@ -523,7 +538,7 @@ func TestRenameProfile(t *testing.T) {
 	if err := RenameProfile(home, "old", "new", sec); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"new/access-token", "new/client-secret", "new/password", "new/refresh-token", "other/password"}
+	want := []string{"new/access-token", "new/client-certificate", "new/client-secret", "new/password", "new/refresh-token", "new/service-account", "other/password"}
 	if got := sec.Accounts(); !reflect.DeepEqual(got, want) {
 		t.Errorf("accounts %v, want %v", got, want)
 	}
@@ -622,7 +637,8 @@ func TestDuplicateProfile(t *testing.T) {
 	if err := DuplicateProfile(home, "src", "dst", sec); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"dst/client-secret", "dst/password", "src/access-token", "src/client-secret", "src/password", "src/refresh-token"}
+	want := []string{"dst/client-certificate", "dst/client-secret", "dst/password", "dst/service-account",
+		"src/access-token", "src/client-certificate", "src/client-secret", "src/password", "src/refresh-token", "src/service-account"}
 	if got := sec.Accounts(); !reflect.DeepEqual(got, want) {
 		t.Errorf("accounts %v, want %v (tokens are not copied)", got, want)
 	}

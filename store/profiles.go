@@ -253,8 +253,8 @@ func RenameProfile(home, oldName, newName string, sec Secrets) error {
 	return nil
 }
 
-// DuplicateProfile copies profile src to a new profile dst, with its client secret and
-// password from sec (sec may be nil). Tokens and state are not copied: a refresh token
+// DuplicateProfile copies profile src to a new profile dst, with its client secret,
+// password, client certificate and service-account key from sec (sec may be nil). Tokens and state are not copied: a refresh token
 // rotates on use, so two profiles sharing one would sign each other out; the copy signs in
 // on its own.
 func DuplicateProfile(home, src, dst string, sec Secrets) error {
@@ -268,7 +268,7 @@ func DuplicateProfile(home, src, dst string, sec Secrets) error {
 	if _, err := os.Lstat(ProfilePath(home, dst)); err == nil {
 		return i18n.Errorf("copy profile %q to %q: %w", src, dst, ErrProfileExists)
 	}
-	if err := copySecrets(sec, src, dst, []string{SecretClientSecret, SecretPassword}); err != nil {
+	if err := copySecrets(sec, src, dst, []string{SecretClientSecret, SecretPassword, SecretClientCertificate, SecretServiceAccount}); err != nil {
 		return i18n.Errorf("copy profile %q: %w", src, err)
 	}
 	p.Name = dst

@@ -18,10 +18,17 @@ const (
 	SecretPassword     = "password"
 	SecretRefreshToken = "refresh-token"
 	SecretAccessToken  = "access-token"
+	// SecretClientCertificate is a PEM private key with its certificate, for client
+	// credentials with client_auth = "certificate".
+	SecretClientCertificate = "client-certificate"
+	// SecretServiceAccount is a Google service account's JSON key, for flow =
+	// "service_account".
+	SecretServiceAccount = "service-account"
 )
 
 // SecretKinds lists every kind of secret a profile can have, in a fixed order.
-var SecretKinds = []string{SecretClientSecret, SecretPassword, SecretRefreshToken, SecretAccessToken}
+var SecretKinds = []string{SecretClientSecret, SecretPassword, SecretRefreshToken, SecretAccessToken,
+	SecretClientCertificate, SecretServiceAccount}
 
 // KeyringService is the service name of every MailMover entry in the OS keyring.
 const KeyringService = "mailmover"

@@ -122,8 +122,10 @@ func (c *checker) required(key, v, what string) bool {
 //     mask holds valid globs; save holds at least one known value, none twice; after =
 //     "move" needs move_to (other than folder); poll_interval between 5s and 24h;
 //   - oauth2 (only when auth is xoauth2 or oauthbearer): preset (Presets) and flow from
-//     their lists;
-//     client_id is required; token_url, plus authorization_url for authcode and device_url
+//     their lists; client_auth is empty, "secret" or "certificate" (client_credentials
+//     only); flow "service_account" only with the google (or custom) preset;
+//     client_certificate_file and service_account_file are empty or absolute (or ~/…);
+//     client_id is required (but for a service account, whose key names it); token_url, plus authorization_url for authcode and device_url
 //     for device, are https URLs (http only for a loopback host, IsLoopbackHost); a
 //     Microsoft preset (IsMicrosoftPreset) needs a tenant; the authcode flow needs redirect_uri
 //     http://localhost|127.0.0.1|[::1]:PORT/… with redirect_port 0 (taken from the URI) or
@@ -157,6 +159,8 @@ func (p *Profile) stringFields() [][2]string {
 		{"oauth2.authorization_url", p.OAuth2.AuthorizationURL}, {"oauth2.token_url", p.OAuth2.TokenURL},
 		{"oauth2.device_url", p.OAuth2.DeviceURL}, {"oauth2.client_id", p.OAuth2.ClientID},
 		{"oauth2.scope", p.OAuth2.Scope}, {"oauth2.redirect_uri", p.OAuth2.RedirectURI},
+		{"oauth2.client_auth", p.OAuth2.ClientAuth}, {"oauth2.client_certificate_file", p.OAuth2.ClientCertificateFile},
+		{"oauth2.service_account_file", p.OAuth2.ServiceAccountFile},
 		{"destination.folder", p.Destination.Folder}, {"destination.filename", p.Destination.Filename},
 		{"destination.on_conflict", p.Destination.OnConflict},
 	}
@@ -259,6 +263,15 @@ func (p *Profile) validateCommon(c *checker) {
 }
 
 // checkURL checks an endpoint: absolute http(s) with a host, http only for loopback.
+// keyFile checks a key file's path (client_certificate_file, service_account_file):
+// empty (the keyring), or absolute or under ~/. Whether the file is private is checked
+// when it is read (auth), since it may change after the profile is saved.
+func (c *checker) keyFile(key, path string) {
+	if path != "" && !pathIsAcceptable(path) {
+		c.add(key, i18n.Sprintf("%q is relative; give an absolute path (/etc/mailmover/app.pem) or one under your home (~/app.pem)", path))
+	}
+}
+
 func (c *checker) checkURL(key, s string) {
 	if !c.required(key, s, i18n.T("give the provider's URL (or pick a preset)")) {
 		return
@@ -328,7 +341,18 @@ func redirectProblem(uri string, port int) (why string, portField bool) {
 func (p *Profile) validateOAuth2(c *checker) {
 	o := p.OAuth2
 	c.oneOf("oauth2.preset", o.Preset, Presets...)
-	c.oneOf("oauth2.flow", o.Flow, FlowAuthCode, FlowDevice, FlowClientCredentials)
+	c.oneOf("oauth2.flow", o.Flow, FlowAuthCode, FlowDevice, FlowClientCredentials, FlowServiceAccount)
+	if o.ClientAuth != "" {
+		c.oneOf("oauth2.client_auth", o.ClientAuth, ClientAuthSecret, ClientAuthCertificate)
+	}
+	if o.Flow == FlowServiceAccount && o.Preset != PresetGoogle && o.Preset != PresetCustom {
+		c.add("oauth2.flow", i18n.T(`a service account (flow = "service_account") is Google Workspace's: use preset = "google"`))
+	}
+	if o.ClientAuth == ClientAuthCertificate && o.Flow != FlowClientCredentials {
+		c.add("oauth2.client_auth", i18n.T(`a certificate authenticates the app only with flow = "client_credentials"`))
+	}
+	c.keyFile("oauth2.client_certificate_file", o.ClientCertificateFile)
+	c.keyFile("oauth2.service_account_file", o.ServiceAccountFile)
 	if IsMicrosoftPreset(o.Preset) {
 		if c.required("oauth2.tenant", o.Tenant, i18n.T(`give the tenant ID, "organizations" or "common"`)) &&
 			strings.ContainsFunc(o.Tenant, func(r rune) bool {
@@ -337,7 +361,12 @@ func (p *Profile) validateOAuth2(c *checker) {
 			c.add("oauth2.tenant", i18n.Sprintf(`%q is not a tenant ID or domain (letters, digits, "-", ".")`, o.Tenant))
 		}
 	}
-	if c.required("oauth2.client_id", o.ClientID, i18n.T("give the application (client) ID of the app registration")) &&
+	if o.Flow == FlowServiceAccount {
+		// The service account's key file names its client; client_id may stay empty.
+		if strings.ContainsFunc(o.ClientID, unicode.IsSpace) {
+			c.add("oauth2.client_id", i18n.Sprintf("%q has a space; a client ID has none (copy it from the app registration)", o.ClientID))
+		}
+	} else if c.required("oauth2.client_id", o.ClientID, i18n.T("give the application (client) ID of the app registration")) &&
 		strings.ContainsFunc(o.ClientID, unicode.IsSpace) {
 		c.add("oauth2.client_id", i18n.Sprintf("%q has a space; a client ID has none (copy it from the app registration)", o.ClientID))
 	}

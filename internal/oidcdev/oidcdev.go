@@ -3,7 +3,8 @@
 //
 // It listens on a loopback address only and knows one static user, a public native
 // client (PKCE, any loopback redirect on any port, RFC 8252), a confidential web client,
-// a public device-code client and a service user for the client-credentials grant. It
+// a public device-code client and a service user for the client-credentials grant (with
+// its secret, or as CertClientID with a certificate: assertion.go). It
 // serves a login form, authorization code + PKCE, rotated refresh tokens (the old access
 // token dies on every refresh), device authorization, RFC 7662 introspection and
 // userinfo. Access tokens are opaque and live five minutes (Options.AccessTokenLifetime
@@ -104,6 +105,7 @@ type Server struct {
 	stop      func() bool
 	client    *http.Client
 	ctl       *controls
+	certs     *certClient
 }
 
 // Start listens on opts.Addr and serves the provider until Close or until ctx ends.
@@ -135,6 +137,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		webSecret: randomHex(16),
 		client:    &http.Client{Timeout: 10 * time.Second},
 		ctl:       newControls(opts.AccessTokenLifetime),
+		certs:     newCertClient(),
 	}
 	s.issuer = "http://" + s.addr
 
@@ -163,8 +166,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	if opts.TestControls {
 		s.serveControls(mux)
+		s.serveCertControl(mux)
 	}
-	mux.Handle("/", router)
+	mux.Handle("/", s.certTokenShim(router))
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.srv.Serve(ln) }()
 	s.stop = context.AfterFunc(ctx, func() { _ = s.srv.Close() })
