@@ -16,6 +16,11 @@
 //
 // end that client's access tokens before their announced expiry, and revoke its refresh
 // tokens (without client_id: every client's).
+//
+//	curl --data-binary @app.crt http://127.0.0.1:10980/test/client-certificate
+//
+// registers a PEM certificate for the client mailmover-cert, which then authenticates
+// by a client assertion signed with its key (client credentials with a certificate).
 package main
 
 import (
