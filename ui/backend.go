@@ -42,6 +42,9 @@ type Backend interface {
 	ValidateRedirect(uri string, port int) error
 	// DescribeError turns an error into a sentence and the user's next step.
 	DescribeError(err error) (text, advice string)
+	// ErrorField names the profile key an error is about ("security.tls"), or "" (the
+	// engine's advice as data: the window shows that field).
+	ErrorField(err error) string
 
 	// Login runs the profile's OAuth2 sign-in and stores the tokens in Secrets.
 	Login(ctx context.Context, p *store.Profile, sec Secrets, opts LoginOptions) (*LoginResult, error)

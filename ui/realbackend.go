@@ -112,6 +112,8 @@ func (b *realBackend) DescribeError(err error) (text, advice string) {
 	return describeError(err, "")
 }
 
+func (b *realBackend) ErrorField(err error) string { return mover.Explain(err, "").Field }
+
 // describeError gives the words and the advice for err, from the engine's one place
 // for them (mover.Explain); profile is filled into the commands the advice names.
 func describeError(err error, profile string) (text, advice string) {

@@ -297,6 +297,19 @@ func (v *view) showField(f *field) {
 	}
 }
 
+// showTable selects the tab of a profile key's table ("security.tls" → Security), for a
+// key edited by a choice rather than an entry.
+func (v *view) showTable(key string) {
+	table, _, _ := strings.Cut(key, ".")
+	name := map[string]string{"setup": lang.L("Setup"), "security": lang.L("Security"), "common": lang.L("Common"),
+		"oauth2": lang.L("OAuth2"), "destination": lang.L("Destination")}[table]
+	for _, it := range v.tabs.Items {
+		if name != "" && it.Text == name {
+			v.tabs.Select(it)
+		}
+	}
+}
+
 // profileFromForm reads the form into a new profile.
 func (v *view) profileFromForm() *store.Profile {
 	var p store.Profile
@@ -352,6 +365,15 @@ func (v *view) showError(title string, err error) {
 	msg := text
 	if advice != "" {
 		msg += lang.L("\n\nWhat to do: ") + advice
+	}
+	// The field the error is about, where the engine knows it: its tab comes to the front
+	// behind the dialog, with the field focused.
+	if key := v.be.ErrorField(err); key != "" {
+		if f := v.fieldByKey(key); f != nil {
+			v.showField(f)
+		} else {
+			v.showTable(key)
+		}
 	}
 	lbl := widget.NewLabel(msg)
 	lbl.Wrapping = fyne.TextWrapWord
