@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +19,10 @@ import (
 
 // oauthTab is the OAuth2 tab: the app registration, GET and the state of the tokens.
 type oauthTab struct {
-	flow         *widget.Select
+	flow *widget.Select
+	// keptFlow is a profile's flow the window has no choice for (service_account, set in
+	// the file): kept as it is while the flow choice is left alone.
+	keptFlow     string
 	tenant       *widget.Entry
 	authURL      *widget.Entry
 	tokenURL     *widget.Entry
@@ -190,6 +194,9 @@ func (v *view) flow() string {
 	if v.oauth.flow == nil {
 		return store.FlowAuthCode
 	}
+	if v.oauth.keptFlow != "" && v.oauth.flow.Selected == "" {
+		return v.oauth.keptFlow
+	}
 	return valueOf(flowLabels, flowValues, v.oauth.flow.Selected)
 }
 
@@ -318,7 +325,13 @@ func (v *view) readOAuth(p *store.Profile) {
 
 func (v *view) fillOAuth(p *store.Profile) {
 	t := &v.oauth
-	t.flow.SetSelected(labelOf(flowLabels, flowValues, p.OAuth2.Flow))
+	t.keptFlow = ""
+	if !slices.Contains(flowValues, p.OAuth2.Flow) {
+		t.keptFlow = p.OAuth2.Flow
+		t.flow.ClearSelected()
+	} else {
+		t.flow.SetSelected(labelOf(flowLabels, flowValues, p.OAuth2.Flow))
+	}
 	t.tenant.SetText(p.OAuth2.Tenant)
 	t.authURL.SetText(p.OAuth2.AuthorizationURL)
 	t.tokenURL.SetText(p.OAuth2.TokenURL)
