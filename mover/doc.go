@@ -55,8 +55,10 @@
 // as it arrives — no other command is sent until it has ended. Otherwise messages are
 // fetched one after another. Either way no step's order changes for any message; a batch
 // only shares the round trips and the syncs (temporary files may be written and fsynced
-// in the background; the commit waits for their writing and fsyncs them again before
-// their commit record). When the connection breaks or a stop is asked for, the messages
+// in the background — a file is fsynced there after its last write, through its own
+// descriptor; the commit waits for that, fsyncs itself every file whose background
+// fsync did not happen, and fails the message of a file whose fsync failed, as a write
+// error does — all before their commit record). When the connection breaks or a stop is asked for, the messages
 // already fetched and checked are still committed and put into place; the others'
 // temporary files are deleted and they are fetched again later; post-actions not applied
 // follow on the next connection.

@@ -186,10 +186,13 @@ func (m *Mover) endPipeline(s *session, err error) {
 //     deleted), so that the next part is decoded while one is written; the commit waits
 //     for a file's writing (syncFile, waitWritten) before its record names it, and a
 //     write error fails the message as before;
-//   - it syncs written temporary files early (syncSoon), in the background while the
-//     next messages stream in: the commit syncs every temporary file again before its
-//     record names it (doc.go, step 3), which is then cheap. Syncing early changes no
-//     step's order.
+//   - it syncs written temporary files early, in the background while the next messages
+//     stream in: a file written in the background is fsynced through its own descriptor
+//     once its last byte is written, then closed; another (the .eml) by name (syncSoon).
+//     The commit fsyncs, before its record names them (doc.go, step 3), only the files
+//     whose early fsync did not happen (a failed one fails its message, as a write error
+//     does): a file is not written again after its fsync, so a second one would only
+//     cost a device flush. Syncing early changes no step's order.
 type spareTemps struct {
 	d       *dest
 	dir     *os.File // the destination's top folder (for the unnamed files)
@@ -199,17 +202,20 @@ type spareTemps struct {
 	once    sync.Once
 	toSync  chan string
 	syncers sync.WaitGroup
-	off     atomic.Bool // naming a spare failed: create files the ordinary way
+	off     atomic.Bool      // naming a spare failed: create files the ordinary way
+	synced  map[string]error // temporary files fsynced after their last write: nil, or the fsync's error (under mu)
 
 	// Writing files in the background (writeAsync; only where an open file can be
 	// deleted, see asyncWrites): the writer goroutine takes the chunks in order.
 	work    chan writeChunk
-	written chan struct{} // closed when the writer has ended
+	written chan struct{}      // closed when the writer has ended
+	syncq   chan *pendingWrite // written files to fsync and close (fileSyncer)
 	mu      sync.Mutex
 	pending map[string]*pendingWrite // by temporary name, until it is waited for
 }
 
-// earlySyncers is how many files are synced early at once.
+// earlySyncers is how many files are synced early at once (by name, and, where files
+// are written in the background, as many through their descriptors).
 const earlySyncers = 4
 
 // writeAheadChunks is how many chunks of copyBufSize the background writer may be behind
@@ -218,12 +224,22 @@ const writeAheadChunks = 16
 
 func startSpares(d *dest, ahead int) *spareTemps {
 	sp := &spareTemps{d: d, ready: make(chan *os.File, ahead), quit: make(chan struct{}), done: make(chan struct{}),
-		toSync: make(chan string, 256)}
+		toSync: make(chan string, 256), synced: map[string]error{}}
 	if asyncWrites {
 		sp.work = make(chan writeChunk, writeAheadChunks)
 		sp.written = make(chan struct{})
+		sp.syncq = make(chan *pendingWrite, 256)
 		sp.pending = map[string]*pendingWrite{}
 		go sp.writer()
+		for range earlySyncers {
+			sp.syncers.Add(1)
+			go func() {
+				defer sp.syncers.Done()
+				for pw := range sp.syncq {
+					sp.fileSync(pw)
+				}
+			}()
+		}
 	}
 	if dir, err := d.root.Open("."); err == nil && canUnnamed {
 		sp.dir = dir
@@ -239,7 +255,11 @@ func startSpares(d *dest, ahead int) *spareTemps {
 		go func() {
 			defer sp.syncers.Done()
 			for name := range sp.toSync {
-				_ = sp.d.syncFile(name) // errors count at the commit's sync
+				// A write error counts at the commit's sync; an fsync error is kept for it
+				// (fsync may report an error once only).
+				if sp.waitWritten(name) == nil && !sp.isSynced(name) {
+					sp.markSynced(name, sp.d.fsyncTemp(name))
+				}
 			}
 		}()
 	}
@@ -285,7 +305,7 @@ func (sp *spareTemps) take() *tempFile {
 }
 
 // syncSoon asks for the temporary file name to be synced in the background (best effort:
-// nothing happens when the queue is full; the commit syncs it anyway).
+// nothing happens when the queue is full; the commit syncs it then).
 func (sp *spareTemps) syncSoon(name string) {
 	if sp == nil {
 		return
@@ -304,6 +324,7 @@ func (sp *spareTemps) stop() {
 		if sp.work != nil {
 			close(sp.work)
 			<-sp.written
+			close(sp.syncq)
 		}
 		close(sp.toSync)
 	})
@@ -406,6 +427,13 @@ func (sp *spareTemps) writer() {
 			copyBufs.Put(c.b)
 		}
 		if c.last {
+			if !pw.failed.Load() {
+				select {
+				case sp.syncq <- pw: // fsynced, closed and done there
+					continue
+				default: // the syncers are behind: the commit fsyncs it
+				}
+			}
 			if err := pw.f.Close(); err != nil && !pw.failed.Load() {
 				pw.err = err
 				pw.failed.Store(true)
@@ -415,8 +443,55 @@ func (sp *spareTemps) writer() {
 	}
 }
 
+// fileSync fsyncs and closes a file the writer has written to its end, and records it as
+// synced; an error is the file's, as a write error is.
+func (sp *spareTemps) fileSync(pw *pendingWrite) {
+	err := pw.f.Sync()
+	if cerr := pw.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		pw.err = err
+		pw.failed.Store(true)
+	} else {
+		sp.markSynced(pw.name, nil)
+	}
+	close(pw.done)
+}
+
+// markSynced records that the temporary file name was fsynced after its last write, with
+// err the fsync's result.
+func (sp *spareTemps) markSynced(name string, err error) {
+	sp.mu.Lock()
+	sp.synced[name] = err
+	sp.mu.Unlock()
+}
+
+// isSynced reports whether the temporary file name was fsynced (well or not) already.
+func (sp *spareTemps) isSynced(name string) bool {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	_, ok := sp.synced[name]
+	return ok
+}
+
+// takeSynced reports whether the temporary file name was fsynced after its last write,
+// and that fsync's error, and forgets it (the commit asks once per file). It is false
+// when sp is nil.
+func (sp *spareTemps) takeSynced(name string) (bool, error) {
+	if sp == nil {
+		return false, nil
+	}
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	err, ok := sp.synced[name]
+	delete(sp.synced, name)
+	return ok, err
+}
+
 // waitWritten waits until the temporary file name, if it is being written in the
-// background, is written and closed, and returns the error of that. A file that was
+// background, is written, closed (and fsynced when fileSync took it), and returns the
+// error of that. A file that was
 // written well is forgotten then; a failed one keeps failing.
 func (sp *spareTemps) waitWritten(name string) error {
 	if !sp.writesAsync() {

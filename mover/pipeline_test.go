@@ -427,3 +427,52 @@ func TestBatchFetchShrinksAfterABreakWithoutProgress(t *testing.T) {
 		t.Errorf("batch fetch sizes %v, want %v", sizes, want)
 	}
 }
+
+// A file written in the background is fsynced through its own descriptor after its last
+// write, so the commit's syncFile does not open and fsync it again (a second fsync of a
+// file not written since costs a device flush); a file whose early fsync did not happen
+// is fsynced at the commit. The test removes each temporary file's name before
+// syncFile: only a syncFile that goes back to the file by name notices.
+func TestBackgroundFsyncNotRepeated(t *testing.T) {
+	if !asyncWrites {
+		t.Skip("files are written in the background only where unnamed files exist (Linux)")
+	}
+	d, err := openDest(t.TempDir(), "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	d.spares = startSpares(d, 2)
+	defer d.spares.stop()
+	tf, err := d.writeTemp(strings.NewReader(strings.Repeat("payload ", 100_000)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.spares.waitWritten(tf.name); err != nil {
+		t.Fatal(err)
+	}
+	if !d.spares.isSynced(tf.name) {
+		t.Fatal("a file written in the background was not fsynced after its last write")
+	}
+	d.removeTemp(tf.name)
+	if err := d.syncFile(tf.name); err != nil {
+		t.Fatalf("syncFile of a file fsynced in the background: %v; want nil without opening it again", err)
+	}
+	// Asked once per file: a second syncFile (or a file never synced early) goes by name.
+	if err := d.syncFile(tf.name); err == nil {
+		t.Fatal("syncFile of a removed file that was not (or no longer) known as synced succeeded")
+	}
+	// An early fsync that failed fails the commit's (fsync may report an error once only).
+	tf2, err := d.writeTemp(strings.NewReader("small"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.spares.waitWritten(tf2.name); err != nil {
+		t.Fatal(err)
+	}
+	eio := &os.PathError{Op: "fsync", Path: tf2.name, Err: syscall.EIO}
+	d.spares.markSynced(tf2.name, eio)
+	if err := d.syncFile(tf2.name); !errors.Is(err, syscall.EIO) {
+		t.Fatalf("syncFile after a failed early fsync = %v, want EIO", err)
+	}
+}

@@ -156,10 +156,21 @@ func (d *dest) syncTemps(names []string) []error {
 	return errs
 }
 
+// syncFile makes the temporary file name durable for the commit: it waits for its
+// writing in the background (pipeline.go) and fsyncs it, unless it was fsynced there after
+// its last write already.
 func (d *dest) syncFile(name string) error {
 	if err := d.spares.waitWritten(name); err != nil { // written in the background (pipeline.go)
 		return i18n.Errorf("writing a file in %s: %w", d.dir, err)
 	}
+	if done, err := d.spares.takeSynced(name); done {
+		return err
+	}
+	return d.fsyncTemp(name)
+}
+
+// fsyncTemp opens the temporary file name and fsyncs it.
+func (d *dest) fsyncTemp(name string) error {
 	f, err := d.root.OpenFile(name, os.O_WRONLY, 0)
 	if err != nil {
 		return err
