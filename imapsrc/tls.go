@@ -74,7 +74,7 @@ func tlsConfig(cfg *Config) (*tls.Config, error) {
 
 // handshake runs the TLS handshake on raw within the timeout and classifies failures.
 func handshake(ctx context.Context, cfg *Config, raw net.Conn, tc *tls.Config) (*tls.Conn, error) {
-	conn := tls.Client(raw, tc)
+	conn := tls.Client(&bufferedConn{Conn: raw, br: bufio.NewReaderSize(raw, tlsReadBuffer)}, tc)
 	hctx, cancel := context.WithTimeout(ctx, cfg.timeout())
 	defer cancel()
 	if err := conn.HandshakeContext(hctx); err != nil {
@@ -85,6 +85,19 @@ func handshake(ctx context.Context, cfg *Config, raw net.Conn, tc *tls.Config) (
 	}
 	return conn, nil
 }
+
+// tlsReadBuffer is how much is read from the socket at once under TLS.
+const tlsReadBuffer = 128 << 10
+
+// bufferedConn reads the connection under TLS through a buffer: crypto/tls asks for one
+// record (at most about 16 KiB) at a time, which without it is one read system call per
+// record — while a large message streams, many times more calls than needed.
+type bufferedConn struct {
+	net.Conn
+	br *bufio.Reader
+}
+
+func (c *bufferedConn) Read(p []byte) (int, error) { return c.br.Read(p) }
 
 // tlsError names the host, the reason and what to do.
 func tlsError(cfg *Config, err error) error {
