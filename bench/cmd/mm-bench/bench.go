@@ -24,7 +24,16 @@ type common struct {
 	dir       string // working folder (runs, manifests)
 	mailmover string // the mailmover binary
 	seed      uint64
-	keep      bool // keep each run's files
+	keep      bool     // keep each run's files
+	later     []string // run folders to delete at the end (runSet)
+}
+
+// cleanUp deletes the run folders kept for the end.
+func (c *common) cleanUp() {
+	for _, d := range c.later {
+		os.RemoveAll(d)
+	}
+	c.later = nil
 }
 
 func (c *common) flags(fs interface {
@@ -132,15 +141,10 @@ func runSet(ctx context.Context, c *common, env *bench.Env, runners []bench.Runn
 	var out []sample
 	// Deleting a run's files just before the next client writes its own makes that client
 	// pay for the deletion (on ext4 without a journal, allocating an inode skips those
-	// freed in the last minute). So the files of verified runs are deleted at the end,
-	// when the disk has room for all of them, else right away.
-	var later []string
+	// freed in the last one to six minutes: recently_deleted). So the files of verified
+	// runs are deleted when the whole benchmark is over (c.later), when the disk has room
+	// for them, else right away.
 	deferDelete := freeBytes(c.dir) > 3*int64(reps*len(runners))*env.Manifest.TotalBytes/2
-	defer func() {
-		for _, d := range later {
-			os.RemoveAll(d)
-		}
-	}()
 	for rep := range reps {
 		order := slices.Clone(runners)
 		k := rep % len(order)
@@ -178,7 +182,7 @@ func runSet(ctx context.Context, c *common, env *bench.Env, runners []bench.Runn
 			out = append(out, s)
 			if !c.keep && s.Err == nil {
 				if deferDelete {
-					later = append(later, dir)
+					c.later = append(c.later, dir)
 				} else {
 					os.RemoveAll(dir)
 				}
@@ -243,6 +247,7 @@ func cmdBench(ctx context.Context, which string, args []string) error {
 	if err := os.MkdirAll(c.dir, 0o755); err != nil {
 		return err
 	}
+	defer c.cleanUp()
 	rep := &report{Started: time.Now(), N: *n, Reps: *reps, Batch: *batch, Seed: c.seed, LoadStart: bench.LoadAvg()}
 	baseEnv := os.Environ()
 	var selected []string
