@@ -33,6 +33,15 @@ type oauthTab struct {
 	scopeWarn    *widget.Label
 	redirectURI  *widget.Entry
 	redirectPort *widget.Entry
+	// App-only credentials: how a client_credentials app proves itself (secret or
+	// certificate), the certificate's file, a service account's key file.
+	clientAuth         *widget.Select
+	certFile           *widget.Entry
+	serviceAccountFile *widget.Entry
+	appForm            *fyne.Container
+	certItem, saItem   *widget.FormItem
+	clientAuthItem     *widget.FormItem
+	appFormInner       *widget.Form
 
 	get        *widget.Button
 	cancel     *widget.Button
@@ -141,6 +150,20 @@ func (v *view) buildOAuth() fyne.CanvasObject {
 		&widget.FormItem{Text: lang.L("Device URL"), Widget: t.deviceURL, HintText: lang.L("Only for the device-code flow")},
 	))
 	t.deviceForm.Hide()
+	t.clientAuth = v.newSelect(translated(clientAuthLabels), nil)
+	t.certFile = v.newEntry(lang.L("OAuth2"), lang.L("Certificate file"), "oauth2.client_certificate_file",
+		lang.L("/etc/mailmover/app.pem (empty: the keyring)"), nil)
+	t.serviceAccountFile = v.newEntry(lang.L("OAuth2"), lang.L("Key file"), "oauth2.service_account_file",
+		lang.L("/etc/mailmover/sa.json (empty: the keyring)"), nil)
+	t.clientAuthItem = &widget.FormItem{Text: lang.L("App credential"), Widget: t.clientAuth,
+		HintText: lang.L("A certificate is what Microsoft recommends for app-only access")}
+	t.certItem = &widget.FormItem{Text: lang.L("Certificate file"), Widget: t.certFile,
+		HintText: lang.L("PEM with the private key and the certificate, readable only by you; empty: 'mailmover secret set -profile P client-certificate'")}
+	t.saItem = &widget.FormItem{Text: lang.L("Key file"), Widget: t.serviceAccountFile,
+		HintText: lang.L("The service account's JSON key, readable only by you; empty: 'mailmover secret set -profile P service-account'")}
+	t.appFormInner = widget.NewForm(t.clientAuthItem)
+	t.appForm = flowSection(lang.L("App-only access"), t.appFormInner)
+	t.appForm.Hide()
 	tokens := widget.NewCard("", "",
 		container.NewVBox(
 			container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), container.NewVBox(t.getBox),
@@ -149,7 +172,7 @@ func (v *view) buildOAuth() fyne.CanvasObject {
 		))
 	return tabPage(lang.L("OAuth2 sign-in"),
 		lang.L("The app registration MailMover signs in with. Microsoft 365 and Gmail presets fill the URLs and scope."),
-		tokens, reg, t.browserForm, t.deviceForm)
+		tokens, reg, t.browserForm, t.deviceForm, t.appForm)
 }
 
 // flowSection is the part of the OAuth2 tab that only one flow uses, under its name.
@@ -228,7 +251,8 @@ func (v *view) validateTenant(s string) error {
 }
 
 func (v *view) validateClientSecret(s string) error {
-	if v.isOAuth() && v.flow() == store.FlowClientCredentials && s == "" && !v.stored[secretClientSecret] {
+	cert := v.oauth.clientAuth != nil && valueOf(clientAuthLabels, clientAuthValues, v.oauth.clientAuth.Selected) == store.ClientAuthCertificate
+	if v.isOAuth() && v.flow() == store.FlowClientCredentials && !cert && s == "" && !v.stored[secretClientSecret] {
 		return hint(lang.L("Client credentials need the client secret of the app registration"))
 	}
 	return nil
@@ -321,6 +345,16 @@ func (v *view) readOAuth(p *store.Profile) {
 	p.OAuth2.Scope = strings.Join(strings.Fields(t.scope.Text), " ")
 	p.OAuth2.RedirectURI = strings.TrimSpace(t.redirectURI.Text)
 	p.OAuth2.RedirectPort, _ = strconv.Atoi(strings.TrimSpace(t.redirectPort.Text))
+	p.OAuth2.ClientAuth, p.OAuth2.ClientCertificateFile, p.OAuth2.ServiceAccountFile = "", "", ""
+	switch p.OAuth2.Flow {
+	case store.FlowClientCredentials:
+		p.OAuth2.ClientAuth = valueOf(clientAuthLabels, clientAuthValues, t.clientAuth.Selected)
+		if p.OAuth2.ClientAuth == store.ClientAuthCertificate {
+			p.OAuth2.ClientCertificateFile = strings.TrimSpace(t.certFile.Text)
+		}
+	case store.FlowServiceAccount:
+		p.OAuth2.ServiceAccountFile = strings.TrimSpace(t.serviceAccountFile.Text)
+	}
 }
 
 func (v *view) fillOAuth(p *store.Profile) {
@@ -340,6 +374,13 @@ func (v *view) fillOAuth(p *store.Profile) {
 	t.scope.SetText(p.OAuth2.Scope)
 	t.redirectURI.SetText(p.OAuth2.RedirectURI)
 	t.redirectPort.SetText(itoa(p.OAuth2.RedirectPort))
+	ca := p.OAuth2.ClientAuth
+	if ca == "" {
+		ca = store.ClientAuthSecret
+	}
+	t.clientAuth.SetSelected(labelOf(clientAuthLabels, clientAuthValues, ca))
+	t.certFile.SetText(p.OAuth2.ClientCertificateFile)
+	t.serviceAccountFile.SetText(p.OAuth2.ServiceAccountFile)
 }
 
 // updateOAuthDerived shows the scope warning at the Scope field and enables the fields
@@ -374,9 +415,25 @@ func (v *view) updateOAuthDerived() {
 	v.updateGet()
 	// Show only what the flow uses: client credentials have no sign-in (no GET, no
 	// redirect), the device flow no redirect.
-	appOnly := oauth && v.flow() == store.FlowClientCredentials
+	appOnly := oauth && (v.flow() == store.FlowClientCredentials || v.flow() == store.FlowServiceAccount)
 	setShown(t.browserForm, v.flow() == store.FlowAuthCode)
 	setShown(t.deviceForm, v.flow() == store.FlowDevice)
+	setShown(t.appForm, appOnly)
+	cert := v.flow() == store.FlowClientCredentials && valueOf(clientAuthLabels, clientAuthValues, t.clientAuth.Selected) == store.ClientAuthCertificate
+	var items []*widget.FormItem
+	switch {
+	case v.flow() == store.FlowServiceAccount:
+		items = []*widget.FormItem{t.saItem}
+	case cert:
+		items = []*widget.FormItem{t.clientAuthItem, t.certItem}
+	default:
+		items = []*widget.FormItem{t.clientAuthItem}
+	}
+	if !slices.Equal(items, t.appFormInner.Items) {
+		t.appFormInner.Items = items
+		t.appFormInner.Refresh()
+	}
+	setEnabled(t.clientSecret, oauth && !cert && v.flow() != store.FlowServiceAccount)
 	wasAppOnly := t.appOnly.Visible()
 	setShown(t.appOnly, appOnly)
 	setShown(t.getBox, !appOnly)
@@ -430,7 +487,7 @@ func setShown(o fyne.CanvasObject, show bool) {
 func (v *view) showTokenState(ts TokenState) {
 	t := &v.oauth
 	t.lastTokens = ts
-	if v.isOAuth() && v.flow() == store.FlowClientCredentials {
+	if v.isOAuth() && (v.flow() == store.FlowClientCredentials || v.flow() == store.FlowServiceAccount) {
 		t.tokenState.SetText(lang.L("Refresh token: not used (app-only access)"))
 	} else if ts.RefreshToken {
 		t.tokenState.SetText(lang.L("Refresh token: held"))

@@ -136,6 +136,18 @@ func (s storeSecrets) Get(profile, kind string) (string, error) {
 
 func (b *realBackend) Login(ctx context.Context, p *store.Profile, sec Secrets, opts LoginOptions) (*LoginResult, error) {
 	ss := secretsOf(sec)
+	if p.OAuth2.Flow == store.FlowClientCredentials || p.OAuth2.Flow == store.FlowServiceAccount {
+		// App-only: no sign-in, one token fetched with the app's credential (secret,
+		// certificate or service-account key) to show that the setup works.
+		src, err := auth.NewTokenSourceFor(p, ss, b.logger)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := src.AccessToken(ctx, true); err != nil {
+			return nil, err
+		}
+		return &LoginResult{Warnings: []string{lang.L("App-only access: no refresh token is needed; MailMover gets a new token with the client secret when needed.")}}, nil
+	}
 	secret, err := ss.Get(p.Name, store.SecretClientSecret)
 	if errors.Is(err, store.ErrNoSecret) {
 		secret, err = "", nil
@@ -170,12 +182,6 @@ func (b *realBackend) Login(ctx context.Context, p *store.Profile, sec Secrets, 
 				_ = opts.OpenBrowser(u)
 			}
 		}})
-	case store.FlowClientCredentials:
-		cs := auth.NewClientCredentialsSource(cfg)
-		if _, err := cs.AccessToken(ctx, true); err != nil {
-			return nil, err
-		}
-		return &LoginResult{Warnings: []string{lang.L("App-only access: no refresh token is needed; MailMover gets a new token with the client secret when needed.")}}, nil
 	default:
 		res, err = auth.Login(ctx, cfg, auth.LoginOptions{OpenBrowser: opts.OpenBrowser, OnURL: opts.OnURL, Logger: b.logger})
 	}

@@ -40,20 +40,22 @@ func presetLabel(p string) string { return labelOf(presetLabels, presetValues, p
 
 // Choice labels of the selects: what the window shows, and the file's value.
 var (
-	tlsLabels      = []string{"Implicit TLS (port 993)", "STARTTLS (port 143)", "None (unencrypted, local tests only)"}
-	tlsValues      = []string{store.TLSImplicit, store.TLSStartTLS, store.TLSNone}
-	authLabels     = []string{"OAuth2 (XOAUTH2)", "OAuth2 (OAUTHBEARER)", "Password"}
-	authValues     = []string{store.AuthXOAuth2, store.AuthOAuthBearer, store.AuthPassword}
-	flowLabels     = []string{"Browser sign-in (authorization code + PKCE)", "Device code", "Client credentials (app-only)"}
-	flowValues     = []string{store.FlowAuthCode, store.FlowDevice, store.FlowClientCredentials}
-	afterLabels    = []string{"Mark as read", "Move to folder", "Delete", "Leave as is"}
-	afterValues    = []string{store.AfterSeen, store.AfterMove, store.AfterDelete, store.AfterNone}
-	conflictLabels = []string{"Rename (add a number)", "Overwrite", "Skip"}
-	conflictValues = []string{store.ConflictRename, store.ConflictOverwrite, store.ConflictSkip}
-	searchLabels   = []string{"Unread mail only", "All mail"}
-	searchValues   = []string{store.SearchUnseen, store.SearchAll}
-	watchLabels    = []string{"IDLE (push, instant)", "Poll"}
-	watchValues    = []string{store.WatchIdle, store.WatchPoll}
+	tlsLabels        = []string{"Implicit TLS (port 993)", "STARTTLS (port 143)", "None (unencrypted, local tests only)"}
+	tlsValues        = []string{store.TLSImplicit, store.TLSStartTLS, store.TLSNone}
+	authLabels       = []string{"OAuth2 (XOAUTH2)", "OAuth2 (OAUTHBEARER)", "Password"}
+	authValues       = []string{store.AuthXOAuth2, store.AuthOAuthBearer, store.AuthPassword}
+	flowLabels       = []string{"Browser sign-in (authorization code + PKCE)", "Device code", "Client credentials (app-only)", "Service account (Google Workspace, app-only)"}
+	flowValues       = []string{store.FlowAuthCode, store.FlowDevice, store.FlowClientCredentials, store.FlowServiceAccount}
+	clientAuthLabels = []string{"Client secret", "Certificate"}
+	clientAuthValues = []string{store.ClientAuthSecret, store.ClientAuthCertificate}
+	afterLabels      = []string{"Mark as read", "Move to folder", "Delete", "Leave as is"}
+	afterValues      = []string{store.AfterSeen, store.AfterMove, store.AfterDelete, store.AfterNone}
+	conflictLabels   = []string{"Rename (add a number)", "Overwrite", "Skip"}
+	conflictValues   = []string{store.ConflictRename, store.ConflictOverwrite, store.ConflictSkip}
+	searchLabels     = []string{"Unread mail only", "All mail"}
+	searchValues     = []string{store.SearchUnseen, store.SearchAll}
+	watchLabels      = []string{"IDLE (push, instant)", "Poll"}
+	watchValues      = []string{store.WatchIdle, store.WatchPoll}
 )
 
 // The label tables above hold the English texts, which are also the translation keys;
