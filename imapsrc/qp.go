@@ -230,7 +230,7 @@ func qpLine(out, line []byte, rerr error) ([]byte, error) {
 		rs := bytes.TrimLeft(line[t:], " \t")
 		t--
 		if !bytes.HasPrefix(rs, []byte("\n")) && !bytes.HasPrefix(rs, []byte("\r\n")) && !(len(rs) == 0 && t > 0 && rerr == io.EOF) {
-			lineErr = fmt.Errorf("quotedprintable: invalid bytes after =: %q", rs)
+			lineErr = fmt.Errorf("quotedprintable: invalid bytes after =: %q", rs) // i18n:keep (mime/quotedprintable's words: this decoder stands in for it)
 		}
 		out, err := qpDecodeLine(out, line[:t], nil)
 		if err != nil {
@@ -277,7 +277,7 @@ func qpDecodeLine(out, text, tail []byte) ([]byte, error) {
 			continue
 		}
 		if c := text[i]; c != '=' {
-			return out, fmt.Errorf("quotedprintable: invalid unescaped byte 0x%02x in body", c)
+			return out, fmt.Errorf("quotedprintable: invalid unescaped byte 0x%02x in body", c) // i18n:keep (mime/quotedprintable's words: this decoder stands in for it)
 		}
 		if i+2 < len(text) {
 			if hi, lo := qpHex[text[i+1]], qpHex[text[i+2]]; hi != 0xff && lo != 0xff {
@@ -286,7 +286,7 @@ func qpDecodeLine(out, text, tail []byte) ([]byte, error) {
 				continue
 			}
 			if c := text[i+1]; c == '\r' || c == '\n' {
-				return out, fmt.Errorf("quotedprintable: invalid hex byte 0x%02x", c)
+				return out, fmt.Errorf("quotedprintable: invalid hex byte 0x%02x", c) // i18n:keep (mime/quotedprintable's words: this decoder stands in for it)
 			}
 			out = append(out, '=') // not an escape: the "=" itself
 			i++
@@ -312,7 +312,7 @@ func qpDecodeLine(out, text, tail []byte) ([]byte, error) {
 		if n < 2 {
 			return out, io.ErrUnexpectedEOF
 		}
-		return out, fmt.Errorf("quotedprintable: invalid hex byte 0x%02x", next[0])
+		return out, fmt.Errorf("quotedprintable: invalid hex byte 0x%02x", next[0]) // i18n:keep (mime/quotedprintable's words: this decoder stands in for it)
 	}
 	return append(out, tail...), nil
 }
