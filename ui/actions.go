@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"slices"
 	"strings"
@@ -300,12 +301,20 @@ func (v *view) startLogin() {
 		OnDeviceCode: func(code, verifyURL string) {
 			v.br.ui(func() { v.showDeviceCode(code, verifyURL) })
 		},
+		OnPasteRefused: func(err error) {
+			text, _ := v.be.DescribeError(err)
+			v.br.ui(func() { v.setLoginResult(lang.L("That address was not taken: ") + text) })
+		},
 	}
+	pr, pw := io.Pipe()
+	opts.Paste, t.paste = pr, pw
 	run(v.br, func() (*LoginResult, error) {
 		defer cancel()
+		defer pw.Close()
 		return v.be.Login(ctx, p, sec, opts)
 	}, func(res *LoginResult, err error) {
 		a.loginCancel = nil
+		t.paste = nil
 		t.progress.Stop()
 		t.getBox.Objects = []fyne.CanvasObject{container.NewHBox(t.get)}
 		t.getBox.Refresh()

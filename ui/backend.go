@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"io"
 	"time"
 
 	"mailmover/mover"
@@ -87,6 +88,12 @@ type LoginOptions struct {
 	// OnDeviceCode receives the device-code flow's user code and the page to enter it
 	// on (the window shows the code large, with a copy button). nil: OnURL gets both.
 	OnDeviceCode func(userCode, verificationURL string)
+	// Paste, when set, gives the addresses the user pastes (one a line) for paste-back
+	// sign-in: the address a browser on another machine ended on; whichever of it and
+	// the loopback listener answers first wins. OnPasteRefused hears why a pasted
+	// address was not taken.
+	Paste          io.Reader
+	OnPasteRefused func(err error)
 }
 
 // LoginResult is what a successful sign-in reports. It holds no secret values.

@@ -100,7 +100,7 @@ var verbRE = regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z]`)
 // sameAsEnglish are keys whose German text is rightly the same (names, protocols).
 var sameAsEnglish = []string{"OAuth2", "Gmail", "Microsoft 365", "MailMover", "MailMover — ", "Port", "Scope",
 	"Name", "OAuth2 (XOAUTH2)", "OAuth2 (OAUTHBEARER)", "/etc/ssl/private-ca.pem (optional)", "System",
-	"English", "Deutsch", "%d folder", "%d min"}
+	"English", "Deutsch", "%d folder", "%d min", "http://localhost:PORT/?code=…&state=…"}
 
 func TestTranslationsComplete(t *testing.T) {
 	keys := usedKeys(t)

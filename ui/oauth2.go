@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"io"
 	"net/url"
 	"slices"
 	"strconv"
@@ -43,12 +44,17 @@ type oauthTab struct {
 	clientAuthItem     *widget.FormItem
 	appFormInner       *widget.Form
 
-	get        *widget.Button
-	cancel     *widget.Button
-	progress   *widget.ProgressBarInfinite
-	getBox     *fyne.Container // GET, or progress + Cancel while signing in
-	urlEntry   *widget.Entry   // the sign-in URL, read-only, to copy
-	urlBox     *fyne.Container
+	get      *widget.Button
+	cancel   *widget.Button
+	progress *widget.ProgressBarInfinite
+	getBox   *fyne.Container // GET, or progress + Cancel while signing in
+	urlEntry *widget.Entry   // the sign-in URL, read-only, to copy
+	urlBox   *fyne.Container
+	// pasteEntry takes the address a browser on another machine ended on (paste-back);
+	// paste is where it goes while a sign-in runs (nil otherwise).
+	pasteEntry *widget.Entry
+	pasteUse   *widget.Button
+	paste      *io.PipeWriter
 	tokenState *widget.Label
 	expiry     *widget.Label
 	getResult  *widget.Label
@@ -105,7 +111,14 @@ func (v *view) buildOAuth() fyne.CanvasObject {
 	copyURL := widget.NewButtonWithIcon(lang.L("Copy"), theme.ContentCopyIcon(), func() {
 		v.app.Clipboard().SetContent(t.urlEntry.Text)
 	})
-	t.urlBox = container.NewBorder(nil, nil, widget.NewLabel(lang.L("Sign-in page:")), copyURL, t.urlEntry)
+	t.pasteEntry = widget.NewEntry()
+	t.pasteEntry.SetPlaceHolder(lang.L("http://localhost:PORT/?code=…&state=…"))
+	t.pasteUse = widget.NewButtonWithIcon(lang.L("Use"), theme.ConfirmIcon(), v.usePastedAddress)
+	t.pasteEntry.OnSubmitted = func(string) { v.usePastedAddress() }
+	t.urlBox = container.NewVBox(
+		container.NewBorder(nil, nil, widget.NewLabel(lang.L("Sign-in page:")), copyURL, t.urlEntry),
+		widget.NewLabel(lang.L("Browser on another machine? Open the page there, sign in, and paste the address it ends on here:")),
+		container.NewBorder(nil, nil, nil, t.pasteUse, t.pasteEntry))
 	t.urlBox.Hide()
 	t.tokenState = widget.NewLabel(lang.L("Refresh token: none"))
 	t.tokenState.TextStyle.Bold = true
@@ -523,4 +536,16 @@ func roundDur(d time.Duration) string {
 		return fmt.Sprintf(lang.L("%d min"), int(d.Minutes()))
 	}
 	return fmt.Sprintf("%d s", int(d.Seconds()))
+}
+
+// usePastedAddress hands the pasted address to the running sign-in (paste-back).
+func (v *view) usePastedAddress() {
+	t := &v.oauth
+	addr := strings.TrimSpace(t.pasteEntry.Text)
+	if addr == "" || t.paste == nil {
+		return
+	}
+	t.pasteEntry.SetText("")
+	w := t.paste
+	go func() { _, _ = io.WriteString(w, addr+"\n") }() // the sign-in reads it
 }

@@ -183,7 +183,8 @@ func (b *realBackend) Login(ctx context.Context, p *store.Profile, sec Secrets, 
 			}
 		}})
 	default:
-		res, err = auth.Login(ctx, cfg, auth.LoginOptions{OpenBrowser: opts.OpenBrowser, OnURL: opts.OnURL, Logger: b.logger})
+		res, err = auth.Login(ctx, cfg, auth.LoginOptions{OpenBrowser: opts.OpenBrowser, OnURL: opts.OnURL, Logger: b.logger,
+			Paste: opts.Paste, OnPasteRefused: opts.OnPasteRefused})
 	}
 	if err != nil {
 		return nil, err
