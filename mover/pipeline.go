@@ -310,6 +310,15 @@ func (sp *spareTemps) syncSoon(name string) {
 	if sp == nil {
 		return
 	}
+	if sp.writesAsync() {
+		sp.mu.Lock()
+		_, async := sp.pending[name]
+		_, synced := sp.synced[name]
+		sp.mu.Unlock()
+		if async || synced {
+			return // written in the background: fsynced there after its last write
+		}
+	}
 	select {
 	case sp.toSync <- name:
 	default:
@@ -354,6 +363,7 @@ type pendingWrite struct {
 	w      io.Writer
 	err    error         // the first write or close error; read after done, or after failed
 	failed atomic.Bool   // err is set
+	noSync bool          // not worth an fsync (its reading failed); set before its last chunk
 	done   chan struct{} // closed when the file is written and closed
 }
 
@@ -380,6 +390,7 @@ func (sp *spareTemps) writeAsync(t *tempFile, w io.Writer, r io.Reader) (int64, 
 	sp.mu.Unlock()
 	var n int64
 	var rerr error
+	sentLast := false
 	for rerr == nil && !pw.failed.Load() {
 		b := copyBufs.Get().(*[]byte)
 		buf := (*b)[:cap(*b)]
@@ -395,9 +406,18 @@ func (sp *spareTemps) writeAsync(t *tempFile, w io.Writer, r io.Reader) (int64, 
 		}
 		t.h.Write(buf[:k])
 		n += int64(k)
-		sp.work <- writeChunk{pw: pw, b: b, n: k}
+		// The last bytes carry the file's end: one hand-over fewer per file.
+		last := rerr != nil
+		if last {
+			pw.noSync = rerr != io.EOF // a broken part: the file is removed, not kept
+		}
+		sp.work <- writeChunk{pw: pw, b: b, n: k, last: last}
+		sentLast = last
 	}
-	sp.work <- writeChunk{pw: pw, last: true}
+	if !sentLast {
+		pw.noSync = rerr != io.EOF
+		sp.work <- writeChunk{pw: pw, last: true}
+	}
 	if pw.failed.Load() {
 		return n, pw.err
 	}
@@ -427,7 +447,7 @@ func (sp *spareTemps) writer() {
 			copyBufs.Put(c.b)
 		}
 		if c.last {
-			if !pw.failed.Load() {
+			if !pw.failed.Load() && !pw.noSync {
 				select {
 				case sp.syncq <- pw: // fsynced, closed and done there
 					continue
