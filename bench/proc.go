@@ -17,6 +17,8 @@ type ProcResult struct {
 	MaxRSSKB int64 // peak resident set of the process and its waited-for children
 	User     time.Duration
 	Sys      time.Duration
+	MinFlt   int64 // minor page faults (the process and its waited-for children)
+	CtxSw    int64 // context switches, voluntary and not
 	ExitCode int
 	Err      error
 }
@@ -55,6 +57,7 @@ func RunTimed(ctx context.Context, logPath string, env []string, dir string, nam
 			r.MaxRSSKB = ru.Maxrss
 			r.User = time.Duration(ru.Utime.Nano())
 			r.Sys = time.Duration(ru.Stime.Nano())
+			r.MinFlt, r.CtxSw = ru.Minflt, ru.Nvcsw+ru.Nivcsw
 		}
 		r.ExitCode = cmd.ProcessState.ExitCode()
 	}

@@ -176,8 +176,9 @@ func runSet(ctx context.Context, c *common, env *bench.Env, runners []bench.Runn
 			if s.Err != nil {
 				status = "FAILED: " + s.Err.Error()
 			}
-			logf("%-6s rep %d %-12s %7.2f s  %6.1f MB/s  cpu %6.2f s (sys %5.2f)  rss %4d MB  load %s  %s  %s",
+			logf("%-6s rep %d %-12s %7.2f s  %6.1f MB/s  cpu %6.2f s (sys %5.2f)  faults %dk  switches %dk  rss %4d MB  load %s  %s  %s",
 				tag, rep+1, r.Name, s.Res.Wall.Seconds(), s.mbPerSec(env.Manifest.TotalBytes), (s.Res.User + s.Res.Sys).Seconds(), s.Res.Sys.Seconds(),
+				s.Res.MinFlt/1000, s.Res.CtxSw/1000,
 				s.Res.MaxRSSKB/1024, s.Load, s.Verdict, status)
 			out = append(out, s)
 			if !c.keep && s.Err == nil {
@@ -228,6 +229,7 @@ func cmdBench(ctx context.Context, which string, args []string) error {
 	batch := fs.Int("batch", 500, "upper bound: messages per FETCH")
 	only := fs.String("runners", "mailmover,mbsync,offlineimap,fetchmail,upper-bound", "clients to run, comma-separated")
 	before := fs.String("before", "", "another mailmover binary (an earlier build) to run as the runner mailmover-before; add it to -runners")
+	beforeLabel := fs.String("before-label", "an earlier build", "what -before is, for the report")
 	setList := fs.String("sets", "real,base64", "compare: mailboxes to compare on, comma-separated (real, base64)")
 	bigSize := fs.Int("size", 200_000_000, "mem: size of the one attachment in bytes")
 	appends := fs.Int("appends", 100, "idle: number of APPENDs")
@@ -249,6 +251,9 @@ func cmdBench(ctx context.Context, which string, args []string) error {
 	}
 	defer c.cleanUp()
 	rep := &report{Started: time.Now(), N: *n, Reps: *reps, Batch: *batch, Seed: c.seed, LoadStart: bench.LoadAvg()}
+	if *before != "" && slices.Contains(strings.Split(*only, ","), "mailmover-before") {
+		rep.Before = *beforeLabel
+	}
 	baseEnv := os.Environ()
 	var selected []string
 	for _, r := range strings.Split(*only, ",") {
@@ -307,7 +312,7 @@ func cmdBench(ctx context.Context, which string, args []string) error {
 		}
 		rep.BigManifest = m
 		debug.FreeOSMemory() // the seeding's buffers: keep the launcher small
-		env := &bench.Env{Server: srv, Folder: "Big", Manifest: m, Mailmover: c.mailmover, Self: self, Batch: *batch, BaseEnv: baseEnv}
+		env := &bench.Env{Server: srv, Folder: "Big", Manifest: m, Mailmover: c.mailmover, Before: *before, Self: self, Batch: *batch, BaseEnv: baseEnv}
 		rep.Mem, err = runSet(ctx, &c, env, pick(env), 1, "mem", nil)
 		if err != nil {
 			return err
