@@ -32,6 +32,9 @@ type Backend interface {
 	// ForgetState forgets which messages of the profile are done, so the next run
 	// processes matching mail again (also mail already marked as read).
 	ForgetState(name string) error
+	// RetryFailed makes the profile's failed messages — waiting or set aside after failing
+	// too often — due at the next run, and says how many there are; nothing else changes.
+	RetryFailed(name string) (int, error)
 	// Secrets is where passwords, client secrets and tokens live (the OS keyring).
 	Secrets() Secrets
 

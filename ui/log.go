@@ -46,7 +46,7 @@ type logView struct {
 	messages, files, bytes, errors *widget.Label
 	shown                          *widget.Label
 
-	forget       *widget.Button  // forget which messages are done
+	forget       *widget.Button  // Progress…: retry the failed mail, or forget which messages are done
 	progressBox  *fyne.Container // the backlog progress, shown while a pass runs
 	progressBar  *widget.ProgressBar
 	progressText *widget.Label
@@ -104,7 +104,19 @@ func (l *logView) build() fyne.CanvasObject {
 		l.flush()
 	})
 	open := widget.NewButtonWithIcon(lang.L("Open destination folder"), theme.FolderOpenIcon(), l.openDestination)
-	l.forget = widget.NewButtonWithIcon(lang.L("Forget progress…"), theme.HistoryIcon(), l.forgetProgress)
+	// One button for what changes the profile's progress: retry the failed mail, or
+	// forget everything (the bar must fit 1024×768 in German at large text).
+	l.forget = widget.NewButtonWithIcon(lang.L("Progress…"), theme.HistoryIcon(), nil)
+	l.forget.OnTapped = func() {
+		menu := fyne.NewMenu("",
+			fyne.NewMenuItem(lang.L("Retry failed mail"), l.retryFailed),
+			fyne.NewMenuItem(lang.L("Forget progress…"), l.forgetProgress))
+		c := fyne.CurrentApp().Driver().CanvasForObject(l.forget)
+		if c == nil {
+			return
+		}
+		widget.ShowPopUpMenuAtRelativePosition(menu, c, fyne.NewPos(0, l.forget.Size().Height), l.forget)
+	}
 
 	l.messages, l.files, l.bytes, l.errors = counterLabel(), counterLabel(), counterLabel(), counterLabel()
 	l.shown = widget.NewLabel("")
@@ -357,6 +369,25 @@ func (l *logView) forgetProgress() {
 		}, v.win)
 	d.SetConfirmText(lang.L("Forget"))
 	d.Show()
+}
+
+// retryFailed makes the profile's failed messages — also those set aside after failing
+// too often — due at its next run ('mailmover forget -failed'); nothing else is
+// forgotten.
+func (l *logView) retryFailed() {
+	v := l.v
+	name := v.profileName
+	if name == "" || v.isNew || v.runningProfile(name) {
+		return
+	}
+	run(v.br, func() (int, error) { return v.be.RetryFailed(name) },
+		func(n int, err error) {
+			if err != nil {
+				v.showError(lang.L("Could not retry the failed mail"), err)
+				return
+			}
+			v.showMessage(lang.L("Failed mail"), fmt.Sprintf(lang.L("%d failed message(s) of %q are tried again at its next run."), n, name))
+		})
 }
 
 func (l *logView) openDestination() {

@@ -87,6 +87,10 @@ func (b *realBackend) RenameProfile(oldName, newName string) error {
 	return store.RenameProfile(b.home, oldName, newName, b.sec)
 }
 
+func (b *realBackend) RetryFailed(name string) (int, error) {
+	return journal.RetryFailedMessages(b.home, name)
+}
+
 func (b *realBackend) ForgetState(name string) error { return journal.Forget(b.home, name) }
 
 func (b *realBackend) Secrets() Secrets { return b.sec }

@@ -871,3 +871,39 @@ func TestWindowRulesAreTheStores(t *testing.T) {
 		}
 	}
 }
+
+// "Retry failed mail" brings back a message set aside after failing too often, and
+// forgets nothing else (issue 13: the window brings it back).
+func TestRetryFailedMailFromTheWindow(t *testing.T) {
+	h := newHarness(t)
+	h.newProfile("p")
+	test.Tap(h.v.act.save)
+	h.waitFor("save", func() bool { return !h.v.dirty && !h.v.isNew })
+	sf, err := journal.Open(h.be.home, "p")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range journal.MaxFailures {
+		sf.Fail("INBOX", 1, 9, "broken MIME", time.Now())
+	}
+	sf.MarkUID("INBOX", 1, 7)
+	sf.Close()
+	if h.v.log.forget.Disabled() {
+		t.Fatal("Progress… should be enabled for a saved profile that is not running")
+	}
+	test.Tap(h.v.log.forget)
+	if top := h.win.Canvas().Overlays().Top(); top == nil {
+		t.Fatal("Progress… opened no menu")
+	} else {
+		h.win.Canvas().Overlays().Remove(top)
+	}
+	h.v.log.retryFailed()
+	h.waitFor("the retry", func() bool { return strings.Contains(h.v.lastDialog, "tried again") })
+	st, _ := journal.Load(h.be.home, "p")
+	if f := st.Mailbox("INBOX", 1).Failure(9); f == nil || f.Aside || f.Count != 0 {
+		t.Errorf("failure after Retry failed mail: %+v", f)
+	}
+	if !st.IsDone("INBOX", 1, 7) {
+		t.Error("Retry failed mail forgot a done message")
+	}
+}
