@@ -109,181 +109,238 @@ func (m *Mover) fetchMessage(ctx context.Context, s *session, uid uint32) (*fetc
 // saveMessage is fetchMessage over any way of fetching: fetch calls fn once with the
 // message (Source.Fetch, or a message FetchBatch hands out; see pipeline.go).
 func (m *Mover) saveMessage(ctx context.Context, s *session, uid uint32, fetch func(fn func(*imapsrc.Message) error) error) (*fetched, error) {
-	got := &fetched{}
-	var temps []string
+	sv := &messageSaver{m: m, ctx: ctx, s: s, uid: uid, got: &fetched{}}
+	sv.saveAtt, sv.saveMsg, sv.saveBody = saves(m.prof.Common.Save)
 	ok := false
 	defer func() {
 		if !ok {
-			for _, t := range temps {
+			for _, t := range sv.temps {
 				s.dest.removeTemp(t)
 			}
 		}
 	}()
-	c := &m.prof.Common
-	saveAtt, saveMsg, saveBody := saves(c.Save)
-	var textFile, htmlFile *journal.FileRecord
-	err := fetch(func(msg *imapsrc.Message) error {
-		got.env = msg.Envelope
-		if why := m.filterOut(msg.Envelope); why != "" {
-			got.filtered = why
-			return nil
-		}
-		m.emit(ctx, Event{Kind: KindMessage, UID: uid, Subject: msg.Envelope.Subject, From: msg.Envelope.From,
-			Bytes: msg.Size, Text: i18n.Sprintf("message UID %d from %s: %s", uid, msg.Envelope.From, msg.Envelope.Subject)})
-		nr := &netReader{r: msg.Body}
-		h := sha256.New()
-		var raw io.Writer = h
-		var eml *tempFile
-		var emlBuf *bufio.Writer
-		if saveMsg {
-			t, err := s.dest.createTemp()
-			if err != nil {
-				return msgErr(err, "")
-			}
-			temps = append(temps, t.name)
-			eml = t
-			var w io.Writer = t.f
-			if s.dest.wrap != nil {
-				w = s.dest.wrap(w)
-			}
-			emlBuf = bufio.NewWriterSize(w, copyBufSize)
-			raw = io.MultiWriter(h, emlBuf)
-		}
-		// A write error of the .eml must not look like a broken message: remember it.
-		tw := &errWriter{w: raw}
-		tee := io.TeeReader(nr, tw)
-		fail := func(err error) error {
-			if nr.err != nil {
-				return nr.err // the connection broke
-			}
-			if tw.err != nil {
-				return msgErr(tw.err, "")
-			}
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return msgErr(err, "")
-		}
-		problems, err := imapsrc.WalkParts(tee, func(p *imapsrc.Part) error {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			var name string
-			var isBody *(*journal.FileRecord)
-			switch {
-			case saveAtt && p.IsAttachment:
-				name = nameForPart(p.Filename, p.ContentType, p.Index)
-				if !maskMatches(c.AttachmentMask, name) {
-					m.emit(ctx, Event{Kind: KindSkipped, UID: uid, Subject: msg.Envelope.Subject,
-						Text: i18n.Sprintf("attachment %q does not match attachment_mask %q", name, c.AttachmentMask)})
-					return nil
-				}
-			case saveBody && p.Depth == 0 && p.IsText && textFile == nil:
-				name, isBody = bodyName(msg.Envelope.Subject, uid, ".txt"), &textFile
-			case saveBody && p.Depth == 0 && p.IsHTML && htmlFile == nil:
-				name, isBody = bodyName(msg.Envelope.Subject, uid, ".html"), &htmlFile
-			default:
-				return nil
-			}
-			t, err := s.dest.writeTemp(p.Body)
-			if err != nil {
-				if nr.err != nil {
-					return nr.err
-				}
-				if tw.err != nil {
-					return msgErr(tw.err, "")
-				}
-				return msgErr(i18n.Errorf("saving %q: %w", name, err), "")
-			}
-			temps = append(temps, t.name)
-			got.files = append(got.files, journal.FileRecord{Temp: t.name, Path: m.finalName(name, msg.Envelope, uid),
-				SHA256: t.sum(), Bytes: t.bytes})
-			if isBody != nil {
-				*isBody = &got.files[len(got.files)-1]
-			}
-			return nil
-		})
-		if err != nil {
-			var me *messageError
-			if errors.As(err, &me) && nr.err == nil {
-				return err
-			}
-			return fail(i18n.Errorf("the message could not be parsed: %w", err))
-		}
-		if nr.err != nil {
-			return nr.err // the connection broke inside a part WalkParts skipped
-		}
-		// Read the rest (epilogue) so that the hash and the .eml cover the whole message.
-		buf := copyBufs.Get().(*[]byte)
-		_, err = io.CopyBuffer(io.Discard, onlyReader{tee}, *buf)
-		copyBufs.Put(buf)
-		if err != nil {
-			return fail(err)
-		}
-		if tw.err != nil {
-			return msgErr(tw.err, "")
-		}
-		// A part that came out whole but undecoded (unknown charset or transfer
-		// encoding) is saved as sent: a warning, not a failure — retrying could never
-		// do better, and the message would never move. Anything else fails the message.
-		var broken []error
-		for _, pr := range problems {
-			var pe *imapsrc.PartError
-			if errors.As(pr, &pe) && pe.Recovered {
-				m.emit(ctx, Event{Kind: KindWarning, UID: uid, Subject: msg.Envelope.Subject,
-					Text:   i18n.Sprintf("message %d: %v", uid, pe),
-					Advice: i18n.T("The part is saved as it was sent; check the file if it matters.")})
-				continue
-			}
-			if errors.As(pr, &pe) && pe.DataLost {
-				// Decoded as far as it goes, but something after its end could not be: the
-				// file is saved (retrying cannot do better), and the mail stays in the
-				// mailbox (leaveInMailbox), so nothing is lost if the rest mattered.
-				got.incomplete = pe.Error()
-				m.emit(ctx, Event{Kind: KindWarning, UID: uid, Subject: msg.Envelope.Subject,
-					Text:   i18n.Sprintf("message %d: %v", uid, pe),
-					Advice: i18n.T("The part is saved as far as it could be decoded, and the mail stays in the mailbox (not moved or deleted): compare the file with the mail.")})
-				continue
-			}
-			broken = append(broken, pr)
-		}
-		if len(broken) > 0 {
-			return msgErr(i18n.Errorf("the message's MIME structure is broken (%d problem(s), first: %w)", len(broken), broken[0]),
-				i18n.T("The message is left unmarked and tried again on the next pass; save it as .eml from a mail client to look at it."))
-		}
-		got.identity = hex.EncodeToString(h.Sum(nil))
-		if eml != nil {
-			err := emlBuf.Flush()
-			if cerr := eml.f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return msgErr(i18n.Errorf("saving the message as .eml: %w", err), "")
-			}
-			eml.bytes = msg.Size
-			got.files = append([]journal.FileRecord{{Temp: eml.name,
-				Path:   m.finalName(bodyName(msg.Envelope.Subject, uid, ".eml"), msg.Envelope, uid),
-				SHA256: got.identity, Bytes: tw.n}}, got.files...)
-		}
-		return nil
-	})
-	if err != nil {
+	if err := fetch(sv.message); err != nil {
 		return nil, err
 	}
-	// Body: the text part, else the HTML part.
-	if textFile != nil && htmlFile != nil {
-		tmp := htmlFile.Temp
-		s.dest.removeTemp(tmp)
-		kept := got.files[:0]
-		for _, f := range got.files {
-			if f.Temp != tmp {
-				kept = append(kept, f)
-			}
-		}
-		got.files = kept
-	}
+	sv.keepOneBody()
 	ok = true
-	return got, nil
+	return sv.got, nil
+}
+
+// messageSaver saves one message as it streams in (saveMessage): the raw bytes go to the
+// identity hash (and the .eml), each wanted part to a temporary file of its own.
+type messageSaver struct {
+	m   *Mover
+	ctx context.Context
+	s   *session
+	uid uint32
+	got *fetched
+
+	saveAtt, saveMsg, saveBody bool
+	temps                      []string // temporary files made so far (deleted on failure)
+	textTemp, htmlTemp         string   // the body's text and HTML parts' temporary files
+
+	env  imapsrc.Envelope
+	nr   *netReader // the message from the wire: its error is the connection's
+	tw   *errWriter // the raw bytes' side: hash and .eml (its error is a write error)
+	hash interface {
+		io.Writer
+		Sum(b []byte) []byte
+	} // the identity: SHA-256 of the raw message
+	eml    *tempFile
+	emlBuf *bufio.Writer
+}
+
+// message is fetch's callback for the message: filters, then the stream through the
+// MIME walker, then the verdict on its parts and the .eml.
+func (sv *messageSaver) message(msg *imapsrc.Message) error {
+	m, uid := sv.m, sv.uid
+	sv.env, sv.got.env = msg.Envelope, msg.Envelope
+	if why := m.filterOut(msg.Envelope); why != "" {
+		sv.got.filtered = why
+		return nil
+	}
+	m.emit(sv.ctx, Event{Kind: KindMessage, UID: uid, Subject: msg.Envelope.Subject, From: msg.Envelope.From,
+		Bytes: msg.Size, Text: i18n.Sprintf("message UID %d from %s: %s", uid, msg.Envelope.From, msg.Envelope.Subject)})
+	tee, err := sv.openStream(msg)
+	if err != nil {
+		return err
+	}
+	problems, err := imapsrc.WalkParts(tee, sv.part)
+	if err != nil {
+		var me *messageError
+		if errors.As(err, &me) && sv.nr.err == nil {
+			return err
+		}
+		return sv.fail(i18n.Errorf("the message could not be parsed: %w", err))
+	}
+	if sv.nr.err != nil {
+		return sv.nr.err // the connection broke inside a part WalkParts skipped
+	}
+	// Read the rest (epilogue) so that the hash and the .eml cover the whole message.
+	buf := copyBufs.Get().(*[]byte)
+	_, err = io.CopyBuffer(io.Discard, onlyReader{tee}, *buf)
+	copyBufs.Put(buf)
+	if err != nil {
+		return sv.fail(err)
+	}
+	if sv.tw.err != nil {
+		return msgErr(sv.tw.err, "")
+	}
+	if err := sv.judge(problems); err != nil {
+		return err
+	}
+	sv.got.identity = hex.EncodeToString(sv.hash.Sum(nil))
+	return sv.finishEML(msg)
+}
+
+// openStream sets up the raw side of the message — the identity hash, and the .eml when
+// it is wanted — and returns the reader the MIME walker reads through.
+func (sv *messageSaver) openStream(msg *imapsrc.Message) (io.Reader, error) {
+	sv.nr = &netReader{r: msg.Body}
+	sv.hash = sha256.New()
+	var raw io.Writer = sv.hash
+	if sv.saveMsg {
+		t, err := sv.s.dest.createTemp()
+		if err != nil {
+			return nil, msgErr(err, "")
+		}
+		sv.temps = append(sv.temps, t.name)
+		sv.eml = t
+		var w io.Writer = t.f
+		if sv.s.dest.wrap != nil {
+			w = sv.s.dest.wrap(w)
+		}
+		sv.emlBuf = bufio.NewWriterSize(w, copyBufSize)
+		raw = io.MultiWriter(sv.hash, sv.emlBuf)
+	}
+	// A write error of the .eml must not look like a broken message: remember it.
+	sv.tw = &errWriter{w: raw}
+	return io.TeeReader(sv.nr, sv.tw), nil
+}
+
+// fail is the message's error for err, unless the connection broke (then that), the
+// .eml could not be written (then that) or the run was stopped.
+func (sv *messageSaver) fail(err error) error {
+	if sv.nr.err != nil {
+		return sv.nr.err // the connection broke
+	}
+	if sv.tw.err != nil {
+		return msgErr(sv.tw.err, "")
+	}
+	if sv.ctx.Err() != nil {
+		return sv.ctx.Err()
+	}
+	return msgErr(err, "")
+}
+
+// part saves one MIME part to a temporary file when the profile wants it (an attachment
+// matching attachment_mask, or the body's text or HTML part).
+func (sv *messageSaver) part(p *imapsrc.Part) error {
+	m, uid, c := sv.m, sv.uid, &sv.m.prof.Common
+	if sv.ctx.Err() != nil {
+		return sv.ctx.Err()
+	}
+	var name string
+	var bodyTemp *string
+	switch {
+	case sv.saveAtt && p.IsAttachment:
+		name = nameForPart(p.Filename, p.ContentType, p.Index)
+		if !maskMatches(c.AttachmentMask, name) {
+			m.emit(sv.ctx, Event{Kind: KindSkipped, UID: uid, Subject: sv.env.Subject,
+				Text: i18n.Sprintf("attachment %q does not match attachment_mask %q", name, c.AttachmentMask)})
+			return nil
+		}
+	case sv.saveBody && p.Depth == 0 && p.IsText && sv.textTemp == "":
+		name, bodyTemp = bodyName(sv.env.Subject, uid, ".txt"), &sv.textTemp
+	case sv.saveBody && p.Depth == 0 && p.IsHTML && sv.htmlTemp == "":
+		name, bodyTemp = bodyName(sv.env.Subject, uid, ".html"), &sv.htmlTemp
+	default:
+		return nil
+	}
+	t, err := sv.s.dest.writeTemp(p.Body)
+	if err != nil {
+		if sv.nr.err != nil {
+			return sv.nr.err
+		}
+		if sv.tw.err != nil {
+			return msgErr(sv.tw.err, "")
+		}
+		return msgErr(i18n.Errorf("saving %q: %w", name, err), "")
+	}
+	sv.temps = append(sv.temps, t.name)
+	sv.got.files = append(sv.got.files, journal.FileRecord{Temp: t.name, Path: m.finalName(name, sv.env, uid),
+		SHA256: t.sum(), Bytes: t.bytes})
+	if bodyTemp != nil {
+		*bodyTemp = t.name
+	}
+	return nil
+}
+
+// judge decides on the problems the MIME walker reported. A part that came out whole but
+// undecoded (unknown charset or transfer encoding) is saved as sent: a warning, not a
+// failure — retrying could never do better, and the message would never move. A part
+// decoded as far as it goes with data lost after its end is saved too, and the mail stays
+// in the mailbox (fetched.incomplete, leaveInMailbox). Anything else fails the message.
+func (sv *messageSaver) judge(problems []error) error {
+	m, uid := sv.m, sv.uid
+	var broken []error
+	for _, pr := range problems {
+		var pe *imapsrc.PartError
+		if errors.As(pr, &pe) && pe.Recovered {
+			m.emit(sv.ctx, Event{Kind: KindWarning, UID: uid, Subject: sv.env.Subject,
+				Text:   i18n.Sprintf("message %d: %v", uid, pe),
+				Advice: i18n.T("The part is saved as it was sent; check the file if it matters.")})
+			continue
+		}
+		if errors.As(pr, &pe) && pe.DataLost {
+			sv.got.incomplete = pe.Error()
+			m.emit(sv.ctx, Event{Kind: KindWarning, UID: uid, Subject: sv.env.Subject,
+				Text:   i18n.Sprintf("message %d: %v", uid, pe),
+				Advice: i18n.T("The part is saved as far as it could be decoded, and the mail stays in the mailbox (not moved or deleted): compare the file with the mail.")})
+			continue
+		}
+		broken = append(broken, pr)
+	}
+	if len(broken) > 0 {
+		return msgErr(i18n.Errorf("the message's MIME structure is broken (%d problem(s), first: %w)", len(broken), broken[0]),
+			i18n.T("The message is left unmarked and tried again on the next pass; save it as .eml from a mail client to look at it."))
+	}
+	return nil
+}
+
+// finishEML closes the .eml (when wanted) and puts it first among the message's files.
+func (sv *messageSaver) finishEML(msg *imapsrc.Message) error {
+	if sv.eml == nil {
+		return nil
+	}
+	err := sv.emlBuf.Flush()
+	if cerr := sv.eml.f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return msgErr(i18n.Errorf("saving the message as .eml: %w", err), "")
+	}
+	sv.eml.bytes = msg.Size
+	sv.got.files = append([]journal.FileRecord{{Temp: sv.eml.name,
+		Path:   sv.m.finalName(bodyName(msg.Envelope.Subject, sv.uid, ".eml"), msg.Envelope, sv.uid),
+		SHA256: sv.got.identity, Bytes: sv.tw.n}}, sv.got.files...)
+	return nil
+}
+
+// keepOneBody keeps one body file: the text part, else the HTML part.
+func (sv *messageSaver) keepOneBody() {
+	if sv.textTemp == "" || sv.htmlTemp == "" {
+		return
+	}
+	sv.s.dest.removeTemp(sv.htmlTemp)
+	kept := sv.got.files[:0]
+	for _, f := range sv.got.files {
+		if f.Temp != sv.htmlTemp {
+			kept = append(kept, f)
+		}
+	}
+	sv.got.files = kept
 }
 
 // errWriter remembers the first write error and then swallows writes, so that reading
