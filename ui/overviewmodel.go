@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"slices"
 	"sync"
 	"time"
@@ -165,7 +166,24 @@ func (m *overviewModel) rows() ([]overviewRow, uint64, error) {
 		r.last, r.hasLast = m.last[n]
 		out = append(out, r)
 	}
+	// Profiles that need someone first (paused, in error), then those retrying, then the
+	// rest, each group by name: an admin sees the problems without scrolling.
+	slices.SortStableFunc(out, func(a, b overviewRow) int { return cmp.Compare(attention(a), attention(b)) })
 	return out, m.version, m.listErr
+}
+
+// attention orders rows for the overview: 0 needs someone, 1 retrying, 2 the rest.
+func attention(r overviewRow) int {
+	if r.st == nil {
+		return 2
+	}
+	switch r.st.State {
+	case mover.StatePaused, mover.StateError:
+		return 0
+	case mover.StateRetrying:
+		return 1
+	}
+	return 2
 }
 
 // markSeen records the version the window shows.
