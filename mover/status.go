@@ -43,6 +43,9 @@ const (
 	StatusStale     = 3 * StatusHeartbeat
 )
 
+// statusFileEvery is how often saved files alone rewrite the status file.
+const statusFileEvery = 2 * time.Second
+
 // Status is one profile's status file.
 type Status struct {
 	Profile string    `json:"profile"`
@@ -170,7 +173,11 @@ func (w *statusWriter) event(e Event) {
 	if changed {
 		s.State, s.Since = state, t
 	}
-	if changed || e.Kind == KindFileSaved || e.Kind == KindStopped || e.Kind == KindIdle || t.Sub(w.written) >= StatusHeartbeat {
+	// A saved file updates the file at most every statusFileEvery: a backlog of thousands
+	// of files must not cost an fsync'd status write each (the pass's end, a change of
+	// state and the heartbeat write it anyway).
+	fileDue := e.Kind == KindFileSaved && t.Sub(w.written) >= statusFileEvery
+	if changed || fileDue || e.Kind == KindStopped || e.Kind == KindIdle || t.Sub(w.written) >= StatusHeartbeat {
 		w.write()
 	}
 	w.tell()
