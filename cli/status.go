@@ -68,7 +68,7 @@ func runStatus(ctx context.Context, args []string, env Env) int {
 			Code     int                 `json:"code"`
 			Result   string              `json:"result"`
 			Profiles []mover.CheckResult `json:"profiles"`
-		}{code, checkName(code), results}
+		}{code, mover.CheckName(code), results}
 		if out.Profiles == nil {
 			out.Profiles = []mover.CheckResult{}
 		}
@@ -85,7 +85,7 @@ func runStatus(ctx context.Context, args []string, env Env) int {
 	for _, r := range results {
 		counts[r.Code]++
 	}
-	i18n.Fprintf(env.Stdout, "%s: %d profile(s): %d ok, %d warning, %d critical, %d unknown\n", checkName(code), len(results),
+	i18n.Fprintf(env.Stdout, "%s: %d profile(s): %d ok, %d warning, %d critical, %d unknown\n", mover.CheckName(code), len(results),
 		counts[mover.CheckOK], counts[mover.CheckWarning], counts[mover.CheckCritical], counts[mover.CheckUnknown])
 	for _, r := range results {
 		fmt.Fprintf(env.Stdout, "%-8s %s: %s\n", r.Result, r.Profile, r.Summary)
@@ -94,10 +94,6 @@ func runStatus(ctx context.Context, args []string, env Env) int {
 		}
 	}
 	return code
-}
-
-func checkName(code int) string {
-	return map[int]string{mover.CheckOK: "OK", mover.CheckWarning: "WARNING", mover.CheckCritical: "CRITICAL", mover.CheckUnknown: "UNKNOWN"}[code]
 }
 
 // statusNames are the profiles to report: the one asked for, or every profile that is

@@ -261,11 +261,15 @@ func CheckStatus(home, profile string, now time.Time) CheckResult {
 		r.Status = st
 		r.Code, r.Summary = judge(st, now)
 	}
-	r.Result = resultNames[r.Code]
+	r.Result = CheckName(r.Code)
 	return r
 }
 
 var resultNames = map[int]string{CheckOK: "OK", CheckWarning: "WARNING", CheckCritical: "CRITICAL", CheckUnknown: "UNKNOWN"}
+
+// CheckName names a check result as monitoring systems print it: OK, WARNING, CRITICAL,
+// UNKNOWN.
+func CheckName(code int) string { return resultNames[code] }
 
 // lapseWarnAhead is how long before a sign-in's expected lapse the check warns.
 const lapseWarnAhead = 14 * 24 * time.Hour
