@@ -306,6 +306,9 @@ func (sp *spareTemps) writer() {
 // synced; an error is the file's, as a write error is.
 func (sp *spareTemps) fileSync(pw *pendingWrite) {
 	err := pw.f.Sync()
+	if err == nil {
+		dropCache(pw.f)
+	}
 	if cerr := pw.f.Close(); err == nil {
 		err = cerr
 	}

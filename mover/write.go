@@ -176,6 +176,9 @@ func (d *dest) fsyncTemp(name string) error {
 		return err
 	}
 	err = f.Sync()
+	if err == nil {
+		dropCache(f)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -37,6 +37,7 @@ if [ "${1:-}" != "--in-session" ]; then
       $SUDO apt-get update >/dev/null && $SUDO apt-get install -y "${need[@]}" >/dev/null
     }
   fi
+  scripts/setup.sh --build   # Fyne's C headers: mailmover is built with its window
   echo "bench: building mailmover and mm-bench ($(date +%T))"
   go build -o "$MM_BENCH_DIR/bin/mailmover" .
   go build -o "$MM_BENCH_DIR/bin/mm-bench" ./bench/cmd/mm-bench
