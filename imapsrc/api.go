@@ -122,6 +122,15 @@ type Message struct {
 	Body         io.Reader
 }
 
+// RawHasher is what a Message's Body from FetchBatch also is: RawSHA256 returns the
+// SHA-256 of the whole raw message and true once Body has returned io.EOF (every byte was
+// read; the hash is of exactly those bytes), computed by the goroutine that read the wire
+// while the reader of Body did other work. Before that, or after a failed read, it
+// returns nil, false.
+type RawHasher interface {
+	RawSHA256() ([]byte, bool)
+}
+
 // Part is one MIME leaf part. Filename is decoded (RFC 2047/2231) but NOT made safe:
 // it is a hint from the mail. Body yields the decoded content: the transfer encoding is
 // undone; text body parts (IsText/IsHTML) are also converted to UTF-8, attachments keep

@@ -2,6 +2,8 @@ package imapsrc
 
 import (
 	"context"
+	"crypto/sha256"
+	"hash"
 	"io"
 	"maps"
 	"slices"
@@ -232,7 +234,7 @@ func (r *bodyReader) run() {
 					_, _ = io.Copy(io.Discard, onlyReader{gr})
 				} else {
 					delete(r.metas, uid)
-					bs := &bodyStream{ch: make(chan *[]byte, readAheadDepth), slots: r.slots, pool: r.pool}
+					bs := &bodyStream{ch: make(chan *[]byte, readAheadDepth), slots: r.slots, pool: r.pool, h: sha256.New()}
 					r.msgs <- &streamedMsg{msg: msg, body: bs}
 					r.stream(gr, bs)
 				}
@@ -251,8 +253,8 @@ func (r *bodyReader) run() {
 	r.g.disarm()
 }
 
-// stream reads the literal gr into bs, chunk by chunk, then closes bs with gr's final
-// error (io.EOF at its announced end).
+// stream reads the literal gr into bs, chunk by chunk, hashing it (bodyStream.RawSHA256),
+// then closes bs with gr's final error (io.EOF at its announced end).
 func (r *bodyReader) stream(gr *guardedReader, bs *bodyStream) {
 	defer close(bs.ch)
 	for {
@@ -268,6 +270,7 @@ func (r *bodyReader) stream(gr *guardedReader, bs *bodyStream) {
 		}
 		if n > 0 {
 			*b = buf[:n]
+			bs.h.Write(*b) // here, on the reader's core, not in fn's goroutine
 			bs.ch <- b
 		} else {
 			r.pool.put(b)
@@ -298,6 +301,7 @@ type bodyStream struct {
 	slots chan struct{}
 	pool  *chunkPool
 	err   error // io.EOF at a clean end; read after ch is closed
+	h     hash.Hash // SHA-256 of every chunk sent on ch (written by the reader goroutine)
 	cur   []byte
 	owned *[]byte
 	ended bool
@@ -330,8 +334,20 @@ func (bs *bodyStream) Read(p []byte) (int, error) {
 	return n, nil
 }
 
+// RawSHA256 returns the SHA-256 of the whole body, computed by the reader goroutine while
+// it read the wire (so that the consumer's goroutine does not spend its time on it), and
+// true — once Read has returned io.EOF: every byte was read, and the hash covers exactly
+// the bytes Read returned. Before that, or after any other end, it returns nil, false.
+func (bs *bodyStream) RawSHA256() ([]byte, bool) {
+	if !bs.ended || bs.err != io.EOF || len(bs.cur) != 0 || bs.h == nil {
+		return nil, false
+	}
+	return bs.h.Sum(nil), true
+}
+
 // discard drops what is left of the body, waiting until the reader has read all of it.
 func (bs *bodyStream) discard() {
+	dropped := len(bs.cur) > 0 || !bs.ended
 	bs.cur = nil
 	bs.release()
 	for b := range bs.ch {
@@ -339,4 +355,7 @@ func (bs *bodyStream) discard() {
 		<-bs.slots
 	}
 	bs.ended = true
+	if dropped {
+		bs.h = nil // the hash covers bytes nobody read: RawSHA256 says nothing
+	}
 }

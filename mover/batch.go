@@ -168,6 +168,19 @@ func (m *Mover) commit(ctx context.Context, s *session, b *batch) outcome {
 			o.fail(b.recs[owner[k]].UID, msgErr(err, ""))
 		}
 	}
+	// Files written in the background were hashed there: their SHA-256 is known now.
+	for i, rec := range b.recs {
+		for j := range rec.Files {
+			f := &rec.Files[j]
+			if f.SHA256 != "" || bad[i] {
+				continue
+			}
+			if f.SHA256 = s.dest.spares.takeSum(f.Temp); f.SHA256 == "" {
+				bad[i] = true
+				o.fail(rec.UID, msgErr(i18n.Errorf("writing a file in %s: its content hash is missing", s.dest.dir), ""))
+			}
+		}
+	}
 	var recs []*journal.MessageRecord
 	for i, rec := range b.recs {
 		if bad[i] {

@@ -146,7 +146,8 @@ type messageSaver struct {
 	hash interface {
 		io.Writer
 		Sum(b []byte) []byte
-	} // the identity: SHA-256 of the raw message
+	} // the identity: SHA-256 of the raw message, unless the body hashes itself (raw)
+	raw    imapsrc.RawHasher // the body, when it computes the identity's hash itself
 	eml    *tempFile
 	emlBuf *bufio.Writer
 }
@@ -190,7 +191,11 @@ func (sv *messageSaver) message(msg *imapsrc.Message) error {
 	if err := sv.judge(problems); err != nil {
 		return err
 	}
-	sv.got.identity = hex.EncodeToString(sv.hash.Sum(nil))
+	sum, err := sv.identity()
+	if err != nil {
+		return err
+	}
+	sv.got.identity = hex.EncodeToString(sum)
 	return sv.finishEML(msg)
 }
 
@@ -198,8 +203,13 @@ func (sv *messageSaver) message(msg *imapsrc.Message) error {
 // it is wanted — and returns the reader the MIME walker reads through.
 func (sv *messageSaver) openStream(msg *imapsrc.Message) (io.Reader, error) {
 	sv.nr = &netReader{r: msg.Body}
-	sv.hash = sha256.New()
-	var raw io.Writer = sv.hash
+	var raw io.Writer = io.Discard
+	if rh, ok := msg.Body.(imapsrc.RawHasher); ok {
+		sv.raw = rh // hashed on the wire reader's goroutine (FetchBatch)
+	} else {
+		sv.hash = sha256.New()
+		raw = sv.hash
+	}
 	if sv.saveMsg {
 		t, err := sv.s.dest.createTemp()
 		if err != nil {
@@ -212,11 +222,33 @@ func (sv *messageSaver) openStream(msg *imapsrc.Message) (io.Reader, error) {
 			w = sv.s.dest.wrap(w)
 		}
 		sv.emlBuf = bufio.NewWriterSize(w, copyBufSize)
-		raw = io.MultiWriter(sv.hash, sv.emlBuf)
+		if sv.hash != nil {
+			raw = io.MultiWriter(sv.hash, sv.emlBuf)
+		} else {
+			raw = sv.emlBuf
+		}
 	}
 	// A write error of the .eml must not look like a broken message: remember it.
 	sv.tw = &errWriter{w: raw}
+	if sv.hash == nil && sv.eml == nil {
+		return sv.nr, nil // nothing to do with the raw bytes here
+	}
 	return io.TeeReader(sv.nr, sv.tw), nil
+}
+
+// identity returns the SHA-256 of the raw message, read to its end: the body's own
+// (RawHasher) or the one computed here.
+func (sv *messageSaver) identity() ([]byte, error) {
+	if sv.raw == nil {
+		return sv.hash.Sum(nil), nil
+	}
+	sum, ok := sv.raw.RawSHA256()
+	if !ok {
+		// Read to its end without an error, the body must know its hash; if not, the
+		// message is tried again rather than saved under a wrong identity.
+		return nil, sv.fail(i18n.Errorf("the message's content hash is missing after reading it to its end"))
+	}
+	return sum, nil
 }
 
 // fail is the message's error for err, unless the connection broke (then that), the

@@ -43,6 +43,7 @@ type spareTemps struct {
 	syncers sync.WaitGroup
 	off     atomic.Bool      // naming a spare failed: create files the ordinary way
 	synced  map[string]error // temporary files fsynced after their last write: nil, or the fsync's error (under mu)
+	sums    map[string]string // SHA-256 (hex) of files written in the background, by temporary name (under mu)
 
 	// Writing files in the background (writeAsync; only where an open file can be
 	// deleted, see asyncWrites): the writer goroutine takes the chunks in order.
@@ -63,7 +64,7 @@ const writeAheadChunks = 16
 
 func startSpares(d *dest, ahead int) *spareTemps {
 	sp := &spareTemps{d: d, ready: make(chan *os.File, ahead), quit: make(chan struct{}), done: make(chan struct{}),
-		toSync: make(chan string, 256), synced: map[string]error{}}
+		toSync: make(chan string, 256), synced: map[string]error{}, sums: map[string]string{}}
 	if asyncWrites {
 		sp.work = make(chan writeChunk, writeAheadChunks)
 		sp.written = make(chan struct{})
@@ -200,6 +201,7 @@ type pendingWrite struct {
 	name   string
 	f      *os.File
 	w      io.Writer
+	h      hash          // the content's SHA-256, written by the writer after each write
 	err    error         // the first write or close error; read after done, or after failed
 	failed atomic.Bool   // err is set
 	noSync bool          // not worth an fsync (its reading failed); set before its last chunk
@@ -217,13 +219,15 @@ type writeChunk struct {
 // writesAsync reports whether writeTemp hands its writes to the background writer.
 func (sp *spareTemps) writesAsync() bool { return sp != nil && sp.work != nil }
 
-// writeAsync streams r into the temporary file t like copyPipelined, hashing it here,
-// but leaves writing and closing the file to the writer goroutine: the next file (and
-// message) is decoded while this one is written. A write error seen in time is returned
+// writeAsync streams r into the temporary file t like copyPipelined, but leaves writing,
+// hashing and closing the file to the writer goroutine: the next file (and message) is
+// decoded while this one is written and hashed. The hash is not in t then: the commit
+// takes it with takeSum once the file is written (syncFile). A write error seen in time is returned
 // (and stops reading); a later one is returned by waitWritten, which the commit calls
 // (through syncFile) before it names the file. It returns the bytes read from r.
 func (sp *spareTemps) writeAsync(t *tempFile, w io.Writer, r io.Reader) (int64, error) {
-	pw := &pendingWrite{name: t.name, f: t.f, w: w, done: make(chan struct{})}
+	pw := &pendingWrite{name: t.name, f: t.f, w: w, h: t.h, done: make(chan struct{})}
+	t.h = nil // hashed by the writer
 	sp.mu.Lock()
 	sp.pending[t.name] = pw
 	sp.mu.Unlock()
@@ -243,7 +247,6 @@ func (sp *spareTemps) writeAsync(t *tempFile, w io.Writer, r io.Reader) (int64, 
 			copyBufs.Put(b)
 			continue
 		}
-		t.h.Write(buf[:k])
 		n += int64(k)
 		// The last bytes carry the file's end: one hand-over fewer per file.
 		last := rerr != nil
@@ -281,11 +284,18 @@ func (sp *spareTemps) writer() {
 				if err != nil {
 					pw.err = err
 					pw.failed.Store(true)
+				} else {
+					pw.h.Write(p)
 				}
 			}
 			copyBufs.Put(c.b)
 		}
 		if c.last {
+			if !pw.failed.Load() && !pw.noSync {
+				sp.mu.Lock()
+				sp.sums[pw.name] = hex.EncodeToString(pw.h.Sum(nil))
+				sp.mu.Unlock()
+			}
 			if !pw.failed.Load() && !pw.noSync {
 				select {
 				case sp.syncq <- pw: // fsynced, closed and done there
@@ -319,6 +329,20 @@ func (sp *spareTemps) fileSync(pw *pendingWrite) {
 		sp.markSynced(pw.name, nil)
 	}
 	close(pw.done)
+}
+
+// takeSum returns the SHA-256 (hex) of the temporary file name as the writer goroutine
+// hashed it while writing it, and forgets it; "" when name was not written in the
+// background to its end. Ask after waitWritten.
+func (sp *spareTemps) takeSum(name string) string {
+	if sp == nil {
+		return ""
+	}
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	sum := sp.sums[name]
+	delete(sp.sums, name)
+	return sum
 }
 
 // markSynced records that the temporary file name was fsynced after its last write, with

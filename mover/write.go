@@ -74,7 +74,14 @@ type hash interface {
 	Sum([]byte) []byte
 }
 
-func (t *tempFile) sum() string { return hex.EncodeToString(t.h.Sum(nil)) }
+// sum is the file's SHA-256 in hex, or "" when the file is hashed by the background
+// writer (spareTemps.writeAsync): the commit takes it from there (syncFile).
+func (t *tempFile) sum() string {
+	if t.h == nil {
+		return ""
+	}
+	return hex.EncodeToString(t.h.Sum(nil))
+}
 
 // createTemp makes a new, empty temporary file in the destination's top folder.
 func (d *dest) createTemp() (*tempFile, error) {
