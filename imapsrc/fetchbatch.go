@@ -300,7 +300,7 @@ type bodyStream struct {
 	ch    chan *[]byte // closed after the last chunk, once err is set
 	slots chan struct{}
 	pool  *chunkPool
-	err   error // io.EOF at a clean end; read after ch is closed
+	err   error     // io.EOF at a clean end; read after ch is closed
 	h     hash.Hash // SHA-256 of every chunk sent on ch (written by the reader goroutine)
 	cur   []byte
 	owned *[]byte

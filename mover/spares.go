@@ -41,8 +41,8 @@ type spareTemps struct {
 	once    sync.Once
 	toSync  chan string
 	syncers sync.WaitGroup
-	off     atomic.Bool      // naming a spare failed: create files the ordinary way
-	synced  map[string]error // temporary files fsynced after their last write: nil, or the fsync's error (under mu)
+	off     atomic.Bool       // naming a spare failed: create files the ordinary way
+	synced  map[string]error  // temporary files fsynced after their last write: nil, or the fsync's error (under mu)
 	sums    map[string]string // SHA-256 (hex) of files written in the background, by temporary name (under mu)
 
 	// Writing files in the background (writeAsync; only where an open file can be
