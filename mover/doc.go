@@ -45,7 +45,7 @@
 //     once: if a crash loses it, the message is still committed, and the next start
 //     applies the post-action again (step 5) and writes it.
 //
-// Messages are committed in batches (up to 32 messages, 64 MB or one second, and always
+// Messages are committed in batches (up to 128 messages, 64 MB or one second, and always
 // at the end of a search's list): the batch's temporary files are fsynced in parallel,
 // its commit records share one journal fsync and its renames one fsync per folder. When
 // the source can (BatchFetcher; imapsrc.Client can), the messages of a batch are also

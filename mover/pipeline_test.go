@@ -410,7 +410,8 @@ func TestBatchFetchShrinksAfterABreakWithoutProgress(t *testing.T) {
 	h := batchHarness(t)
 	h.srv.batch = true
 	var uids []uint32
-	for i := 1; i <= 40; i++ {
+	n := batchFetchMessages + batchFetchMessages/4 // more than one batch, less than 1.5
+	for i := 1; i <= n; i++ {
 		uids = append(uids, h.addMail(i, 1, ""))
 	}
 	h.srv.cutAfter[uids[0]] = 50
@@ -422,7 +423,7 @@ func TestBatchFetchShrinksAfterABreakWithoutProgress(t *testing.T) {
 	for _, b := range h.srv.batchFetches {
 		sizes = append(sizes, len(b))
 	}
-	want := []int{batchFetchMessages, batchFetchMessages / 2, 40 - batchFetchMessages/2}
+	want := []int{batchFetchMessages, batchFetchMessages / 2, n - batchFetchMessages/2}
 	if !slices.Equal(sizes, want) {
 		t.Errorf("batch fetch sizes %v, want %v", sizes, want)
 	}
