@@ -347,7 +347,6 @@ func (bs *bodyStream) RawSHA256() ([]byte, bool) {
 
 // discard drops what is left of the body, waiting until the reader has read all of it.
 func (bs *bodyStream) discard() {
-	dropped := len(bs.cur) > 0 || !bs.ended
 	bs.cur = nil
 	bs.release()
 	for b := range bs.ch {
@@ -355,7 +354,5 @@ func (bs *bodyStream) discard() {
 		<-bs.slots
 	}
 	bs.ended = true
-	if dropped {
-		bs.h = nil // the hash covers bytes nobody read: RawSHA256 says nothing
-	}
+	bs.h = nil // fn has returned: nobody asks for the hash any more
 }

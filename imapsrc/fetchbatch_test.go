@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -439,5 +440,50 @@ func TestFetchBatchUnreadBody(t *testing.T) {
 	})
 	if err != nil || !slices.Equal(seen, s.uids) {
 		t.Errorf("got %v, %v", seen, err)
+	}
+}
+
+// A body from FetchBatch hashes itself while the reader goroutine reads the wire
+// (RawHasher): the SHA-256 of exactly the bytes fn read, once Read returned io.EOF; not
+// before, not for a body read only in part, not for a body cut by the connection.
+func TestFetchBatchRawSHA256(t *testing.T) {
+	s := newBatchServer(t, 5, func(uid uint32) int { return int(uid) * 20 << 10 }) // 200 KB–1 MB: several chunks
+	s.cutUID, s.cutAt = 50, 300<<10
+	c := s.dial(t, 10*time.Second)
+	defer closeSoon(t, c)
+	sums := map[uint32][]byte{}
+	oks := map[uint32]bool{}
+	_ = c.FetchBatch(ctxT(t), s.uids, nil, func(m *Message) error {
+		rh, ok := m.Body.(RawHasher)
+		if !ok {
+			t.Fatalf("UID %d: the body of a batch fetch is no RawHasher", m.UID)
+		}
+		if _, ok := rh.RawSHA256(); ok {
+			t.Errorf("UID %d: a hash before anything was read", m.UID)
+		}
+		switch m.UID {
+		case 20: // read in part: no hash, though the rest is read past by FetchBatch
+			if _, err := io.ReadFull(m.Body, make([]byte, 1000)); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			var buf bytes.Buffer
+			if _, err := io.CopyBuffer(&buf, onlyReader{m.Body}, make([]byte, 777)); err != nil && m.UID != 50 {
+				t.Errorf("UID %d: %v", m.UID, err)
+			}
+		}
+		sums[m.UID], oks[m.UID] = rh.RawSHA256()
+		return nil
+	})
+	for _, uid := range []uint32{10, 30, 40} {
+		want := sha256.Sum256(s.raw[uid])
+		if !oks[uid] || !bytes.Equal(sums[uid], want[:]) {
+			t.Errorf("UID %d: RawSHA256 = %x, %v; want %x, true", uid, sums[uid], oks[uid], want)
+		}
+	}
+	for _, uid := range []uint32{20, 50} {
+		if oks[uid] || sums[uid] != nil {
+			t.Errorf("UID %d (read in part or cut): RawSHA256 = %x, %v; want nothing", uid, sums[uid], oks[uid])
+		}
 	}
 }
