@@ -362,54 +362,60 @@ func machine() string {
 const limits = `
 ### What limits mailmover's throughput (profiles of 2026-12-02)
 
-` + "`mm-bench profile -folder Real`" + ` (pprof) and ` + "`perf record -e cpu-clock -g`" + ` over it (this VM has no
-hardware counters; the software clock works), ` + "`strace -c`" + ` for system calls, callgrind for
-instruction counts; load 5–10 from other engineers' builds and tests throughout. Issue 7's
-fixes (one-pass base64, batched fetch, spare files) stand; issue 18's:
+` + "`mm-bench profile`" + ` (pprof), ` + "`perf record -g`" + ` over it and ` + "`perf record -a`" + ` over the whole
+machine during a run (this VM has no hardware counters; the software clock works),
+` + "`strace -c`" + `, callgrind; the clients' CPU from GNU time. Issue 7's fixes (one-pass base64,
+batched fetch, spare files) stand; issue 18's, in the order they were found:
 
-1. **Quoted-printable — the largest item on realistic mail; fixed.** Each quoted-printable
-   part went through two byte-at-a-time filters (a line breaker, then the standard
-   library's line reader): 124 instructions per decoded byte on umlaut-dense CSV
-   (callgrind, ` + "`go test -bench QPDecode ./imapsrc/`" + `). imapsrc/qp.go decodes 64 KiB blocks
-   in one pass — line ends found with IndexByte, plain runs copied 8 bytes at a time after
-   a word-wide test for "=", control bytes and DEL, escapes by table — in 32 instructions
-   per byte on the same text, and gives the same bytes and the same errors as the old pair
-   (a differential test over hard random input in every ` + "`go test`" + `, and FuzzQPDecoder).
-   Compare the CPU of mailmover and mailmover-before (the build before these changes) in
-   the same run above.
-2. **fsync twice per file — fixed.** Each temporary file was fsynced early by name (open,
-   fsync, close) and again by name at the commit; on this ext4 (no journal) every fsync
-   flushes the device, even for a file not written since. The background writer now hands
-   the still-open file to a syncer that fsyncs and closes it, and the commit fsyncs only
-   files not synced yet (a failed fsync fails the message): 4,510 fsyncs for 4,356 files
-   instead of about twice as many.
-3. **A read system call per TLS record — fixed.** The socket is read through a 128 KiB
-   buffer under TLS. What the reads still cost is mostly the kernel's copy; they come in
-   bursts of about 13 KB on average because Dovecot is the slower side.
-4. **What is left** (perf over the realistic mix, after the above): SHA-256 13 % — the
-   raw message for its identity (the key of the exactly-once journal) and each file for
-   its commit record, both needed; creating inodes about 20 % (` + "`recently_deleted`" + `,
-   ` + "`find_get_block_common`" + `, ` + "`find_inode_bit`" + `: ext4 without a journal skips inodes
-   freed in the last one to six minutes, and the machine's other users delete files all
-   the time; mailmover creates 4,356 files where mbsync creates 2,000, so it pays this
-   twice as often — the bench now keeps every run's files until the end so that the
-   benchmark itself adds no such deletions); switching threads about 10 % (Go's scheduler
-   parking and waking the reader, decoder, writer and syncer goroutines; the reader waits
-   for Dovecot 30,000 times per GB); copies 4 %, base64 4 %, quoted-printable 4 %,
-   AES-GCM 3 %. The splitting of multipart bodies (go-message reads parts 4 KiB at a time)
-   is about 3 %.
-5. **Waiting on a socket the Go way.** GNU time counts about 200,000 context switches per
-   run for mailmover and 180,000 for the bare Go client, against 14,000–44,000 for mbsync:
-   a goroutine that finds the socket empty parks and the netpoller wakes it (and the
-   reader, decoder, writer and syncer goroutines hand work to each other), each a thread
-   switch, where mbsync waits in poll() in one thread. With the per-file work above, this
-   is why mailmover needs about 10 CPU seconds per GB here to mbsync's 6 — and on two
-   cores shared with Dovecot and other work, CPU per GB is throughput.
-6. **One connection is not the limit.** The bare client fetched the realistic mailbox at
-   91–109 MB/s over one connection; two such clients at once got 140–150 MB/s in all, so
-   Dovecot could serve a second stream — but mailmover moves the mailbox at well under one
-   connection's rate: its limit is CPU, shared with Dovecot (whose TLS and reading a
-   second stream would add to the same two cores), and, when the machine is busy, waiting
-   for it. Two connections per mailbox were therefore not built: no gain to expect here,
-   and a second writer of the same journal to make exactly-once.
+1. **Quoted-printable in one pass.** Each quoted-printable part went through two
+   byte-at-a-time filters: 124 instructions per decoded byte on umlaut-dense CSV
+   (callgrind, ` + "`go test -bench QPDecode ./imapsrc/`" + `). imapsrc/qp.go decodes 64 KiB blocks in
+   one pass in 32 instructions per byte and gives the same bytes and errors as the old
+   pair (a differential test over hard random input in every ` + "`go test`" + `, FuzzQPDecoder).
+2. **One fsync per file**, through the still-open descriptor after its last write, not
+   one early and one at the commit (each flushes the device on this ext4 without a
+   journal); **a 128 KiB read buffer under TLS** instead of a read call per record.
+3. **The page cache — the largest item.** Half of mailmover's CPU was the kernel's, most
+   of it in writing files: on this VM a page the guest has not used lately costs far more
+   to fill than one it just freed (a 1 GB ` + "`dd`" + ` takes 1.6–3.2 s of system time into fresh
+   pages, 0.2–0.5 s right after a file of that size was deleted; 4,000 files of 256 KB,
+   each fsynced: 4.3–5.6 CPU s, or 1.0 s when each file's pages are dropped after its
+   fsync). mailmover never reads a file it has written, so once a temporary file is
+   fsynced it now tells the kernel so (` + "`posix_fadvise(DONTNEED)`" + `, mover/dropcache_linux.go):
+   its clean pages leave the cache at once — which also keeps a server's page cache for
+   what its other programs read — and the next file is written into them. mailmover's
+   system time fell from 4.2–4.6 s to 1.9–2.9 s per run (mailmover-before in the tables).
+4. **Hashing where a core is free.** The exactly-once journal needs two SHA-256 sums,
+   both kept: the raw message's (its identity) and each file's (its commit record, the
+   skip comparison, recovery). Both were computed on the goroutine that splits and
+   decodes the MIME parts, which was the chain every byte waits on (dropping the raw hash
+   altogether, as a test only, made the base64 run 10 % faster). Now the raw message is
+   hashed by the goroutine that reads the wire, chunk by chunk as it reads ahead
+   (` + "`imapsrc.RawHasher`" + `), and each file by the background writer after its write; the
+   commit takes the file's hash once it is written. Tests check that the journal holds
+   the SHA-256 of the server's bytes and of each file on disk.
+5. **Batches of 128 messages** (64 MB at most, as before) instead of 32: a batch costs two
+   round trips to fetch, one for the post-actions and two fsyncs; the commits took 4 % of
+   the wall time of a base64 run (16 commits, 0.34 s) instead of 7 % (63, 0.69 s) — and
+   on a link to Microsoft 365 or Gmail tens of milliseconds away the round trips count
+   for more than here.
+6. **What is left: two busy cores.** During a run ` + "`perf record -a`" + ` sees mailmover on
+   about one core, Dovecot's login process (which does the TLS of the connection) on most
+   of the other, and the rest idle under 20 %. The upper bound is one such login process
+   at a full core: per GB, Dovecot needs about 5.5 CPU s and mailmover 4.8–5.3 (mbsync
+   5.8), so two cores carry at most about 190–200 MB/s — what mailmover reaches. Of
+   mailmover's own CPU, the kernel's copy out of the socket, AES-GCM and reading the
+   wire are the bare client's too; SHA-256 is about 14 %; creating inodes is about 7 %
+   of all samples when files were deleted shortly before (ext4 without a journal skips
+   inode numbers freed in the last 12 hours, ` + "`vm.dirtytime_expire_seconds`" + `, one by one —
+   ` + "`recently_deleted`" + `, ` + "`find_get_block_common`" + `; mailmover creates 4,356 files where mbsync
+   creates 2,000). The first run of a series pays more system time than the others (the
+   pages it touches first), hence the slower first repetition in "Every run".
+7. **Two connections per mailbox: not built.** One bare client fetched the realistic
+   mailbox at 91–109 MB/s on a busy machine, two at once 140–150 MB/s in all, so Dovecot
+   can serve a second stream; but mailmover now runs at 0.9× what one connection
+   delivers with both cores busy (point 6): a second stream would need a second login
+   process's CPU that is not there, and a second writer of the journal to keep
+   exactly-once. On a server with more cores, or a provider farther away, that changes;
+   it is the next step if measurements there ask for it.
 `
