@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -17,6 +19,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapclient"
 
 	"mailmover/bench"
+	"mailmover/mover"
 )
 
 // common is the configuration every subcommand shares.
@@ -357,6 +360,7 @@ type idleResult struct {
 	Latencies []time.Duration // APPEND OK → file under its final name, one per pickup
 	Missed    int             // appends whose file did not appear within the timeout
 	Server    []time.Duration // APPEND OK → EXISTS at a second, idling client: the server's part
+	Own       []time.Duration // mailmover's "found" log event (its search saw the mail) → file: its own part
 	RSSKB     int64
 	Load      string
 }
@@ -446,6 +450,7 @@ func idleBench(ctx context.Context, c *common, srv bench.Server, appends int) (*
 	defer idleCmd.Close()
 	g := &bench.Generator{Spec: bench.Spec{Seed: c.seed, N: appends, MinAtt: 1, MaxAtt: 1, MinSize: 20_000, MaxSize: 20_000, Prefix: "idle"}}
 	r := rand.New(rand.NewPCG(c.seed, 77))
+	var spans [][2]time.Time // per pickup: APPEND OK, file seen
 	for i := range appends {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -467,6 +472,7 @@ func idleBench(ctx context.Context, c *common, srv bench.Server, appends int) (*
 		for {
 			if _, err := os.Stat(target); err == nil {
 				res.Latencies = append(res.Latencies, time.Since(t0))
+				spans = append(spans, [2]time.Time{t0, time.Now()})
 				break
 			}
 			if time.Now().After(deadline) {
@@ -484,12 +490,47 @@ func idleBench(ctx context.Context, c *common, srv bench.Server, appends int) (*
 		time.Sleep(time.Duration(150+r.IntN(150)) * time.Millisecond)
 	}
 	stopMover()
+	res.Own = ownSpans(mover.LogPath(home, "benchidle"), spans)
 	logf("idle: %d pickups, p50 %v, p95 %v, max %v, missed %d, rss %d MB; server EXISTS p50 %v p95 %v", len(res.Latencies),
 		pct(res.Latencies, 50), pct(res.Latencies, 95), pct(res.Latencies, 100), res.Missed, res.RSSKB/1024, pct(res.Server, 50), pct(res.Server, 95))
 	if !c.keep {
 		os.RemoveAll(dir)
 	}
 	return res, nil
+}
+
+// ownSpans reads mailmover's log (JSON lines) for its "found" events — a search that
+// found mail to do, after IDLE woke it — and returns, for each pickup span (APPEND OK,
+// file seen), the time from the first such event inside the span to the file: mailmover's
+// own part of the latency (fetch, write, fsync, link; plus the 0.5 ms polling here).
+func ownSpans(logPath string, spans [][2]time.Time) []time.Duration {
+	f, err := os.Open(logPath)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var found []time.Time
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		var l struct {
+			Time time.Time `json:"time"`
+			Kind string    `json:"kind"`
+		}
+		if json.Unmarshal(sc.Bytes(), &l) == nil && l.Kind == "found" {
+			found = append(found, l.Time)
+		}
+	}
+	var own []time.Duration
+	for _, sp := range spans {
+		for _, t := range found {
+			if !t.Before(sp[0]) && !t.After(sp[1]) {
+				own = append(own, sp[1].Sub(t))
+				break
+			}
+		}
+	}
+	return own
 }
 
 // waitForLine waits until file contains text.
