@@ -388,7 +388,7 @@ batched fetch, spare files) stand; issue 18's, in the order they were found:
    fsynced it now tells the kernel so (` + "`posix_fadvise(DONTNEED)`" + `, mover/dropcache_linux.go):
    its clean pages leave the cache at once — which also keeps a server's page cache for
    what its other programs read — and the next file is written into them. mailmover's
-   system time fell from 4.2–4.6 s to 1.9–2.9 s per run (mailmover-before in the tables).
+   system time fell from about 4 s to about 2 s per run (mailmover-before in the tables).
 4. **Hashing where a core is free.** The exactly-once journal needs two SHA-256 sums,
    both kept: the raw message's (its identity) and each file's (its commit record, the
    skip comparison, recovery). Both were computed on the goroutine that splits and
@@ -406,20 +406,27 @@ batched fetch, spare files) stand; issue 18's, in the order they were found:
 6. **What is left: two busy cores.** During a run ` + "`perf record -a`" + ` sees mailmover on
    about one core, Dovecot's login process (which does the TLS of the connection) on most
    of the other, and the rest idle under 20 %. The upper bound is one such login process
-   at a full core: per GB, Dovecot needs about 5.5 CPU s and mailmover 4.8–5.3 (mbsync
-   5.8), so two cores carry at most about 190–200 MB/s — what mailmover reaches. Of
+   at a full core: per GB, Dovecot needs about 5.5 CPU s and mailmover 4.6–5.3 (mbsync
+   5.1–5.9), so two cores carry at most about 190–210 MB/s — what mailmover reaches. Of
    mailmover's own CPU, the kernel's copy out of the socket, AES-GCM and reading the
    wire are the bare client's too; SHA-256 is about 14 %; creating inodes is about 7 %
    of all samples when files were deleted shortly before (ext4 without a journal skips
    inode numbers freed in the last 12 hours, ` + "`vm.dirtytime_expire_seconds`" + `, one by one —
    ` + "`recently_deleted`" + `, ` + "`find_get_block_common`" + `; mailmover creates 4,356 files where mbsync
    creates 2,000). The first run of a series pays more system time than the others (the
-   pages it touches first), hence the slower first repetition in "Every run".
-7. **Two connections per mailbox: not built.** One bare client fetched the realistic
-   mailbox at 91–109 MB/s on a busy machine, two at once 140–150 MB/s in all, so Dovecot
-   can serve a second stream; but mailmover now runs at 0.9× what one connection
-   delivers with both cores busy (point 6): a second stream would need a second login
-   process's CPU that is not there, and a second writer of the journal to keep
-   exactly-once. On a server with more cores, or a provider farther away, that changes;
-   it is the next step if measurements there ask for it.
+   pages it touches first), hence the slower first repetition in "Every run". mbsync
+   pays the same for its pages, more or less by the machine's state: its best base64
+   repetition (6.08 s, 3.0 s of system time) came close to mailmover's, so the base64
+   margin over mbsync is the thinnest of the targets (1.06–1.39× per repetition over the
+   runs of this day).
+7. **Two connections per mailbox: not built — here they gain nothing.** Two bare clients
+   at once on a quiet machine moved twice the realistic mailbox (2.1 GB) in 9.7–10.6 s,
+   199–217 MB/s in all, where one alone took 5.2–6.4 s (165–200 MB/s, with its start and
+   login); twice the base64 mailbox took 10.7–12.7 s (188–222 MB/s in all). Both cores are
+   busy with one connection already (point 6), and mailmover reaches 0.9× what one bare
+   connection does; a second stream would add a second Dovecot login process's TLS on
+   the same two cores, and a second writer of the journal to keep exactly-once. Where a
+   provider limits each connection (a far or throttled link) that changes, and batches of
+   128 are the first step for such links; a second connection is the next if measurements
+   there ask for it.
 `
