@@ -15,17 +15,3 @@ import (
 func dropCache(f *os.File) {
 	_ = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
 }
-
-// writebackStart starts writing the range of f to the disk without waiting
-// (sync_file_range WRITE; best effort).
-func writebackStart(f *os.File, off, n int64) {
-	_ = unix.SyncFileRange(int(f.Fd()), off, n, unix.SYNC_FILE_RANGE_WRITE)
-}
-
-// writebackWait waits until the range of f is written to the disk and drops its clean
-// pages from the page cache (best effort; the fsync at the commit makes the file durable).
-func writebackWait(f *os.File, off, n int64) {
-	fd := int(f.Fd())
-	_ = unix.SyncFileRange(fd, off, n, unix.SYNC_FILE_RANGE_WAIT_BEFORE|unix.SYNC_FILE_RANGE_WRITE|unix.SYNC_FILE_RANGE_WAIT_AFTER)
-	_ = unix.Fadvise(fd, off, n, unix.FADV_DONTNEED)
-}

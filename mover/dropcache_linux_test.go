@@ -80,34 +80,3 @@ func TestWrittenFilesLeaveThePageCache(t *testing.T) {
 		t.Log("reading it did not bring its pages back: mincore cannot see the page cache here")
 	}
 }
-
-// A large file does not wait for its fsync to leave the page cache: while it is written,
-// every chunk but the last two is written back and dropped (streamedWrite).
-func TestLargeFileLeavesThePageCacheWhileWritten(t *testing.T) {
-	dir := t.TempDir()
-	var fs unix.Statfs_t
-	if err := unix.Statfs(dir, &fs); err != nil || fs.Type == unix.TMPFS_MAGIC {
-		t.Skipf("%s is on tmpfs: no page cache to leave", dir)
-	}
-	path := filepath.Join(dir, "big")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var s streamedWrite
-	buf := bytes.Repeat([]byte{'x'}, 1<<20)
-	for range 5 * streamChunk / len(buf) {
-		if _, err := f.Write(buf); err != nil {
-			t.Fatal(err)
-		}
-		s.wrote(f, int64(len(buf)))
-	}
-	resident, total := residentPages(t, path)
-	if limit := total / 5; resident > limit+16 { // the last chunk may stay
-		t.Errorf("%d of %d pages in the page cache while the file is written, want at most about %d", resident, total, limit)
-	}
-	if s.dropped != 4*streamChunk || s.started != 5*streamChunk {
-		t.Errorf("dropped up to %d, started up to %d; want %d, %d", s.dropped, s.started, 4*streamChunk, 5*streamChunk)
-	}
-}

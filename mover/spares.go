@@ -202,7 +202,6 @@ type pendingWrite struct {
 	f      *os.File
 	w      io.Writer
 	h      hash          // the content's SHA-256, written by the writer after each write
-	stream streamedWrite // the writeback of a large file while it is written
 	err    error         // the first write or close error; read after done, or after failed
 	failed atomic.Bool   // err is set
 	noSync bool          // not worth an fsync (its reading failed); set before its last chunk
@@ -287,7 +286,6 @@ func (sp *spareTemps) writer() {
 					pw.failed.Store(true)
 				} else {
 					pw.h.Write(p)
-					pw.stream.wrote(pw.f, int64(k))
 				}
 			}
 			copyBufs.Put(c.b)

@@ -389,11 +389,6 @@ batched fetch, spare files) stand; issue 18's, in the order they were found:
    its clean pages leave the cache at once — which also keeps a server's page cache for
    what its other programs read — and the next file is written into them. mailmover's
    system time fell from about 4 s to about 2 s per run (mailmover-before in the tables).
-   A file larger than 8 MB does not wait for its fsync for that: while it is written, the
-   writeback of each 8 MB is started and the chunk before it dropped once written back
-   (` + "`sync_file_range`" + `, mover/writeback.go), so a 200 MB attachment holds about 16 MB of
-   page cache, not 200 MB (measured after the run above, on the 200 MB message alone:
-   4.1–4.9 CPU s per GB against 4.8–5.3 without it).
 4. **Hashing where a core is free.** The exactly-once journal needs two SHA-256 sums,
    both kept: the raw message's (its identity) and each file's (its commit record, the
    skip comparison, recovery). Both were computed on the goroutine that splits and
