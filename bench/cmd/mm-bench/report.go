@@ -419,10 +419,10 @@ batched fetch, spare files) stand; issue 18's, in the order they were found:
    repetition (6.08 s, 3.0 s of system time) came close to mailmover's, so the base64
    margin over mbsync is the thinnest of the targets (1.06–1.39× per repetition over the
    runs of this day). The ratio to the bare client on the realistic mix moves with the
-   machine too: later runs of the same code on the same day, after some 100,000 files of
-   earlier runs had been deleted (the inode scan above grows with them) and with the
-   other clients slower as well, gave 0.78–0.81× (median; repetitions 0.68–0.93), while
-   mailmover stayed 1.13–1.31× mbsync and the base64 ratios held (0.85–0.88×, 1.37–1.38×).
+   machine too: a later run of the same code on the same day (09:05, after some 100,000
+   files of earlier runs had been deleted — the inode scan above grows with them — and
+   with the other clients slower as well) gave 0.81× (repetitions 0.91, 0.81, 0.68),
+   while mailmover stayed 1.13× mbsync there and the base64 ratios held (0.88×, 1.37×).
 7. **Two connections per mailbox: not built — here they gain nothing.** Two bare clients
    at once on a quiet machine moved twice the realistic mailbox (2.1 GB) in 9.7–10.6 s,
    199–217 MB/s in all, where one alone took 5.2–6.4 s (165–200 MB/s, with its start and
