@@ -237,12 +237,8 @@ func (sp *spareTemps) writeAsync(t *tempFile, w io.Writer, r io.Reader) (int64, 
 	for rerr == nil && !pw.failed.Load() {
 		b := copyBufs.Get().(*[]byte)
 		buf := (*b)[:cap(*b)]
-		k := 0
-		for k < len(buf) && rerr == nil {
-			var m int
-			m, rerr = r.Read(buf[k:])
-			k += m
-		}
+		var k int
+		k, rerr = fill(r, buf)
 		if k == 0 {
 			copyBufs.Put(b)
 			continue
@@ -446,12 +442,8 @@ func copyPipelined(w, h io.Writer, r io.Reader) (int64, error) {
 	for rerr == nil && !failed.Load() {
 		b := <-free
 		buf := (*b)[:cap(*b)]
-		k := 0
-		for k < len(buf) && rerr == nil {
-			var m int
-			m, rerr = r.Read(buf[k:])
-			k += m
-		}
+		var k int
+		k, rerr = fill(r, buf)
 		if k == 0 {
 			free <- b
 			continue
@@ -470,4 +462,19 @@ func copyPipelined(w, h io.Writer, r io.Reader) (int64, error) {
 		rerr = nil
 	}
 	return written, rerr
+}
+
+// fill reads r into buf until buf is full or r returns an error (io.EOF included), and
+// returns the bytes read and that error: unlike io.ReadFull, a short last chunk comes with
+// the reader's own error.
+func fill(r io.Reader, buf []byte) (int, error) {
+	k := 0
+	for k < len(buf) {
+		m, err := r.Read(buf[k:])
+		k += m
+		if err != nil {
+			return k, err
+		}
+	}
+	return k, nil
 }
